@@ -1,0 +1,9 @@
+//! latent-digits: generate handwritten digits from an autoencoder's 32-d latent space.
+//!
+//! - [`model`]: the network, shared by the trainer and the wasm decoder.
+//! - `train` (feature `train`): data loading, training, fitting and the command-line tool.
+
+pub mod model;
+
+#[cfg(feature = "train")]
+pub mod train;

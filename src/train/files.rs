@@ -1,0 +1,68 @@
+//! Atomic artefact writes and `.npy` output.
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader
+/// (or a killed process) never sees a half-written file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file_name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// Writes a row-major `f32` array of the given shape as `.npy`, atomically.
+pub fn write_npy_f32(path: &Path, shape: &[u64], values: &[f32]) -> std::io::Result<()> {
+    write_npy(path, shape, values.iter().copied())
+}
+
+/// Writes an `i64` array of the given shape as `.npy`, atomically.
+pub fn write_npy_i64(path: &Path, shape: &[u64], values: &[i64]) -> std::io::Result<()> {
+    write_npy(path, shape, values.iter().copied())
+}
+
+fn write_npy<T: npyz::Serialize + npyz::AutoSerialize>(
+    path: &Path,
+    shape: &[u64],
+    values: impl ExactSizeIterator<Item = T>,
+) -> std::io::Result<()> {
+    assert_eq!(values.len() as u64, shape.iter().product::<u64>(), "shape does not match data");
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    use npyz::WriterBuilder;
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(&mut buffer)
+        .begin_nd()?;
+    writer.extend(values)?;
+    writer.finish()?;
+    write_atomic(path, &buffer.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_round_trips_and_leaves_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("latent-digits-npy-{}", std::process::id()));
+        let path = dir.join("x.npy");
+        write_npy_f32(&path, &[2, 3], &[0.0, 0.5, 1.0, 0.25, 0.75, 1.0]).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+        assert_eq!(npy.shape(), &[2, 3]);
+        assert_eq!(npy.into_vec::<f32>().unwrap(), vec![0.0, 0.5, 1.0, 0.25, 0.75, 1.0]);
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(leftovers.len(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

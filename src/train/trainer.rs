@@ -1,0 +1,231 @@
+//! The training loop: Adam with a cosine learning-rate schedule, a test evaluation and an atomic
+//! checkpoint after every epoch, and `--resume` from the last checkpoint.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::data::{Dataset, Images};
+use super::files::write_atomic;
+use super::loss::{Loss, bce_with_logits, mse};
+use super::progress;
+use crate::model::{Arch, Autoencoder, IMAGE_PIXELS};
+
+/// Everything that defines a training run.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TrainConfig {
+    /// Which images.
+    pub dataset: Dataset,
+    /// Layer count of the network.
+    pub arch: Arch,
+    /// Reconstruction loss.
+    pub loss: Loss,
+    /// Total epochs; also the horizon of the cosine schedule.
+    pub epochs: usize,
+    /// Images per Adam step.
+    pub batch: usize,
+    /// Peak learning rate (decays to 1 % of it by the last epoch).
+    pub lr: f64,
+    /// Seeds the weights and the shuffling.
+    pub seed: u64,
+}
+
+/// One line of the learning curve.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Learning rate used in this epoch.
+    pub lr: f64,
+    /// Mean training loss (the configured loss) over the epoch's steps.
+    pub train_loss: f64,
+    /// Binary cross-entropy per pixel on the test set.
+    pub test_bce: f64,
+    /// Squared error per pixel on the test set.
+    pub test_mse: f64,
+    /// Wall-clock seconds of the epoch, evaluation included.
+    pub seconds: f64,
+}
+
+/// What the checkpoint's `state.json` holds besides the weights and the optimizer.
+#[derive(Serialize, Deserialize)]
+struct CheckpointState {
+    config: TrainConfig,
+    history: Vec<EpochRecord>,
+}
+
+/// Mean binary cross-entropy and squared error per pixel.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Reconstruction {
+    /// Binary cross-entropy per pixel.
+    pub bce: f64,
+    /// Squared error per pixel.
+    pub mse: f64,
+}
+
+/// The learning rate of `epoch` (1-based) under a cosine decay from `lr` to `lr / 100`.
+pub fn scheduled_lr(lr: f64, epoch: usize, epochs: usize) -> f64 {
+    let progress = if epochs <= 1 { 0.0 } else { (epoch - 1) as f64 / (epochs - 1) as f64 };
+    let floor = lr / 100.0;
+    floor + 0.5 * (lr - floor) * (1.0 + (std::f64::consts::PI * progress).cos())
+}
+
+fn checkpoint_dir(out: &Path) -> PathBuf {
+    out.join("checkpoint")
+}
+
+/// Trains `config` on `train`, evaluating on `test` after each epoch, checkpointing in `out`.
+/// With `resume`, continues from `out/checkpoint` (whose data set, network and loss must match).
+/// Returns the trained model (on a plain, non-autodiff device) and the full learning curve.
+pub fn train(
+    config: &TrainConfig,
+    train: &Images,
+    test: &Images,
+    out: &Path,
+    resume: bool,
+    device: &Device,
+) -> Result<(Autoencoder, Vec<EpochRecord>), String> {
+    let ad_device = device.clone().autodiff();
+    ad_device.seed(config.seed);
+    let mut model = Autoencoder::new(config.arch, &ad_device);
+    let mut optimizer = AdamConfig::new().init();
+    let mut history = Vec::new();
+    let ckpt = checkpoint_dir(out);
+    if resume {
+        let state: CheckpointState = read_json(&ckpt.join("state.json"))?;
+        let same_run = TrainConfig { epochs: config.epochs, ..state.config.clone() };
+        if &same_run != config {
+            return Err(format!(
+                "--resume: the checkpoint in {} was made with {:?}, not {:?}; use another --out",
+                ckpt.display(),
+                state.config,
+                config
+            ));
+        }
+        model = model.load_record(read_record(&ckpt.join("model.bpk"))?);
+        let optim_bytes = std::fs::read(ckpt.join("optimizer.bin"))
+            .map_err(|e| format!("cannot read {}: {e}", ckpt.join("optimizer.bin").display()))?;
+        optimizer = optimizer
+            .from_bytes(Bytes::from_bytes_vec(optim_bytes))
+            .map_err(|e| format!("corrupt optimizer checkpoint: {e}"))?;
+        history = state.history;
+        eprintln!("resuming after epoch {} of {}", history.len(), config.epochs);
+    }
+
+    let steps_per_epoch = train.len().div_ceil(config.batch);
+    let first_epoch = history.len() + 1;
+    let bar = progress::bar(((config.epochs + 1 - first_epoch.min(config.epochs + 1)) * steps_per_epoch) as u64);
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let mut batch_pixels = Vec::with_capacity(config.batch * IMAGE_PIXELS);
+    for epoch in first_epoch..=config.epochs {
+        let started = Instant::now();
+        let lr = scheduled_lr(config.lr, epoch, config.epochs);
+        order.sort_unstable();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9)));
+        let mut loss_sum = 0.0;
+        for (step, indices) in order.chunks(config.batch).enumerate() {
+            batch_pixels.clear();
+            for &i in indices {
+                batch_pixels.extend_from_slice(train.image(i));
+            }
+            let images = Tensor::<2>::from_data(
+                TensorData::new(batch_pixels.clone(), [indices.len(), IMAGE_PIXELS]),
+                &ad_device,
+            );
+            let loss = config.loss.compute(model.forward_logits(images.clone()), images);
+            let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+            if !loss_value.is_finite() {
+                return Err(format!("training diverged at epoch {epoch} (loss {loss_value}); try a lower --lr"));
+            }
+            loss_sum += loss_value;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(lr, model, grads);
+            bar.inc(1);
+            bar.set_message(format!("epoch {epoch}/{} loss {:.5}", config.epochs, loss_sum / (step + 1) as f64));
+        }
+        let scores = evaluate(&model.valid(), test, device);
+        let record = EpochRecord {
+            epoch,
+            lr,
+            train_loss: loss_sum / steps_per_epoch as f64,
+            test_bce: scores.bce,
+            test_mse: scores.mse,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        progress::say(
+            &bar,
+            &format!(
+                "epoch {epoch:>4}/{}  lr {lr:.2e}  train {:.5}  test bce {:.5}  mse {:.5}  {:.1}s",
+                config.epochs, record.train_loss, record.test_bce, record.test_mse, record.seconds
+            ),
+        );
+        history.push(record);
+        save_checkpoint(&ckpt, &model, &optimizer, config, &history)?;
+    }
+    bar.finish_and_clear();
+    Ok((model.valid(), history))
+}
+
+fn save_checkpoint(
+    dir: &Path,
+    model: &Autoencoder,
+    optimizer: &burn::optim::ModuleOptimizer,
+    config: &TrainConfig,
+    history: &[EpochRecord],
+) -> Result<(), String> {
+    let optim_bytes = optimizer.into_bytes().map_err(|e| format!("cannot serialise the optimizer: {e}"))?;
+    write_atomic(&dir.join("optimizer.bin"), &optim_bytes).map_err(|e| e.to_string())?;
+    save_record(&dir.join("model.bpk"), model.clone())?;
+    let state = CheckpointState { config: config.clone(), history: history.to_vec() };
+    let json = serde_json::to_vec_pretty(&state).map_err(|e| e.to_string())?;
+    // state.json goes last: it names an epoch only once that epoch's weights are on disk.
+    write_atomic(&dir.join("state.json"), &json).map_err(|e| e.to_string())
+}
+
+/// Saves a module's parameters as a burnpack record, atomically.
+pub fn save_record<M: Module>(path: &Path, module: M) -> Result<(), String> {
+    let bytes = module
+        .into_record()
+        .into_bytes()
+        .map_err(|e| format!("cannot serialise {}: {e}", path.display()))?;
+    write_atomic(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Reads a burnpack record.
+pub fn read_record(path: &Path) -> Result<ModuleRecord, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
+        .map_err(|e| format!("{} is not a valid model record: {e}", path.display()))
+}
+
+/// Reads and parses a JSON file.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{} is not valid: {e}", path.display()))
+}
+
+/// Reconstruction scores of `model` on `images`, in batches of 1,000.
+pub fn evaluate(model: &Autoencoder, images: &Images, device: &Device) -> Reconstruction {
+    let (mut bce_sum, mut mse_sum) = (0.0, 0.0);
+    for start in (0..images.len()).step_by(1000) {
+        let end = (start + 1000).min(images.len());
+        let targets = Tensor::<2>::from_data(
+            TensorData::new(images.pixels[start * IMAGE_PIXELS..end * IMAGE_PIXELS].to_vec(), [end - start, IMAGE_PIXELS]),
+            device,
+        );
+        let logits = model.forward_logits(targets.clone());
+        let weight = (end - start) as f64;
+        bce_sum += weight * f64::from(bce_with_logits(logits.clone(), targets.clone()).into_scalar::<f32>());
+        mse_sum += weight * f64::from(mse(burn::tensor::activation::sigmoid(logits), targets).into_scalar::<f32>());
+    }
+    let n = images.len() as f64;
+    Reconstruction { bce: bce_sum / n, mse: mse_sum / n }
+}

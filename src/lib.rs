@@ -3,6 +3,8 @@
 //! - [`model`]: the network, shared by the trainer and the wasm decoder.
 //! - `train` (feature `train`): data loading, training, fitting and the command-line tool.
 
+pub mod artifact;
+pub mod latent;
 pub mod model;
 
 #[cfg(feature = "train")]

@@ -1,0 +1,232 @@
+//! The embedded latent-statistics file: a versioned, checksummed container.
+//!
+//! Layout: the 8-byte magic `LDSTATS\0`, the format version (u32 LE), the CRC-32 of the payload
+//! (u32 LE), the payload length (u64 LE), then the payload: a [`LatentStats`] in postcard.
+
+use serde::{Deserialize, Serialize};
+
+use crate::latent::{CLASSES, ClassStats, Gaussian, PACKED_TRIANGLE, Pca};
+use crate::model::LATENT_DIM;
+
+const MAGIC: &[u8; 8] = b"LDSTATS\0";
+/// Version written by this build; files of other versions are refused.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 8 + 4 + 4 + 8;
+
+/// Where the model came from and how good it is.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ModelCard {
+    /// "mnist" or "fashion".
+    pub dataset: String,
+    /// Layer count of the network (1, 5 or 9).
+    pub arch_layers: u32,
+    /// Epochs trained.
+    pub epochs: u32,
+    /// Training seed.
+    pub seed: u64,
+    /// Command line that trained the model.
+    pub train_command: String,
+    /// Binary cross-entropy per pixel on the test set.
+    pub test_bce: f32,
+    /// Squared error per pixel on the test set.
+    pub test_mse: f32,
+    /// Binary cross-entropy per pixel on the training set.
+    pub train_bce: f32,
+    /// Squared error per pixel on the training set.
+    pub train_mse: f32,
+    /// Mean log-likelihood of each digit's test codes under its mixture.
+    pub test_log_likelihood_mixture: Vec<f32>,
+    /// Mean log-likelihood of each digit's test codes under its single Gaussian.
+    pub test_log_likelihood_gaussian: Vec<f32>,
+}
+
+/// Everything the generator needs besides the decoder weights.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LatentStats {
+    /// Provenance and quality.
+    pub card: ModelCard,
+    /// One entry per digit 0–9.
+    pub classes: Vec<ClassStats>,
+    /// Principal components of the codes.
+    pub pca: Pca,
+}
+
+/// Why a statistics file was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ArtifactError {
+    /// Not a statistics file at all.
+    #[error("not a latent-statistics file (bad magic number)")]
+    BadMagic,
+    /// Written by another version of the format.
+    #[error("latent-statistics format version {found}, this build reads version {FORMAT_VERSION}")]
+    Version {
+        /// The file's version.
+        found: u32,
+    },
+    /// Shorter or longer than its header says.
+    #[error("latent-statistics file is truncated or padded: header says {expected} payload bytes, found {found}")]
+    Length {
+        /// Declared payload length.
+        expected: u64,
+        /// Actual payload length.
+        found: usize,
+    },
+    /// Payload bytes changed since writing.
+    #[error("latent-statistics checksum mismatch (file corrupt)")]
+    Checksum,
+    /// The payload does not decode, or decodes to inconsistent shapes or values.
+    #[error("latent-statistics payload invalid: {0}")]
+    Invalid(String),
+}
+
+/// Serialises `stats` into the container format.
+pub fn encode(stats: &LatentStats) -> Vec<u8> {
+    let payload = postcard::to_allocvec(stats).expect("in-memory serialisation cannot fail");
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&payload);
+    bytes
+}
+
+/// Parses and validates a container written by [`encode`].
+pub fn decode(bytes: &[u8]) -> Result<LatentStats, ArtifactError> {
+    if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+        return Err(ArtifactError::BadMagic);
+    }
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let found = word(8);
+    if found != FORMAT_VERSION {
+        return Err(ArtifactError::Version { found });
+    }
+    let expected = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
+    let payload = &bytes[HEADER_LEN..];
+    if payload.len() as u64 != expected {
+        return Err(ArtifactError::Length { expected, found: payload.len() });
+    }
+    if crc32fast::hash(payload) != word(12) {
+        return Err(ArtifactError::Checksum);
+    }
+    let stats: LatentStats = postcard::from_bytes(payload).map_err(|e| ArtifactError::Invalid(e.to_string()))?;
+    validate(&stats).map_err(ArtifactError::Invalid)?;
+    Ok(stats)
+}
+
+fn check_gaussian(g: &Gaussian, what: &str) -> Result<(), String> {
+    if g.mean.len() != LATENT_DIM || g.cholesky.len() != PACKED_TRIANGLE {
+        return Err(format!("{what} has {} mean and {} Cholesky values", g.mean.len(), g.cholesky.len()));
+    }
+    if !g.mean.iter().chain(&g.cholesky).all(|v| v.is_finite()) {
+        return Err(format!("{what} has non-finite values"));
+    }
+    let mut diagonal = 0;
+    for i in 0..LATENT_DIM {
+        diagonal += i;
+        if g.cholesky[diagonal] <= 0.0 {
+            return Err(format!("{what}'s Cholesky factor has a non-positive diagonal"));
+        }
+        diagonal += 1;
+    }
+    Ok(())
+}
+
+fn validate(stats: &LatentStats) -> Result<(), String> {
+    if stats.classes.len() != CLASSES {
+        return Err(format!("{} classes, expected {CLASSES}", stats.classes.len()));
+    }
+    for (digit, class) in stats.classes.iter().enumerate() {
+        check_gaussian(&class.gaussian, &format!("digit {digit}'s Gaussian"))?;
+        let mixture = &class.mixture;
+        if mixture.weights.is_empty() || mixture.weights.len() != mixture.components.len() {
+            return Err(format!("digit {digit}'s mixture has {} weights for {} components", mixture.weights.len(), mixture.components.len()));
+        }
+        let total: f32 = mixture.weights.iter().sum();
+        if (total - 1.0).abs() > 1e-3 || mixture.weights.iter().any(|w| !(*w >= 0.0)) {
+            return Err(format!("digit {digit}'s mixture weights do not form a distribution"));
+        }
+        for (k, component) in mixture.components.iter().enumerate() {
+            check_gaussian(component, &format!("digit {digit}'s component {k}"))?;
+        }
+    }
+    let pca = &stats.pca;
+    if pca.mean.len() != LATENT_DIM || pca.eigenvalues.len() != LATENT_DIM || pca.components.len() != LATENT_DIM * LATENT_DIM {
+        return Err("PCA has the wrong dimensions".into());
+    }
+    if pca.points.len() != 2 * pca.labels.len() || pca.labels.iter().any(|&l| usize::from(l) >= CLASSES) {
+        return Err("PCA points and labels do not match".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::latent::Mixture;
+
+    /// A small, valid statistics value for tests.
+    pub(crate) fn sample_stats() -> LatentStats {
+        let unit = |offset: f32| {
+            let mut cholesky = Vec::new();
+            for i in 0..LATENT_DIM {
+                cholesky.extend(std::iter::repeat_n(0.0, i));
+                cholesky.push(1.0);
+            }
+            Gaussian { mean: vec![offset; LATENT_DIM], cholesky }
+        };
+        let classes = (0..CLASSES)
+            .map(|d| ClassStats {
+                gaussian: unit(d as f32),
+                mixture: Mixture { weights: vec![0.25, 0.75], components: vec![unit(d as f32 - 0.5), unit(d as f32 + 0.5)] },
+            })
+            .collect();
+        let mut components = vec![0.0; LATENT_DIM * LATENT_DIM];
+        (0..LATENT_DIM).for_each(|i| components[i * LATENT_DIM + i] = 1.0);
+        LatentStats {
+            card: ModelCard {
+                dataset: "mnist".into(),
+                arch_layers: 9,
+                epochs: 1,
+                seed: 3,
+                train_command: "latent-digits train".into(),
+                test_bce: 0.1,
+                test_mse: 0.02,
+                train_bce: 0.1,
+                train_mse: 0.02,
+                test_log_likelihood_mixture: vec![-1.0; CLASSES],
+                test_log_likelihood_gaussian: vec![-2.0; CLASSES],
+            },
+            classes,
+            pca: Pca { mean: vec![0.0; LATENT_DIM], eigenvalues: vec![1.0; LATENT_DIM], components, points: vec![0.5, -0.5], labels: vec![7] },
+        }
+    }
+
+    #[test]
+    fn round_trip_preserves_everything() {
+        let stats = sample_stats();
+        assert_eq!(decode(&encode(&stats)).unwrap(), stats);
+    }
+
+    #[test]
+    fn every_kind_of_corruption_is_detected() {
+        let good = encode(&sample_stats());
+        let mut flipped = good.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x40;
+        assert_eq!(decode(&flipped), Err(ArtifactError::Checksum));
+        assert_eq!(decode(&good[..good.len() - 3]).unwrap_err().to_string().contains("truncated"), true);
+        assert_eq!(decode(b"PNG not stats at all......"), Err(ArtifactError::BadMagic));
+        let mut future = good.clone();
+        future[8] = 2;
+        assert_eq!(decode(&future), Err(ArtifactError::Version { found: 2 }));
+    }
+
+    #[test]
+    fn inconsistent_contents_are_refused_even_with_a_valid_checksum() {
+        let mut stats = sample_stats();
+        stats.classes[4].mixture.weights = vec![0.9, 0.9];
+        let message = decode(&encode(&stats)).unwrap_err().to_string();
+        assert!(message.contains("digit 4"), "{message}");
+    }
+}

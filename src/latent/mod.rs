@@ -1,0 +1,270 @@
+//! Statistics of the 32-d codes: per-digit Gaussians and Gaussian mixtures, and PCA.
+//!
+//! The types here are what the wasm crate embeds; sampling and scoring are plain Rust so the
+//! browser and the native tool draw the same latents from the same seed. Fitting lives in
+//! [`fit`] (native only).
+
+#[cfg(feature = "train")]
+pub mod fit;
+
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use rand::{Rng, RngExt};
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+
+use crate::model::LATENT_DIM;
+
+/// Number of digit classes.
+pub const CLASSES: usize = 10;
+/// Entries of a packed lower-triangular 32×32 matrix.
+pub const PACKED_TRIANGLE: usize = LATENT_DIM * (LATENT_DIM + 1) / 2;
+
+/// A Gaussian over codes, stored by its mean and the Cholesky factor of its covariance.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Gaussian {
+    /// 32 values.
+    pub mean: Vec<f32>,
+    /// Lower-triangular `L` with `L·Lᵀ = Σ`, packed row by row (row `i` holds `i + 1` values).
+    pub cholesky: Vec<f32>,
+}
+
+/// A mixture of Gaussians with full covariances.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Mixture {
+    /// Component weights, summing to 1.
+    pub weights: Vec<f32>,
+    /// One Gaussian per weight.
+    pub components: Vec<Gaussian>,
+}
+
+/// The two samplers fitted for one digit.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ClassStats {
+    /// Mean and full covariance of the digit's codes (the original's sampler).
+    pub gaussian: Gaussian,
+    /// Mixture chosen on held-out codes.
+    pub mixture: Mixture,
+}
+
+/// Principal components of all training codes, and a labelled 2-D projection of test codes.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Pca {
+    /// Mean code.
+    pub mean: Vec<f32>,
+    /// Variances along the components, descending (32 values).
+    pub eigenvalues: Vec<f32>,
+    /// Unit components, row `i` for eigenvalue `i` (32×32, row-major).
+    pub components: Vec<f32>,
+    /// Projections `(x, y)` of test codes on the first two components.
+    pub points: Vec<f32>,
+    /// Digit of each point.
+    pub labels: Vec<u8>,
+}
+
+/// Which sampler to draw codes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// The digit's Gaussian mixture.
+    Mixture,
+    /// The digit's single Gaussian.
+    Gaussian,
+}
+
+impl Method {
+    /// The spread the original used for this sampler: 0.2 for the Gaussian, 1 for the mixture.
+    pub fn default_spread(self) -> f32 {
+        match self {
+            Self::Mixture => 1.0,
+            Self::Gaussian => 0.2,
+        }
+    }
+}
+
+/// Sampled codes and, for each, the mixture component it came from (0 for the Gaussian).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Samples {
+    /// `n × 32` values, row-major.
+    pub latents: Vec<f32>,
+    /// `n` component indices.
+    pub components: Vec<u32>,
+}
+
+/// The random stream for `digit` under `seed`: the same in the browser and natively.
+pub fn rng_for(seed: u64, digit: usize) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ digit as u64)
+}
+
+impl Gaussian {
+    /// Draws `μ + √spread · L·ε` with `ε` standard normal: covariance scaled by `spread`.
+    pub fn sample_into(&self, spread: f32, rng: &mut impl Rng, out: &mut Vec<f32>) {
+        let noise: [f32; LATENT_DIM] = std::array::from_fn(|_| rng.sample(StandardNormal));
+        let scale = spread.sqrt();
+        let mut row_start = 0;
+        for (i, mean) in self.mean.iter().enumerate() {
+            let row = &self.cholesky[row_start..row_start + i + 1];
+            let correlated: f32 = row.iter().zip(&noise).map(|(l, e)| l * e).sum();
+            out.push(mean + scale * correlated);
+            row_start += i + 1;
+        }
+    }
+
+    /// Natural log of the density at `z`.
+    pub fn log_density(&self, z: &[f32]) -> f64 {
+        // Solve L·y = z − μ by forward substitution; log|Σ| = 2 Σ log Lᵢᵢ.
+        let mut y = [0f64; LATENT_DIM];
+        let (mut row_start, mut log_det, mut squared) = (0, 0.0, 0.0);
+        for i in 0..LATENT_DIM {
+            let row = &self.cholesky[row_start..row_start + i + 1];
+            let dot: f64 = row[..i].iter().zip(&y).map(|(&l, &yj)| f64::from(l) * yj).sum();
+            let diagonal = f64::from(row[i]);
+            y[i] = (f64::from(z[i]) - f64::from(self.mean[i]) - dot) / diagonal;
+            log_det += 2.0 * diagonal.ln();
+            squared += y[i] * y[i];
+            row_start += i + 1;
+        }
+        -0.5 * (LATENT_DIM as f64 * (2.0 * std::f64::consts::PI).ln() + log_det + squared)
+    }
+}
+
+impl Mixture {
+    /// Picks a component by weight, then draws from its Gaussian; returns the component index.
+    pub fn sample_into(&self, spread: f32, rng: &mut impl Rng, out: &mut Vec<f32>) -> u32 {
+        let u: f32 = rng.random();
+        let mut cumulative = 0.0;
+        let last = self.weights.len() - 1;
+        let chosen = self
+            .weights
+            .iter()
+            .position(|w| {
+                cumulative += w;
+                u < cumulative
+            })
+            .unwrap_or(last);
+        self.components[chosen].sample_into(spread, rng, out);
+        chosen as u32
+    }
+
+    /// Natural log of the mixture density at `z`.
+    pub fn log_density(&self, z: &[f32]) -> f64 {
+        let terms: Vec<f64> = self
+            .weights
+            .iter()
+            .zip(&self.components)
+            .map(|(&w, c)| f64::from(w).ln() + c.log_density(z))
+            .collect();
+        let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        max + terms.iter().map(|t| (t - max).exp()).sum::<f64>().ln()
+    }
+}
+
+impl ClassStats {
+    /// Draws `n` codes with `method`, covariance scaled by `spread`, from `rng`.
+    pub fn sample(&self, n: usize, method: Method, spread: f32, rng: &mut impl Rng) -> Samples {
+        let mut latents = Vec::with_capacity(n * LATENT_DIM);
+        let components = (0..n)
+            .map(|_| match method {
+                Method::Mixture => self.mixture.sample_into(spread, rng, &mut latents),
+                Method::Gaussian => {
+                    self.gaussian.sample_into(spread, rng, &mut latents);
+                    0
+                }
+            })
+            .collect();
+        Samples { latents, components }
+    }
+}
+
+impl Pca {
+    /// Coordinates of `z` on the first two components.
+    pub fn project(&self, z: &[f32]) -> [f32; 2] {
+        std::array::from_fn(|axis| {
+            let component = &self.components[axis * LATENT_DIM..(axis + 1) * LATENT_DIM];
+            component.iter().zip(z.iter().zip(&self.mean)).map(|(c, (z, m))| c * (z - m)).sum()
+        })
+    }
+
+    /// The code at `(x, y)` in the plane of the first two components.
+    pub fn back_project(&self, x: f32, y: f32) -> Vec<f32> {
+        let (first, second) = self.components.split_at(LATENT_DIM);
+        (0..LATENT_DIM).map(|i| self.mean[i] + x * first[i] + y * second[i]).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A diagonal Gaussian with the given mean and standard deviations.
+    pub(crate) fn diagonal(mean: f32, std: f32) -> Gaussian {
+        let mut cholesky = Vec::with_capacity(PACKED_TRIANGLE);
+        for i in 0..LATENT_DIM {
+            cholesky.extend(std::iter::repeat_n(0.0, i));
+            cholesky.push(std);
+        }
+        Gaussian { mean: vec![mean; LATENT_DIM], cholesky }
+    }
+
+    #[test]
+    fn gaussian_samples_follow_mean_and_scaled_variance() {
+        let g = diagonal(3.0, 2.0);
+        let mut rng = rng_for(7, 0);
+        let mut out = Vec::new();
+        for _ in 0..4000 {
+            g.sample_into(0.25, &mut rng, &mut out);
+        }
+        let first: Vec<f32> = out.iter().step_by(LATENT_DIM).copied().collect();
+        let mean = first.iter().sum::<f32>() / first.len() as f32;
+        let var = first.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / first.len() as f32;
+        assert!((mean - 3.0).abs() < 0.05, "mean {mean}");
+        // Variance 4 scaled by 0.25 → 1.
+        assert!((var - 1.0).abs() < 0.08, "variance {var}");
+    }
+
+    #[test]
+    fn log_density_of_standard_normal_at_its_mean() {
+        let g = diagonal(0.0, 1.0);
+        let expected = -0.5 * LATENT_DIM as f64 * (2.0 * std::f64::consts::PI).ln();
+        assert!((g.log_density(&[0.0; LATENT_DIM]) - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn mixture_picks_components_by_weight_and_reports_them() {
+        let mixture = Mixture {
+            weights: vec![0.8, 0.2],
+            components: vec![diagonal(-10.0, 0.1), diagonal(10.0, 0.1)],
+        };
+        let stats = ClassStats { gaussian: diagonal(0.0, 1.0), mixture };
+        let samples = stats.sample(2000, Method::Mixture, 1.0, &mut rng_for(1, 3));
+        let second = samples.components.iter().filter(|&&c| c == 1).count();
+        assert!((350..450).contains(&second), "{second} of 2000 from the 0.2 component");
+        for (code, &component) in samples.latents.chunks(LATENT_DIM).zip(&samples.components) {
+            assert_eq!(code[0] > 0.0, component == 1);
+        }
+    }
+
+    #[test]
+    fn same_seed_same_samples_other_seed_other_samples() {
+        let stats = ClassStats { gaussian: diagonal(0.0, 1.0), mixture: Mixture { weights: vec![1.0], components: vec![diagonal(0.0, 1.0)] } };
+        let draw = |seed| stats.sample(5, Method::Gaussian, 0.2, &mut rng_for(seed, 4));
+        assert_eq!(draw(11), draw(11));
+        assert_ne!(draw(11).latents, draw(12).latents);
+        assert_ne!(
+            stats.sample(5, Method::Gaussian, 0.2, &mut rng_for(11, 5)).latents,
+            draw(11).latents,
+            "digits get their own streams"
+        );
+    }
+
+    #[test]
+    fn pca_projection_and_back_projection_agree_in_the_plane() {
+        let mut components = vec![0.0; LATENT_DIM * LATENT_DIM];
+        for i in 0..LATENT_DIM {
+            components[i * LATENT_DIM + i] = 1.0;
+        }
+        let pca = Pca { mean: vec![1.0; LATENT_DIM], eigenvalues: vec![1.0; LATENT_DIM], components, points: vec![], labels: vec![] };
+        let z = pca.back_project(2.0, -3.0);
+        assert_eq!(pca.project(&z), [2.0, -3.0]);
+        assert_eq!(z[2], 1.0);
+    }
+}

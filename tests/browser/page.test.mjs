@@ -1,0 +1,273 @@
+// The page as a visitor sees it, in headless Chromium: node --test tests/browser/
+import assert from "node:assert/strict";
+import { mkdir, readFile } from "node:fs/promises";
+import { after, before, test } from "node:test";
+import { RESULTS, launchBrowser, openPage, serveWww } from "./harness.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  await mkdir(RESULTS, { recursive: true });
+  server = await serveWww();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Opens the page at `hash`, waits for the first gallery, runs `check(page)`, then asserts that
+ *  nothing went wrong on the way (console errors, failed or foreign requests). */
+async function onPage(hash, check, options) {
+  const { context, page, problems } = await openPage(browser, server.origin, options);
+  try {
+    await page.goto(`${server.origin}/#${hash}`);
+    await page.waitForFunction(() => window.__firstGalleryMs);
+    await check(page);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+}
+
+/** Grey levels (0–255) of every canvas matching `selector`, one array per canvas. */
+const canvasPixels = (page, selector) => page.$$eval(selector, (canvases) => canvases.map((canvas) => {
+  const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+  return Array.from(data.filter((_, i) => i % 4 === 0));
+}));
+
+const screenshot = (page, name) => page.screenshot({ path: `${RESULTS}${name}.png`, fullPage: true });
+
+/** What makes a 28×28 image look like a handwritten digit rather than a blank or noise. */
+function digitLikeness(pixels) {
+  const v = pixels.map((p) => p / 255);
+  const at = (x, y) => (x >= 0 && x < 28 && y >= 0 && y < 28 ? v[y * 28 + x] : 0);
+  const border = [];
+  const bright = [];
+  v.forEach((p, i) => {
+    const x = i % 28;
+    const y = Math.floor(i / 28);
+    if (x < 2 || x > 25 || y < 2 || y > 25) border.push(p);
+    if (p > 0.5) bright.push([x, y]);
+  });
+  const mean = (list) => list.reduce((a, b) => a + b, 0) / list.length;
+  // Strokes are a few pixels wide: a bright pixel almost always has a bright neighbour.
+  const joined = bright.filter(([x, y]) => [at(x - 1, y), at(x + 1, y), at(x, y - 1), at(x, y + 1)].some((p) => p > 0.5));
+  return {
+    mean: mean(v),
+    border: mean(border),
+    dark: v.filter((p) => p < 0.1).length / v.length,
+    bright: bright.length / v.length,
+    joined: bright.length ? joined.length / bright.length : 0,
+  };
+}
+
+function assertDigitLike(pixels, what) {
+  const s = digitLikeness(pixels);
+  const shown = `${what}: ${JSON.stringify(s, (_, x) => (typeof x === "number" ? +x.toFixed(3) : x))}`;
+  assert.ok(s.mean > 0.03 && s.mean < 0.4, `mean brightness out of range, ${shown}`);
+  assert.ok(s.border < 0.1, `border not dark, ${shown}`);
+  assert.ok(s.dark > 0.45, `too few near-black pixels, ${shown}`);
+  assert.ok(s.bright > 0.02, `no bright strokes, ${shown}`);
+  assert.ok(s.joined > 0.8, `bright pixels are speckle, not strokes, ${shown}`);
+}
+
+const maxDifference = (a, b) => Math.max(...a.map((p, i) => Math.abs(p - b[i])));
+
+/** Width and height from a PNG file's header. */
+async function pngSize(download) {
+  const bytes = await readFile(await download.path());
+  assert.equal(bytes.subarray(1, 4).toString(), "PNG");
+  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+}
+
+test("the gallery shows a row of digit-like samples for each digit", async () => {
+  await onPage("seed=1234", async (page) => {
+    const labels = await page.locator(".row-label").allTextContents();
+    assert.deepEqual(labels, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    const images = await canvasPixels(page, "#gallery canvas");
+    assert.equal(images.length, 100);
+    images.forEach((pixels, i) => assertDigitLike(pixels, `sample ${i}`));
+    assert.ok(new Set(images.map(String)).size > 95, "samples repeat");
+
+    const sample = page.locator("#gallery button.sample").nth(37);
+    await sample.hover();
+    const tip = await sample.evaluate((el) => getComputedStyle(el, "::after").content);
+    assert.match(tip, /digit 3 · (component \d+ of \d+|single Gaussian)/);
+    await page.mouse.move(0, 0);
+    await screenshot(page, "generate");
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-gallery")]);
+    assert.deepEqual(await pngSize(download), [10 * 116 - 4, 10 * 116 - 4]);
+  });
+});
+
+test("one chosen digit with the single Gaussian fills the gallery with that digit", async () => {
+  await onPage("seed=99", async (page) => {
+    await page.selectOption("#digit", "4");
+    await page.check("input[value='gaussian']");
+    assert.equal(await page.textContent("output[for='spread']"), "0.20");
+    assert.ok(page.url().includes("method=gaussian&spread=0.2&digit=4"));
+    assert.deepEqual(new Set(await page.locator(".row-label").allTextContents()), new Set(["4"]));
+    const images = await canvasPixels(page, "#gallery canvas");
+    assert.equal(images.length, 60);
+    images.forEach((pixels, i) => assertDigitLike(pixels, `sample ${i}`));
+    assert.equal(await page.getAttribute("#gallery button.sample >> nth=59", "aria-label"), "digit 4 · single Gaussian");
+  });
+});
+
+test("a new seed draws new digits, and reloading the URL draws the same ones", async () => {
+  await onPage("seed=1234", async (page) => {
+    const first = await canvasPixels(page, "#gallery canvas");
+    await page.click("#new-samples");
+    await page.waitForFunction(() => document.getElementById("seed").value !== "1234");
+    const second = await canvasPixels(page, "#gallery canvas");
+    assert.notDeepEqual(second, first);
+    const seed = await page.inputValue("#seed");
+    assert.ok(page.url().includes(`seed=${seed}`));
+
+    await page.reload();
+    await page.waitForFunction(() => window.__firstGalleryMs);
+    assert.equal(await page.inputValue("#seed"), seed);
+    assert.deepEqual(await canvasPixels(page, "#gallery canvas"), second);
+
+    await page.fill("#seed", "1234");
+    await page.press("#seed", "Enter");
+    assert.deepEqual(await canvasPixels(page, "#gallery canvas"), first);
+  });
+});
+
+test("Play animates the morph and moves the scrubber", async () => {
+  await onPage("section=morph&seed=1", async (page) => {
+    const frame = async () => (await canvasPixels(page, "#morph-canvas"))[0];
+    const position = async () => Number(await page.inputValue("#scrubber"));
+    assert.equal(await page.textContent("#path-text"), "0 → 1 → 2 → 3 → 4 → 5 → 6 → 7 → 8 → 9 → 0");
+    const start = [await frame(), await position()];
+    assertDigitLike(start[0], "first frame");
+
+    await page.click("#play");
+    await page.waitForTimeout(400);
+    const later = [await frame(), await position()];
+    await page.waitForTimeout(400);
+    const latest = [await frame(), await position()];
+    assert.notDeepEqual(later[0], start[0]);
+    assert.notDeepEqual(latest[0], later[0]);
+    assert.ok(later[1] > start[1] && latest[1] > later[1], `scrubber at ${start[1]}, ${later[1]}, ${latest[1]}`);
+    await screenshot(page, "morph");
+
+    await page.click("#play");
+    assert.equal(await page.textContent("#play"), "Play");
+    const paused = await position();
+    await page.waitForTimeout(200);
+    assert.equal(await position(), paused);
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-frame")]);
+    assert.deepEqual(await pngSize(download), [280, 280]);
+  });
+});
+
+test("clicking two samples morphs from the first to the second", async () => {
+  await onPage("seed=7", async (page) => {
+    const samples = await canvasPixels(page, "#gallery canvas");
+    await page.locator("#gallery button.sample").nth(3).click();
+    await page.locator("#gallery button.sample").nth(75).click();
+    await page.waitForSelector("#morph-canvas", { state: "visible" });
+    assert.match(await page.textContent("#path-text"), /^digit 0 .* → digit 7 /);
+    assert.equal(await page.textContent("#play"), "Pause");
+    await page.click("#play");
+
+    await page.focus("#scrubber");
+    await page.keyboard.press("Home");
+    const [first] = await canvasPixels(page, "#morph-canvas");
+    await page.keyboard.press("End");
+    const [last] = await canvasPixels(page, "#morph-canvas");
+    assert.ok(maxDifference(first, samples[3]) <= 2, "the morph does not start at the first sample");
+    assert.ok(maxDifference(last, samples[75]) <= 2, "the morph does not end at the second sample");
+  });
+});
+
+test("a path built by clicking digits plays and survives a reload", async () => {
+  await onPage("section=morph", async (page) => {
+    await page.click("#path-clear");
+    await page.click("#path-digits button:text-is('3')");
+    await page.click("#path-digits button:text-is('8')");
+    assert.equal(await page.textContent("#path-text"), "3 → 8");
+    assert.ok(page.url().includes("path=3-8"));
+    await page.reload();
+    await page.waitForFunction(() => window.__firstGalleryMs);
+    assert.equal(await page.textContent("#path-text"), "3 → 8");
+    assert.equal(await page.getAttribute("#scrubber", "max"), "60");
+  });
+});
+
+test("clicking the scatter decodes that point; the sliders redraw their images", async () => {
+  await onPage("section=explore", async (page) => {
+    const decoded = async () => (await canvasPixels(page, "#pca-decoded"))[0];
+    const box = await page.locator("#scatter").boundingBox();
+    const before = await decoded();
+    await page.mouse.click(box.x + box.width * 0.2, box.y + box.height * 0.3);
+    const one = await decoded();
+    await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.7);
+    const two = await decoded();
+    assert.notDeepEqual(one, before);
+    assert.notDeepEqual(two, one);
+
+    const plane = await canvasPixels(page, "#scatter");
+    await page.click("button[data-show='49']");
+    const pressed = await page.$$eval("#legend button", (buttons) => buttons.map((b) => b.getAttribute("aria-pressed")));
+    assert.deepEqual(pressed.map((p, d) => (p === "true" ? d : null)).filter((d) => d !== null), [4, 9]);
+    assert.notDeepEqual(await canvasPixels(page, "#scatter"), plane);
+
+    for (const [slider, canvas] of [["#basis-scale", "#basis"], ["#nonzeros", "#sparse"]]) {
+      const shown = await canvasPixels(page, canvas);
+      await page.fill(slider, "2");
+      assert.notDeepEqual(await canvasPixels(page, canvas), shown, `${slider} did not redraw ${canvas}`);
+    }
+    await screenshot(page, "explore");
+  });
+});
+
+test("About shows the model card, the training command and a decode timing", async () => {
+  await onPage("section=about", async (page) => {
+    assert.match(await page.textContent("#model-card"), /mnist/);
+    assert.ok((await page.textContent("#train-command")).trim().length > 0);
+    assert.match(await page.textContent("#timing"), /one digit takes \d+(\.\d+)? ms/);
+    await screenshot(page, "about");
+  });
+});
+
+test("every section fits a phone screen without sideways scrolling", async () => {
+  await onPage("seed=1", async (page) => {
+    for (const section of ["generate", "morph", "explore", "about"]) {
+      await page.click(`nav button[data-section='${section}']`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${section} is ${overflow} px too wide`);
+      await screenshot(page, `phone-${section}`);
+    }
+  }, { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+});
+
+test("every control has a name a screen reader can announce", async () => {
+  await onPage("seed=1", async (page) => {
+    const unnamed = await page.$$eval("button, input, select, [tabindex]", (controls) => controls
+      .filter((c) => !(c.getAttribute("aria-label") || c.labels?.length || c.textContent.trim()))
+      .map((c) => c.outerHTML));
+    assert.deepEqual(unnamed, []);
+  });
+});
+
+test("a WebAssembly module that fails to load shows a clear message", async () => {
+  const { context, page } = await openPage(browser, server.origin);
+  try {
+    await page.route("**/*.wasm", (route) => route.fulfill({ status: 404, body: "" }));
+    await page.goto(`${server.origin}/`);
+    const alert = page.locator("#load-error");
+    await alert.waitFor({ state: "visible" });
+    assert.match(await alert.textContent(), /WebAssembly module could not be loaded/);
+    assert.equal(await page.isVisible("#status"), false);
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,59 @@
+// About: the model card from info() and how fast this browser decodes.
+import { $, formatMs } from "./ui.js";
+
+const METRIC_NAMES = {
+  testBce: "Test binary cross-entropy",
+  testMse: "Test mean squared error",
+  trainBce: "Training binary cross-entropy",
+  epochs: "Epochs",
+};
+
+const formatValue = (v) => (typeof v === "number" && !Number.isInteger(v) ? v.toPrecision(4) : String(v));
+
+/** Median time in ms of `runs` calls of `f`. */
+function medianMs(runs, f) {
+  const times = Array.from({ length: runs }, () => {
+    const start = performance.now();
+    f();
+    return performance.now() - start;
+  });
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+export function createAbout(gen) {
+  const info = gen.info();
+  const rows = [
+    ["Dataset", info.dataset],
+    ["Latent dimensions", info.latentDim],
+    ["Classes", info.classes],
+    ["Mixture components per digit (0–9)", info.components.join(", ")],
+    ...Object.entries(info.metrics).map(([name, v]) => [METRIC_NAMES[name] ?? name, v]),
+    ["Version", info.version],
+  ];
+  $("model-card").replaceChildren(...rows.flatMap(([term, value]) => {
+    const dt = document.createElement("dt");
+    const dd = document.createElement("dd");
+    dt.textContent = term;
+    dd.textContent = formatValue(value);
+    return [dt, dd];
+  }));
+  $("train-command").textContent = info.trainCommand;
+
+  let measured = false;
+  function measure() {
+    measured = true;
+    const one = gen.classMean(8);
+    const hundred = gen.sampleLatents(8, 100, { seed: 1 });
+    const single = medianMs(31, () => gen.decode(one));
+    const batch = medianMs(7, () => gen.decode(hundred));
+    $("timing").textContent = `Decoding one digit takes ${formatMs(single)}; a batch of 100 takes ` +
+      `${formatMs(batch)}, ${formatMs(batch / 100)} per digit (medians, timed with performance.now()).`;
+  }
+  $("measure").addEventListener("click", measure);
+
+  return {
+    render(state) {
+      if (state.section === "about" && !measured) measure();
+    },
+  };
+}

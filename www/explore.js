@@ -1,0 +1,88 @@
+// Explore: the PCA plane with live decoding, eigenvalues, basis vectors and sparse class means.
+import { DIGIT_COLORS, drawBars, drawDigit, drawScatter, drawSheet, plotMapping, pointBounds } from "./draw.js";
+import { $, bindRange, digitButtons } from "./ui.js";
+
+const KEY_STEP = 0.02; // an arrow key moves the point by this share of the plot
+
+export function createExplore(gen) {
+  const scatter = $("scatter");
+  let pca = null;
+  let bounds = null;
+  let marker = [0, 0];
+  let shown = new Set(DIGIT_COLORS.keys());
+
+  const legend = digitButtons($("legend"), (d) => `Show digit ${d}`, (d) => {
+    if (!shown.delete(d)) shown.add(d);
+    drawPlane();
+  });
+  legend.forEach((button, d) => button.style.setProperty("--swatch", DIGIT_COLORS[d]));
+  for (const preset of document.querySelectorAll("[data-show]")) {
+    preset.addEventListener("click", () => {
+      shown = new Set([...preset.dataset.show].map(Number));
+      drawPlane();
+    });
+  }
+
+  const pick = (event) => {
+    const px = Math.min(Math.max(event.offsetX, 0), scatter.clientWidth);
+    const py = Math.min(Math.max(event.offsetY, 0), scatter.clientHeight);
+    decodeAt(...plotMapping(scatter, bounds).toData(px, py));
+  };
+  scatter.addEventListener("pointerdown", (event) => {
+    scatter.setPointerCapture(event.pointerId);
+    pick(event);
+  });
+  scatter.addEventListener("pointermove", (event) => {
+    if (event.buttons) pick(event);
+  });
+  scatter.addEventListener("keydown", (event) => {
+    const dx = (bounds[1] - bounds[0]) * KEY_STEP;
+    const dy = (bounds[3] - bounds[2]) * KEY_STEP;
+    const moves = { ArrowLeft: [-dx, 0], ArrowRight: [dx, 0], ArrowUp: [0, dy], ArrowDown: [0, -dy] };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    decodeAt(marker[0] + moves[event.key][0], marker[1] + moves[event.key][1]);
+  });
+  const resizes = new ResizeObserver(() => {
+    if (!pca) return;
+    drawPlane();
+    drawBars($("eigen"), pca.eigenvalues);
+  });
+  resizes.observe(scatter);
+  resizes.observe($("eigen"));
+
+  const drawBasis = (scale) => drawSheet($("basis"), gen.basisVectors(scale), 8, { gap: 1 });
+  const drawSparse = (nonzeros) => drawSheet($("sparse"), gen.sparseMeans(nonzeros), 10, { gap: 1 });
+  const basisScale = $("basis-scale");
+  const nonzeros = $("nonzeros");
+  bindRange(basisScale, String, drawBasis);
+  bindRange(nonzeros, String, drawSparse);
+
+  function drawPlane() {
+    legend.forEach((button, d) => button.setAttribute("aria-pressed", shown.has(d)));
+    drawScatter(scatter, { points: pca.points, labels: pca.labels, shown, bounds, marker });
+  }
+
+  function decodeAt(x, y) {
+    marker = [x, y];
+    drawDigit($("pca-decoded"), gen.decodePcaPoint(x, y));
+    $("pca-point").textContent = `Decoded point: PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)}`;
+    drawPlane();
+  }
+
+  function render(state) {
+    if (state.section !== "explore" || pca) return;
+    pca = gen.pca();
+    bounds = pointBounds(pca.points);
+    const total = pca.eigenvalues.reduce((sum, v) => sum + v, 0);
+    const share = (100 * (pca.eigenvalues[0] + pca.eigenvalues[1])) / total;
+    $("eigen-text").textContent =
+      `The first two of ${pca.eigenvalues.length} principal components (highlighted) hold ${share.toFixed(0)}% of the variance.`;
+    drawBars($("eigen"), pca.eigenvalues);
+    decodeAt(...marker);
+    drawBasis(Number(basisScale.value));
+    drawSparse(Number(nonzeros.value));
+  }
+
+  return { render };
+}

@@ -1,0 +1,147 @@
+// Generate: a gallery of sampled digits, one row per digit or several rows of one digit.
+import { drawDigit, drawSheet } from "./draw.js";
+import { DEFAULT_SPREAD, parseSeed, randomSeed } from "./state.js";
+import { $, bindRange, downloadPng, formatMs } from "./ui.js";
+
+const LATENT = 32;
+const PER_ROW = 10;
+const ONE_DIGIT_ROWS = 6;
+
+/** Latents, mixture components and decoded images of the gallery, in row order. */
+function sampleGallery(gen, { seed, method, spread, digit }) {
+  const groups = digit === null
+    ? Array.from({ length: 10 }, (_, d) => [d, PER_ROW])
+    : [[digit, PER_ROW * ONE_DIGIT_ROWS]];
+  const options = { method, spread, seed };
+  const digits = groups.flatMap(([d, n]) => Array(n).fill(d));
+  const latents = new Float32Array(digits.length * LATENT);
+  const components = new Uint32Array(digits.length);
+  let at = 0;
+  for (const [d, n] of groups) {
+    latents.set(gen.sampleLatents(d, n, options), at * LATENT);
+    components.set(gen.sampleComponents(d, n, options), at);
+    at += n;
+  }
+  const start = performance.now();
+  const images = gen.decode(latents);
+  return { digits, latents, components, images, decodeMs: performance.now() - start };
+}
+
+export function createGenerate(gen, update) {
+  const componentsPerDigit = gen.info().components;
+  const gallery = $("gallery");
+  const digitSelect = $("digit");
+  const seedInput = $("seed");
+  const methodInputs = [...document.querySelectorAll('input[name="method"]')];
+  let state = null;
+  let key = "";
+  let samples = null;
+  let selected = null; // index of the first sample clicked for a morph
+
+  for (let d = 0; d < 10; d++) digitSelect.add(new Option(`${d} only`, d));
+  digitSelect.addEventListener("change", () => {
+    update({ digit: digitSelect.value === "all" ? null : Number(digitSelect.value), pair: null });
+  });
+  for (const input of methodInputs) {
+    input.addEventListener("change", () => {
+      update({ method: input.value, spread: DEFAULT_SPREAD[input.value], pair: null });
+    });
+  }
+  const setSpread = bindRange($("spread"), (v) => v.toFixed(2), (spread) => update({ spread, pair: null }));
+  seedInput.addEventListener("change", () => {
+    const seed = parseSeed(seedInput.value.trim());
+    seedInput.setCustomValidity(seed === null ? "Enter a whole number, 0 or more." : "");
+    if (seed === null) seedInput.reportValidity();
+    else update({ seed, pair: null });
+  });
+  $("new-samples").addEventListener("click", () => update({ seed: randomSeed(), pair: null }));
+  $("download-gallery").addEventListener("click", () => {
+    const sheet = document.createElement("canvas");
+    drawSheet(sheet, samples.images, PER_ROW, { scale: 4, gap: 4 });
+    downloadPng(sheet, `digits-seed-${state.seed}.png`);
+  });
+  gallery.addEventListener("click", (event) => {
+    const button = event.target.closest("button.sample");
+    if (!button) return;
+    const index = Number(button.dataset.index);
+    if (selected === null || selected === index) {
+      select(selected === index ? null : index);
+    } else {
+      const pair = [selected, index];
+      select(null);
+      update({ section: "morph", pair });
+    }
+  });
+
+  function select(index) {
+    selected = index;
+    for (const button of gallery.querySelectorAll("button.sample")) {
+      button.setAttribute("aria-pressed", Number(button.dataset.index) === index);
+    }
+  }
+
+  function describe(index) {
+    const digit = samples.digits[index];
+    return state.method === "gmm"
+      ? `digit ${digit} · component ${samples.components[index] + 1} of ${componentsPerDigit[digit]}`
+      : `digit ${digit} · single Gaussian`;
+  }
+
+  function sampleButton(index) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "sample";
+    button.dataset.index = index;
+    button.dataset.tip = describe(index);
+    button.setAttribute("aria-label", describe(index));
+    button.setAttribute("aria-pressed", "false");
+    const canvas = document.createElement("canvas");
+    canvas.className = "digit";
+    drawDigit(canvas, samples.images, index);
+    button.append(canvas);
+    return button;
+  }
+
+  function drawGallery() {
+    const count = samples.digits.length;
+    const rows = [];
+    for (let start = 0; start < count; start += PER_ROW) {
+      const row = document.createElement("div");
+      row.className = "gallery-row";
+      const label = document.createElement("span");
+      label.className = "row-label";
+      label.setAttribute("aria-hidden", "true");
+      label.textContent = samples.digits[start];
+      row.append(label);
+      for (let i = start; i < start + PER_ROW; i++) row.append(sampleButton(i));
+      rows.push(row);
+    }
+    gallery.replaceChildren(...rows);
+    $("gallery-timing").textContent =
+      `${count} digits decoded in ${formatMs(samples.decodeMs)} (${formatMs(samples.decodeMs / count)} each).`;
+  }
+
+  function render(next) {
+    state = next;
+    digitSelect.value = state.digit ?? "all";
+    for (const input of methodInputs) input.checked = input.value === state.method;
+    setSpread(state.spread);
+    seedInput.value = state.seed;
+    seedInput.setCustomValidity("");
+    const nextKey = [state.seed, state.method, state.spread, state.digit].join();
+    if (nextKey === key) return;
+    key = nextKey;
+    samples = sampleGallery(gen, state);
+    selected = null;
+    drawGallery();
+  }
+
+  return {
+    render,
+    describe,
+    /** The latent of gallery sample `index`, or undefined when there is no such sample. */
+    latent: (index) => index < samples.digits.length
+      ? samples.latents.subarray(index * LATENT, (index + 1) * LATENT)
+      : undefined,
+  };
+}

@@ -1,0 +1,151 @@
+// Morph: plays a path through class means, or between two gallery samples, frame by frame.
+// All frames are decoded up front in one call; the animation only draws them.
+import { PIXELS, drawDigit, drawSheet } from "./draw.js";
+import { LOOP } from "./state.js";
+import { $, bindRange, digitButtons, downloadPng } from "./ui.js";
+
+const STEPS_PER_LEG = 60; // at speed 1 a leg takes a second: a new frame at every 60 Hz refresh
+const STRIP_FRAMES = 11;
+
+/** `steps` convex combinations (1 − t)·a + t·b, t from 0 to 1, both ends included. */
+function blend(a, b, steps) {
+  const out = new Float32Array(steps * a.length);
+  for (let s = 0; s < steps; s++) {
+    const t = s / (steps - 1);
+    for (let i = 0; i < a.length; i++) out[s * a.length + i] = (1 - t) * a[i] + t * b[i];
+  }
+  return out;
+}
+
+export function createMorph(gen, gallery, update) {
+  const canvas = $("morph-canvas");
+  const scrubber = $("scrubber");
+  const playButton = $("play");
+  const strip = $("strip");
+  let state = null;
+  let key = null;
+  let frames = new Float32Array(PIXELS);
+  let count = 1;
+  let stops = []; // names of the points the path passes through
+  let position = 0; // in frames, fractional while playing
+  let shown = -1;
+  let speed = 1;
+  let playing = false;
+  let raf = 0;
+  let last = 0;
+  let drawn = 0;
+  const fps = { start: 0, frames: 0 };
+
+  digitButtons($("path-digits"), (d) => `Add ${d} to the path`, (d) => {
+    const path = state.pair ? [] : state.path; // after a sample morph, digits start a new path
+    if (path.at(-1) !== d) update({ path: [...path, d], pair: null });
+  });
+  $("path-loop").addEventListener("click", () => update({ path: LOOP, pair: null }));
+  $("path-undo").addEventListener("click", () => update({ path: state.path.slice(0, -1), pair: null }));
+  $("path-clear").addEventListener("click", () => update({ path: [], pair: null }));
+  playButton.addEventListener("click", () => setPlaying(!playing));
+  bindRange($("speed"), (v) => `${v}×`, (v) => { speed = v; });
+  scrubber.addEventListener("input", () => seek(Number(scrubber.value)));
+  strip.addEventListener("click", (event) => {
+    const cells = Math.min(count, STRIP_FRAMES);
+    const cell = Math.min(cells - 1, Math.floor((event.offsetX / strip.clientWidth) * cells));
+    seek(stripFrame(cell, cells));
+  });
+  $("download-frame").addEventListener("click", () => {
+    const big = document.createElement("canvas");
+    const frame = Math.round(position);
+    drawSheet(big, frames.subarray(frame * PIXELS, (frame + 1) * PIXELS), 1, { scale: 10 });
+    downloadPng(big, `morph-frame-${frame}.png`);
+  });
+
+  const stripFrame = (cell, cells) => (cells > 1 ? Math.round((cell * (count - 1)) / (cells - 1)) : 0);
+
+  /** Decodes every frame of the current path (or sample pair). */
+  function load() {
+    const pair = state.pair?.map((i) => gallery.latent(i));
+    if (pair?.every(Boolean)) {
+      stops = state.pair.map((i) => gallery.describe(i));
+      frames = gen.decode(blend(...pair, STEPS_PER_LEG + 1));
+    } else {
+      stops = state.path.map(String);
+      if (state.path.length >= 2) frames = gen.path(state.path, STEPS_PER_LEG);
+      else if (state.path.length === 1) frames = gen.decode(gen.classMean(state.path[0]));
+      else frames = new Float32Array(PIXELS);
+    }
+    count = frames.length / PIXELS;
+    scrubber.max = count - 1;
+    scrubber.disabled = playButton.disabled = count < 2;
+    $("path-text").textContent = stops.length ? stops.join(" → ") : "Empty: click digits to build a path.";
+    const cells = Math.min(count, STRIP_FRAMES);
+    const stripImages = new Float32Array(cells * PIXELS);
+    for (let c = 0; c < cells; c++) {
+      const f = stripFrame(c, cells);
+      stripImages.set(frames.subarray(f * PIXELS, (f + 1) * PIXELS), c * PIXELS);
+    }
+    drawSheet(strip, stripImages, cells, { gap: 1 });
+    shown = -1;
+    seek(0);
+  }
+
+  function caption(frame) {
+    if (stops.length < 2) return stops.length ? `Class mean of ${stops[0]}` : "";
+    const leg = Math.min(Math.floor(frame / STEPS_PER_LEG), stops.length - 2);
+    const t = frame / STEPS_PER_LEG - leg;
+    return `${stops[leg]} → ${stops[leg + 1]}: ${Math.round(t * 100)}%`;
+  }
+
+  function draw() {
+    const frame = Math.round(position);
+    drawDigit(canvas, frames, frame);
+    canvas.dataset.framesDrawn = ++drawn; // read by tests/browser/bench.mjs
+    if (frame === shown) return;
+    shown = frame;
+    scrubber.value = frame;
+    scrubber.setAttribute("aria-valuetext", caption(frame));
+    $("morph-caption").textContent = caption(frame);
+  }
+
+  function seek(frame) {
+    position = frame;
+    draw();
+  }
+
+  function tick(now) {
+    position = (position + (Math.max(0, now - last) / 1000) * speed * STEPS_PER_LEG) % (count - 1);
+    last = now;
+    draw();
+    fps.frames++;
+    if (now - fps.start >= 1000) {
+      $("fps").textContent = `${Math.round((fps.frames * 1000) / (now - fps.start))} fps`;
+      fps.start = now;
+      fps.frames = 0;
+    }
+    raf = requestAnimationFrame(tick);
+  }
+
+  function setPlaying(on) {
+    cancelAnimationFrame(raf);
+    playing = on && count > 1;
+    playButton.textContent = playing ? "Pause" : "Play";
+    if (!playing) return;
+    last = fps.start = performance.now();
+    fps.frames = 0;
+    raf = requestAnimationFrame(tick);
+  }
+
+  function render(next) {
+    state = next;
+    $("path-undo").disabled = state.pair !== null || state.path.length === 0;
+    if (state.section !== "morph") {
+      setPlaying(false);
+      return;
+    }
+    const nextKey = JSON.stringify(state.pair ? [state.pair, state.seed, state.method, state.spread, state.digit] : state.path);
+    if (nextKey === key) return;
+    key = nextKey;
+    load();
+    setPlaying(state.pair !== null); // a sample pair was just clicked: show the morph
+  }
+
+  return { render };
+}

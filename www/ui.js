@@ -1,0 +1,44 @@
+// Small helpers shared by the sections' control wiring.
+
+export const $ = (id) => document.getElementById(id);
+
+/** Shows a range input's value in its <output for="…"> and calls onInput with the number.
+ *  Returns a setter that moves the slider without calling onInput. */
+export function bindRange(input, format, onInput) {
+  const output = document.querySelector(`output[for="${input.id}"]`);
+  const show = () => { output.textContent = format(Number(input.value)); };
+  input.addEventListener("input", () => {
+    show();
+    onInput(Number(input.value));
+  });
+  show();
+  return (value) => {
+    input.value = value;
+    show();
+  };
+}
+
+/** Ten buttons 0–9 appended to `container`, each named by `name(digit)` for assistive technology. */
+export function digitButtons(container, name, onClick) {
+  return Array.from({ length: 10 }, (_, digit) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = digit;
+    button.setAttribute("aria-label", name(digit));
+    button.addEventListener("click", () => onClick(digit));
+    container.append(button);
+    return button;
+  });
+}
+
+export function downloadPng(canvas, filename) {
+  const link = document.createElement("a");
+  link.download = filename;
+  link.href = canvas.toDataURL("image/png");
+  link.click();
+}
+
+/** Milliseconds, with two decimals below 10. */
+export function formatMs(ms) {
+  return `${ms < 10 ? ms.toFixed(2) : ms.toFixed(0)} ms`;
+}

@@ -4,8 +4,12 @@
 //! - `train` (feature `train`): data loading, training, fitting and the command-line tool.
 
 pub mod artifact;
+pub mod generator;
 pub mod latent;
 pub mod model;
 
 #[cfg(feature = "train")]
 pub mod train;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

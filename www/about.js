@@ -5,10 +5,18 @@ const METRIC_NAMES = {
   testBce: "Test binary cross-entropy",
   testMse: "Test mean squared error",
   trainBce: "Training binary cross-entropy",
+  trainMse: "Training mean squared error",
   epochs: "Epochs",
+  seed: "Training seed",
+  testLogLikelihoodMixture: "Test log-likelihood per digit, mixture",
+  testLogLikelihoodGaussian: "Test log-likelihood per digit, single Gaussian",
 };
 
-const formatValue = (v) => (typeof v === "number" && !Number.isInteger(v) ? v.toPrecision(4) : String(v));
+const formatNumber = (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+const formatValue = (v) => {
+  if (Array.isArray(v)) return v.map(formatNumber).join(", ");
+  return typeof v === "number" ? formatNumber(v) : String(v);
+};
 
 /** Median time in ms of `runs` calls of `f`. */
 function medianMs(runs, f) {
@@ -24,6 +32,7 @@ export function createAbout(gen) {
   const info = gen.info();
   const rows = [
     ["Dataset", info.dataset],
+    ["Architecture", info.architecture],
     ["Latent dimensions", info.latentDim],
     ["Classes", info.classes],
     ["Mixture components per digit (0–9)", info.components.join(", ")],

@@ -7,10 +7,15 @@ use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
 use super::data::{self, Dataset, Split};
-use super::files::write_atomic;
+use super::files::{write_atomic, write_npy_f32, write_npy_i64};
+use super::fitting::{Components, fit_latent_stats, mean_images};
+use super::model_dir::{ModelDir, codes_of_digit, encode_all};
 use super::loss::Loss;
 use super::trainer::{self, EpochRecord, Reconstruction, TrainConfig};
-use crate::model::{Arch, default_device};
+use crate::artifact;
+use crate::generator::SampleOptions;
+use crate::latent::{CLASSES, Method};
+use crate::model::{Arch, IMAGE_PIXELS, LATENT_DIM, default_device};
 
 /// Folder of the committed model.
 pub const MODEL_DIR: &str = "model";
@@ -25,8 +30,119 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Train the autoencoder, checkpointing every epoch.
+    /// Train the autoencoder, checkpointing every epoch, then fit the latent statistics.
     Train(TrainArgs),
+    /// Fit per-digit Gaussians and mixtures and the PCA of the codes (writes latent.bin).
+    Fit(FitArgs),
+    /// Sample digits from the fitted statistics and decode them.
+    Sample(SampleArgs),
+    /// Encode a split of the data set.
+    Encode(EncodeArgs),
+    /// Reconstruct a split of the data set through the autoencoder.
+    Reconstruct(ReconstructArgs),
+    /// Print the mean log-likelihood of the test codes under the fitted statistics.
+    Score(ScoreArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct FitArgs {
+    /// Trained model folder.
+    #[arg(long, default_value = MODEL_DIR)]
+    model: PathBuf,
+    /// Mixture components per digit: `auto` (chosen on held-out codes) or a number.
+    #[arg(long, default_value = "auto", value_parser = parse_components)]
+    components: Components,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum MethodArg {
+    Gmm,
+    Gaussian,
+}
+
+#[derive(clap::Args, Debug)]
+struct SampleArgs {
+    #[arg(long, default_value = MODEL_DIR)]
+    model: PathBuf,
+    #[arg(long, value_enum)]
+    method: MethodArg,
+    /// Covariance scale (default: 1 for gmm, 0.2 for gaussian).
+    #[arg(long)]
+    spread: Option<f64>,
+    /// Samples per digit.
+    #[arg(long)]
+    per_class: usize,
+    #[arg(long)]
+    seed: u64,
+    /// Images, (10·N)×784 float32 in [0, 1], digits in order 0–9.
+    #[arg(long)]
+    out: PathBuf,
+    /// Digit of each image, int64.
+    #[arg(long)]
+    labels_out: PathBuf,
+    /// Also write the sampled codes, (10·N)×32 float32.
+    #[arg(long)]
+    latents_out: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum SplitArg {
+    Train,
+    Test,
+}
+
+impl From<SplitArg> for Split {
+    fn from(arg: SplitArg) -> Self {
+        match arg {
+            SplitArg::Train => Split::Train,
+            SplitArg::Test => Split::Test,
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+struct EncodeArgs {
+    #[arg(long, default_value = MODEL_DIR)]
+    model: PathBuf,
+    #[arg(long, value_enum)]
+    split: SplitArg,
+    /// Codes, N×32 float32.
+    #[arg(long)]
+    out: PathBuf,
+    /// Labels, int64.
+    #[arg(long)]
+    labels_out: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+struct ReconstructArgs {
+    #[arg(long, default_value = MODEL_DIR)]
+    model: PathBuf,
+    #[arg(long, value_enum)]
+    split: SplitArg,
+    /// Reconstructions, N×784 float32, in data-set order.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+struct ScoreArgs {
+    #[arg(long, default_value = MODEL_DIR)]
+    model: PathBuf,
+    #[arg(long, value_enum, default_value = "test")]
+    split: SplitArg,
+}
+
+fn parse_components(text: &str) -> Result<Components, String> {
+    if text == "auto" {
+        return Ok(Components::Auto);
+    }
+    match text.parse::<usize>() {
+        Ok(k) if (1..=16).contains(&k) => Ok(Components::Fixed(k)),
+        _ => Err(format!("'{text}' is neither `auto` nor a component count from 1 to 16")),
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -104,6 +220,11 @@ pub struct RunRecord {
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Train(args) => train(args),
+        Command::Fit(args) => fit(&args.model, args.components, args.seed),
+        Command::Sample(args) => sample(args),
+        Command::Encode(args) => encode(args),
+        Command::Reconstruct(args) => reconstruct(args),
+        Command::Score(args) => score(args),
     }
 }
 
@@ -149,6 +270,88 @@ fn train(args: TrainArgs) -> Result<(), String> {
         record.train.bce,
         args.out.display()
     );
+    fit(&args.out, Components::Auto, record.config.seed)
+}
+
+fn fit(model: &Path, components: Components, seed: u64) -> Result<(), String> {
+    let dir = ModelDir::open(model)?;
+    let started = Instant::now();
+    let (stats, reports) = fit_latent_stats(&dir, components, seed)?;
+    write_atomic(&model.join("latent.bin"), &artifact::encode(&stats)).map_err(|e| e.to_string())?;
+    let json = serde_json::to_vec_pretty(&reports).map_err(|e| e.to_string())?;
+    write_atomic(&model.join("fit.json"), &json).map_err(|e| e.to_string())?;
+    let means = mean_images(&dir.images(Split::Train)?);
+    write_atomic(&model.join("mean_images.bin"), &means).map_err(|e| e.to_string())?;
+    eprintln!("fitted in {:.1}s; written to {}", started.elapsed().as_secs_f64(), model.join("latent.bin").display());
+    Ok(())
+}
+
+fn sample(args: SampleArgs) -> Result<(), String> {
+    let generator = ModelDir::open(&args.model)?.generator()?;
+    let method = match args.method {
+        MethodArg::Gmm => Method::Mixture,
+        MethodArg::Gaussian => Method::Gaussian,
+    };
+    let mut options = SampleOptions::new(method, args.seed);
+    if let Some(spread) = args.spread {
+        options = options.with_spread(spread).map_err(|e| e.to_string())?;
+    }
+    let (mut images, mut latents, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    for digit in 0..CLASSES {
+        let samples = generator.sample_latents(digit, args.per_class, options).map_err(|e| e.to_string())?;
+        images.extend(generator.decode(&samples.latents).map_err(|e| e.to_string())?);
+        latents.extend(samples.latents);
+        labels.extend(std::iter::repeat_n(digit as i64, args.per_class));
+    }
+    let n = labels.len() as u64;
+    write_npy_f32(&args.out, &[n, IMAGE_PIXELS as u64], &images).map_err(|e| e.to_string())?;
+    write_npy_i64(&args.labels_out, &[n], &labels).map_err(|e| e.to_string())?;
+    if let Some(path) = args.latents_out {
+        write_npy_f32(&path, &[n, LATENT_DIM as u64], &latents).map_err(|e| e.to_string())?;
+    }
+    eprintln!("{n} samples written to {}", args.out.display());
+    Ok(())
+}
+
+fn encode(args: EncodeArgs) -> Result<(), String> {
+    let dir = ModelDir::open(&args.model)?;
+    let device = default_device();
+    let images = dir.images(args.split.into())?;
+    let codes = encode_all(&dir.encoder(&device)?, &images, &device);
+    let n = images.len() as u64;
+    write_npy_f32(&args.out, &[n, LATENT_DIM as u64], &codes).map_err(|e| e.to_string())?;
+    let labels: Vec<i64> = images.labels.iter().map(|&l| i64::from(l)).collect();
+    write_npy_i64(&args.labels_out, &[n], &labels).map_err(|e| e.to_string())
+}
+
+fn reconstruct(args: ReconstructArgs) -> Result<(), String> {
+    let dir = ModelDir::open(&args.model)?;
+    let device = default_device();
+    let images = dir.images(args.split.into())?;
+    let codes = encode_all(&dir.encoder(&device)?, &images, &device);
+    let pixels = dir.decoder(&device)?.decode_slice(&codes, &device);
+    write_npy_f32(&args.out, &[images.len() as u64, IMAGE_PIXELS as u64], &pixels).map_err(|e| e.to_string())
+}
+
+fn score(args: ScoreArgs) -> Result<(), String> {
+    let dir = ModelDir::open(&args.model)?;
+    let device = default_device();
+    let generator = dir.generator()?;
+    let images = dir.images(args.split.into())?;
+    let codes = encode_all(&dir.encoder(&device)?, &images, &device);
+    println!("digit  count  mixture(K)        single Gaussian   (mean log-likelihood per code)");
+    let (mut all_mixture, mut all_gaussian) = (0.0, 0.0);
+    for (digit, class) in generator.stats().classes.iter().enumerate() {
+        let mine = codes_of_digit(&codes, &images.labels, digit);
+        let mixture: f64 = mine.chunks(LATENT_DIM).map(|c| class.mixture.log_density(c)).sum();
+        let gaussian: f64 = mine.chunks(LATENT_DIM).map(|c| class.gaussian.log_density(c)).sum();
+        let count = (mine.len() / LATENT_DIM) as f64;
+        println!("{digit:>5}  {count:>5}  {:>10.3} ({})  {:>15.3}", mixture / count, class.mixture.weights.len(), gaussian / count);
+        all_mixture += mixture;
+        all_gaussian += gaussian;
+    }
+    let n = images.len() as f64;
+    println!("  all  {:>5}  {:>14.3}  {:>15.3}", images.len(), all_mixture / n, all_gaussian / n);
     Ok(())
 }
 

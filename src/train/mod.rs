@@ -3,6 +3,8 @@
 pub mod commands;
 pub mod data;
 pub mod files;
+pub mod fitting;
 pub mod loss;
+pub mod model_dir;
 pub mod progress;
 pub mod trainer;

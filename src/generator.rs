@@ -1,0 +1,251 @@
+//! The digit generator: the decoder plus the latent statistics, with every operation the page
+//! offers, argument checks included. Plain Rust, so native tests and the CLI use it as the wasm
+//! bindings do.
+
+use burn::module::Module;
+use burn::store::{DTypePolicy, ModuleRecord};
+use burn::tensor::{Bytes, Device};
+
+use crate::artifact::{self, LatentStats};
+use crate::latent::{CLASSES, Method, Samples, rng_for};
+use crate::model::{Arch, Decoder, IMAGE_PIXELS, LATENT_DIM, default_device};
+
+/// Most images (or codes) one call may produce.
+pub const MAX_IMAGES: usize = 10_000;
+/// Largest `|spread|`, `|scale|` or PCA coordinate accepted.
+pub const MAX_MAGNITUDE: f64 = 1e4;
+
+/// A bad argument or a corrupt model, with a message naming what is wrong.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum GeneratorError {
+    /// An argument is out of range or of the wrong kind.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// The embedded or given model files are unusable.
+    #[error("corrupt model: {0}")]
+    CorruptModel(String),
+}
+
+type Result<T> = std::result::Result<T, GeneratorError>;
+
+fn invalid(message: String) -> GeneratorError {
+    GeneratorError::InvalidArgument(message)
+}
+
+/// Checks that `value` is a finite number with `|value| ≤ MAX_MAGNITUDE`.
+pub fn finite_arg(name: &str, value: f64) -> Result<f32> {
+    if !value.is_finite() {
+        return Err(invalid(format!("{name} must be a finite number, got {value}")));
+    }
+    if value.abs() > MAX_MAGNITUDE {
+        return Err(invalid(format!("{name} must be between -{MAX_MAGNITUDE} and {MAX_MAGNITUDE}, got {value}")));
+    }
+    Ok(value as f32)
+}
+
+/// Checks that `value` is a whole number in `min..=max`.
+pub fn integer_arg(name: &str, value: f64, min: usize, max: usize) -> Result<usize> {
+    if !(value.is_finite() && value.fract() == 0.0 && value >= min as f64 && value <= max as f64) {
+        return Err(invalid(format!("{name} must be a whole number from {min} to {max}, got {value}")));
+    }
+    Ok(value as usize)
+}
+
+/// Checks that `value` is a digit 0–9.
+pub fn digit_arg(name: &str, value: f64) -> Result<usize> {
+    integer_arg(name, value, 0, CLASSES - 1)
+}
+
+/// Parses a sampling method name: "gmm" (mixture) or "gaussian".
+pub fn method_arg(name: &str) -> Result<Method> {
+    match name {
+        "gmm" => Ok(Method::Mixture),
+        "gaussian" => Ok(Method::Gaussian),
+        other => Err(invalid(format!("method must be \"gmm\" or \"gaussian\", got {other:?}"))),
+    }
+}
+
+/// How to sample: method, spread (covariance scale) and seed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SampleOptions {
+    /// Mixture or single Gaussian.
+    pub method: Method,
+    /// Covariance scale, ≥ 0.
+    pub spread: f32,
+    /// Random seed.
+    pub seed: u64,
+}
+
+impl SampleOptions {
+    /// Options with the method's default spread.
+    pub fn new(method: Method, seed: u64) -> Self {
+        Self { method, spread: method.default_spread(), seed }
+    }
+
+    /// Replaces the spread after checking it is finite and non-negative.
+    pub fn with_spread(self, spread: f64) -> Result<Self> {
+        let spread = finite_arg("spread", spread)?;
+        if spread < 0.0 {
+            return Err(invalid(format!("spread must not be negative, got {spread}")));
+        }
+        Ok(Self { spread, ..self })
+    }
+}
+
+/// Decoder weights and latent statistics, ready to generate.
+pub struct Generator {
+    decoder: Decoder,
+    stats: LatentStats,
+    device: Device,
+}
+
+/// The committed decoder (burnpack record, half precision).
+pub static EMBEDDED_DECODER: &[u8] = include_bytes!("../model/decoder.bpk");
+/// The committed latent statistics.
+pub static EMBEDDED_STATS: &[u8] = include_bytes!("../model/latent.bin");
+
+impl Generator {
+    /// The generator of the committed model.
+    pub fn embedded() -> Result<Self> {
+        Self::from_bytes(EMBEDDED_DECODER, EMBEDDED_STATS)
+    }
+
+    /// Builds a generator from a decoder record and a statistics file.
+    pub fn from_bytes(decoder_record: &[u8], stats: &[u8]) -> Result<Self> {
+        let stats = artifact::decode(stats).map_err(|e| GeneratorError::CorruptModel(e.to_string()))?;
+        let arch = Arch::from_layers(stats.card.arch_layers)
+            .ok_or_else(|| GeneratorError::CorruptModel(format!("unknown architecture {}", stats.card.arch_layers)))?;
+        let device = default_device();
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(decoder_record.to_vec()))
+            .map_err(|e| GeneratorError::CorruptModel(format!("decoder record: {e}")))?
+            .with_dtype_policy(DTypePolicy::CastToModule);
+        let decoder = Decoder::new(arch, &device)
+            .try_load_record(record)
+            .map_err(|e| GeneratorError::CorruptModel(format!("decoder record: {e}")))?;
+        Ok(Self { decoder, stats, device })
+    }
+
+    /// The latent statistics and model card.
+    pub fn stats(&self) -> &LatentStats {
+        &self.stats
+    }
+
+    /// Draws `n` codes of `digit`.
+    pub fn sample_latents(&self, digit: usize, n: usize, options: SampleOptions) -> Result<Samples> {
+        check_digit(digit)?;
+        check_count("n", n, 1)?;
+        let mut rng = rng_for(options.seed, digit);
+        Ok(self.stats.classes[digit].sample(n, options.method, options.spread, &mut rng))
+    }
+
+    /// Draws and decodes `n` images of `digit`.
+    pub fn sample(&self, digit: usize, n: usize, options: SampleOptions) -> Result<Vec<f32>> {
+        let samples = self.sample_latents(digit, n, options)?;
+        self.decode(&samples.latents)
+    }
+
+    /// Decodes row-major codes (a multiple of 32 values) into row-major 28×28 images in [0, 1].
+    pub fn decode(&self, latents: &[f32]) -> Result<Vec<f32>> {
+        if latents.is_empty() || latents.len() % LATENT_DIM != 0 {
+            return Err(invalid(format!("latents must hold a positive multiple of {LATENT_DIM} values, got {}", latents.len())));
+        }
+        check_count("latents.length / 32", latents.len() / LATENT_DIM, 1)?;
+        if let Some(i) = latents.iter().position(|v| !v.is_finite() || f64::from(v.abs()) > MAX_MAGNITUDE) {
+            return Err(invalid(format!("latents[{i}] must be a finite number of magnitude at most {MAX_MAGNITUDE}, got {}", latents[i])));
+        }
+        Ok(self.decoder.decode_slice(latents, &self.device))
+    }
+
+    /// The mean code of `digit`.
+    pub fn class_mean(&self, digit: usize) -> Result<&[f32]> {
+        check_digit(digit)?;
+        Ok(&self.stats.classes[digit].gaussian.mean)
+    }
+
+    /// `steps` images along the segment between the class means of `from` and `to`, ends included.
+    pub fn interpolate(&self, from: usize, to: usize, steps: usize) -> Result<Vec<f32>> {
+        check_count("steps", steps, 2)?;
+        self.path(&[from, to], steps - 1)
+    }
+
+    /// Frames through the class means of `digits` in order, `steps_per_leg` per leg, the final
+    /// mean included: `(digits.len() − 1) · steps_per_leg + 1` images.
+    pub fn path(&self, digits: &[usize], steps_per_leg: usize) -> Result<Vec<f32>> {
+        if digits.len() < 2 {
+            return Err(invalid(format!("digits must name at least 2 digits, got {}", digits.len())));
+        }
+        for &d in digits {
+            check_digit(d)?;
+        }
+        check_count("stepsPerLeg", steps_per_leg, 1)?;
+        let frames = (digits.len() - 1).checked_mul(steps_per_leg).and_then(|f| f.checked_add(1)).unwrap_or(usize::MAX);
+        check_count("(digits.length - 1) * stepsPerLeg + 1 frames", frames, 2)?;
+        let mut latents = Vec::with_capacity(frames * LATENT_DIM);
+        for leg in digits.windows(2) {
+            let (a, b) = (self.class_mean(leg[0])?, self.class_mean(leg[1])?);
+            for step in 0..steps_per_leg {
+                let t = step as f32 / steps_per_leg as f32;
+                latents.extend(a.iter().zip(b).map(|(x, y)| (1.0 - t) * x + t * y));
+            }
+        }
+        latents.extend_from_slice(self.class_mean(*digits.last().expect("two digits"))?);
+        self.decode(&latents)
+    }
+
+    /// Decodes `scale · eᵢ` for each of the 32 unit vectors.
+    pub fn basis_vectors(&self, scale: f32) -> Result<Vec<f32>> {
+        let mut latents = vec![0.0; LATENT_DIM * LATENT_DIM];
+        for i in 0..LATENT_DIM {
+            latents[i * LATENT_DIM + i] = scale;
+        }
+        self.decode(&latents)
+    }
+
+    /// Decodes each class mean with all but its `nonzeros` largest-magnitude entries set to zero.
+    pub fn sparse_means(&self, nonzeros: usize) -> Result<Vec<f32>> {
+        if !(1..=LATENT_DIM).contains(&nonzeros) {
+            return Err(invalid(format!("nonzeros must be from 1 to {LATENT_DIM}, got {nonzeros}")));
+        }
+        let mut latents = Vec::with_capacity(CLASSES * LATENT_DIM);
+        for class in &self.stats.classes {
+            let mean = &class.gaussian.mean;
+            let mut order: Vec<usize> = (0..LATENT_DIM).collect();
+            order.sort_by(|&a, &b| mean[b].abs().total_cmp(&mean[a].abs()));
+            let mut sparse = [0.0; LATENT_DIM];
+            for &i in &order[..nonzeros] {
+                sparse[i] = mean[i];
+            }
+            latents.extend_from_slice(&sparse);
+        }
+        self.decode(&latents)
+    }
+
+    /// Decodes the point `(x, y)` of the plane of the first two principal components.
+    pub fn decode_pca_point(&self, x: f32, y: f32) -> Result<Vec<f32>> {
+        self.decode(&self.stats.pca.back_project(x, y))
+    }
+}
+
+fn check_digit(digit: usize) -> Result<()> {
+    if digit >= CLASSES {
+        return Err(invalid(format!("digit must be from 0 to 9, got {digit}")));
+    }
+    Ok(())
+}
+
+fn check_count(name: &str, count: usize, min: usize) -> Result<()> {
+    if !(min..=MAX_IMAGES).contains(&count) {
+        return Err(invalid(format!("{name} must be from {min} to {MAX_IMAGES}, got {count}")));
+    }
+    Ok(())
+}
+
+/// Mean squared difference between two equally long images.
+pub fn mean_squared_difference(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f32>() / a.len().max(1) as f32
+}
+
+/// Row `i` of a batch of images.
+pub fn image(images: &[f32], i: usize) -> &[f32] {
+    &images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS]
+}

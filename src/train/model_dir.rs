@@ -1,0 +1,83 @@
+//! Reading a trained model's folder: `run.json`, `encoder.bpk`, `decoder.bpk`, `latent.bin`.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::commands::RunRecord;
+use super::data::{self, Images, Split};
+use super::trainer::{read_json, read_record};
+use crate::generator::Generator;
+use crate::model::{Arch, Decoder, Encoder, IMAGE_PIXELS, LATENT_DIM};
+
+/// A folder written by `latent-digits train` (and `fit`).
+pub struct ModelDir {
+    /// The folder.
+    pub path: PathBuf,
+    /// What `train` recorded.
+    pub run: RunRecord,
+}
+
+impl ModelDir {
+    /// Opens `path`, reading its `run.json`.
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let run = read_json(&path.join("run.json")).map_err(|e| format!("{e} (is {} a trained model folder?)", path.display()))?;
+        Ok(Self { path: path.to_path_buf(), run })
+    }
+
+    /// The network depth the model was trained with.
+    pub fn arch(&self) -> Arch {
+        self.run.config.arch
+    }
+
+    /// The trained encoder.
+    pub fn encoder(&self, device: &Device) -> Result<Encoder, String> {
+        Encoder::new(self.arch(), device)
+            .try_load_record(read_record(&self.path.join("encoder.bpk"))?)
+            .map_err(|e| format!("encoder.bpk does not fit the network: {e}"))
+    }
+
+    /// The trained decoder.
+    pub fn decoder(&self, device: &Device) -> Result<Decoder, String> {
+        Decoder::new(self.arch(), device)
+            .try_load_record(read_record(&self.path.join("decoder.bpk"))?)
+            .map_err(|e| format!("decoder.bpk does not fit the network: {e}"))
+    }
+
+    /// The generator (decoder and fitted statistics); needs `fit` to have run.
+    pub fn generator(&self) -> Result<Generator, String> {
+        let read = |name: &str| {
+            let path = self.path.join(name);
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e} (run `latent-digits fit` first?)", path.display()))
+        };
+        Generator::from_bytes(&read("decoder.bpk")?, &read("latent.bin")?).map_err(|e| e.to_string())
+    }
+
+    /// One split of the data set the model was trained on, from its default folder.
+    pub fn images(&self, split: Split) -> Result<Images, String> {
+        data::load(self.run.config.dataset, None, split).map_err(|e| e.to_string())
+    }
+}
+
+/// Codes of all `images`, `len × 32` row-major, encoded in batches of 1,000.
+pub fn encode_all(encoder: &Encoder, images: &Images, device: &Device) -> Vec<f32> {
+    let mut codes = Vec::with_capacity(images.len() * LATENT_DIM);
+    for start in (0..images.len()).step_by(1000) {
+        let end = (start + 1000).min(images.len());
+        let batch = TensorData::new(images.pixels[start * IMAGE_PIXELS..end * IMAGE_PIXELS].to_vec(), [end - start, IMAGE_PIXELS]);
+        let encoded = encoder.encode(Tensor::<2>::from_data(batch, device));
+        codes.extend(encoded.into_data().try_into_vec::<f32>().expect("encoder output is f32"));
+    }
+    codes
+}
+
+/// The codes (row-major, 32 per image) whose label is `digit`.
+pub fn codes_of_digit(codes: &[f32], labels: &[u8], digit: usize) -> Vec<f32> {
+    codes
+        .chunks(LATENT_DIM)
+        .zip(labels)
+        .filter(|&(_, &label)| usize::from(label) == digit)
+        .flat_map(|(code, _)| code.iter().copied())
+        .collect()
+}

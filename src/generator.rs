@@ -2,13 +2,11 @@
 //! offers, argument checks included. Plain Rust, so native tests and the CLI use it as the wasm
 //! bindings do.
 
-use burn::module::Module;
-use burn::store::{DTypePolicy, ModuleRecord};
-use burn::tensor::{Bytes, Device};
+use burn::tensor::Device;
 
 use crate::artifact::{self, LatentStats};
 use crate::latent::{CLASSES, Method, Samples, rng_for};
-use crate::model::{Arch, Decoder, IMAGE_PIXELS, LATENT_DIM, default_device};
+use crate::model::{Arch, Decoder, IMAGE_PIXELS, LATENT_DIM, default_device, load_record_bytes};
 
 /// Most images (or codes) one call may produce.
 pub const MAX_IMAGES: usize = 10_000;
@@ -116,11 +114,7 @@ impl Generator {
         let arch = Arch::from_layers(stats.card.arch_layers)
             .ok_or_else(|| GeneratorError::CorruptModel(format!("unknown architecture {}", stats.card.arch_layers)))?;
         let device = default_device();
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(decoder_record.to_vec()))
-            .map_err(|e| GeneratorError::CorruptModel(format!("decoder record: {e}")))?
-            .with_dtype_policy(DTypePolicy::CastToModule);
-        let decoder = Decoder::new(arch, &device)
-            .try_load_record(record)
+        let decoder = load_record_bytes(Decoder::new(arch, &device), decoder_record)
             .map_err(|e| GeneratorError::CorruptModel(format!("decoder record: {e}")))?;
         Ok(Self { decoder, stats, device })
     }
@@ -248,4 +242,46 @@ pub fn mean_squared_difference(a: &[f32], b: &[f32]) -> f32 {
 /// Row `i` of a batch of images.
 pub fn image(images: &[f32], i: usize) -> &[f32] {
     &images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn committed() -> Generator {
+        Generator::embedded().expect("the committed model loads")
+    }
+
+    #[test]
+    fn same_seed_same_digits_and_pixels_in_range() {
+        let g = committed();
+        let options = SampleOptions::new(Method::Mixture, 9);
+        let a = g.sample(6, 4, options).unwrap();
+        assert_eq!(a, g.sample(6, 4, options).unwrap());
+        assert_ne!(a, g.sample(6, 4, SampleOptions { seed: 10, ..options }).unwrap());
+        assert_eq!(a.len(), 4 * IMAGE_PIXELS);
+        assert!(a.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+
+    #[test]
+    fn corrupt_artefacts_are_refused_with_a_message() {
+        let mut stats = EMBEDDED_STATS.to_vec();
+        stats[40] ^= 1;
+        let error = Generator::from_bytes(EMBEDDED_DECODER, &stats).err().unwrap();
+        assert!(error.to_string().contains("checksum"), "{error}");
+        let error = Generator::from_bytes(&EMBEDDED_DECODER[..1000], EMBEDDED_STATS).err().unwrap();
+        assert!(error.to_string().contains("decoder"), "{error}");
+    }
+
+    #[test]
+    fn argument_checks_name_the_argument() {
+        assert!(digit_arg("digit", 11.0).unwrap_err().to_string().contains("digit"));
+        assert!(integer_arg("n", 1e9, 1, MAX_IMAGES).unwrap_err().to_string().contains("n must be"));
+        assert!(finite_arg("x", f64::NAN).unwrap_err().to_string().contains("x must be"));
+        assert!(SampleOptions::new(Method::Gaussian, 0).with_spread(-1.0).is_err());
+        assert_eq!(SampleOptions::new(Method::Gaussian, 0).spread, 0.2);
+        let g = committed();
+        assert!(g.decode(&[0.0; 33]).unwrap_err().to_string().contains("latents"));
+        assert!(g.path(&[1], 4).is_err());
+    }
 }

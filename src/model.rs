@@ -1,6 +1,8 @@
 //! The autoencoder network, written once and shared by the trainer and the wasm decoder.
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, Param};
+use burn::store::{DTypePolicy, ModuleRecord};
+use burn::tensor::{Bytes, FloatDType};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -190,4 +192,23 @@ pub fn default_device() -> Device {
     {
         Device::ndarray()
     }
+}
+
+/// Loads a burnpack record of any float precision into `module`, casting to the module's dtype.
+pub fn load_record_bytes<M: Module>(module: M, bytes: &[u8]) -> Result<M, String> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .map_err(|e| e.to_string())?
+        .with_dtype_policy(DTypePolicy::CastToModule);
+    module.try_load_record(record).map_err(|e| e.to_string())
+}
+
+/// Casts every float parameter to half precision: how the shipped decoder is stored.
+pub fn to_half_precision<M: Module>(module: M) -> M {
+    struct HalfPrecision;
+    impl ModuleMapper for HalfPrecision {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|tensor| tensor.cast(FloatDType::F16))
+        }
+    }
+    module.map(&mut HalfPrecision)
 }

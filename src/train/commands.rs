@@ -6,6 +6,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
+use super::bench;
 use super::data::{self, Dataset, Split};
 use super::files::{write_atomic, write_npy_f32, write_npy_i64};
 use super::fitting::{Components, fit_latent_stats, mean_images};
@@ -15,7 +16,7 @@ use super::trainer::{self, EpochRecord, Reconstruction, TrainConfig};
 use crate::artifact;
 use crate::generator::SampleOptions;
 use crate::latent::{CLASSES, Method};
-use crate::model::{Arch, IMAGE_PIXELS, LATENT_DIM, default_device};
+use crate::model::{Arch, Autoencoder, Decoder, IMAGE_PIXELS, LATENT_DIM, default_device, load_record_bytes, to_half_precision};
 
 /// Folder of the committed model.
 pub const MODEL_DIR: &str = "model";
@@ -42,6 +43,17 @@ enum Command {
     Reconstruct(ReconstructArgs),
     /// Print the mean log-likelihood of the test codes under the fitted statistics.
     Score(ScoreArgs),
+    /// Time a training step, a mixture fit and decoding on this machine.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    #[arg(long, default_value = MODEL_DIR)]
+    model: PathBuf,
+    /// Timed training steps.
+    #[arg(long, default_value_t = 50)]
+    steps: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -190,6 +202,9 @@ struct TrainArgs {
     /// Train on only the first N training images (for quick experiments and tests).
     #[arg(long)]
     limit: Option<usize>,
+    /// Stop after training: do not fit the latent statistics (for architecture comparisons).
+    #[arg(long)]
+    skip_fit: bool,
 }
 
 fn parse_arch(text: &str) -> Result<u32, String> {
@@ -210,10 +225,12 @@ pub struct RunRecord {
     pub wall_seconds: f64,
     /// CPU model and core count.
     pub machine: String,
-    /// Final reconstruction scores on the training set.
+    /// Final reconstruction scores on the training set (with the shipped f16 decoder).
     pub train: Reconstruction,
     /// Final reconstruction scores on the test set.
     pub test: Reconstruction,
+    /// Test scores with the decoder at full (f32) precision, before it is stored as f16.
+    pub test_full_precision: Reconstruction,
 }
 
 /// Runs one parsed command line.
@@ -225,6 +242,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Encode(args) => encode(args),
         Command::Reconstruct(args) => reconstruct(args),
         Command::Score(args) => score(args),
+        Command::Bench(args) => bench::run(&ModelDir::open(&args.model)?, args.steps),
     }
 }
 
@@ -250,7 +268,12 @@ fn train(args: TrainArgs) -> Result<(), String> {
     eprintln!("trained in {:.1}s; scoring…", started.elapsed().as_secs_f64());
 
     trainer::save_record(&args.out.join("encoder.bpk"), model.encoder.clone())?;
-    trainer::save_record(&args.out.join("decoder.bpk"), model.decoder.clone())?;
+    // The shipped decoder is stored in half precision; its quality is measured as loaded back.
+    trainer::save_record(&args.out.join("decoder.bpk"), to_half_precision(model.decoder.clone()))?;
+    let decoder_path = args.out.join("decoder.bpk");
+    let stored = std::fs::read(&decoder_path).map_err(|e| format!("cannot read {}: {e}", decoder_path.display()))?;
+    let decoder = load_record_bytes(Decoder::new(config.arch, &device), &stored)?;
+    let shipped = Autoencoder { encoder: model.encoder.clone(), decoder };
     write_curve(&args.out.join("curve.csv"), &history)?;
     let record = RunRecord {
         command: std::env::args().collect::<Vec<_>>().join(" "),
@@ -258,8 +281,9 @@ fn train(args: TrainArgs) -> Result<(), String> {
         train_images: train_set.len(),
         wall_seconds: history.iter().map(|r| r.seconds).sum(),
         machine: machine_description(),
-        train: trainer::evaluate(&model, &train_set, &device),
-        test: trainer::evaluate(&model, &test_set, &device),
+        train: trainer::evaluate(&shipped, &train_set, &device),
+        test: trainer::evaluate(&shipped, &test_set, &device),
+        test_full_precision: trainer::evaluate(&model, &test_set, &device),
     };
     let json = serde_json::to_vec_pretty(&record).map_err(|e| e.to_string())?;
     write_atomic(&args.out.join("run.json"), &json).map_err(|e| e.to_string())?;
@@ -270,6 +294,9 @@ fn train(args: TrainArgs) -> Result<(), String> {
         record.train.bce,
         args.out.display()
     );
+    if args.skip_fit {
+        return Ok(());
+    }
     fit(&args.out, Components::Auto, record.config.seed)
 }
 
@@ -366,7 +393,8 @@ fn write_curve(path: &Path, history: &[EpochRecord]) -> Result<(), String> {
     write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())
 }
 
-fn machine_description() -> String {
+/// CPU model, core count and architecture of this machine.
+pub fn machine_description() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()

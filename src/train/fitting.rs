@@ -13,7 +13,7 @@ use crate::model::{IMAGE_PIXELS, LATENT_DIM, default_device};
 /// Test digits per class projected for the page's scatter plot.
 pub const SCATTER_PER_CLASS: usize = 300;
 /// Largest component count tried when choosing on held-out codes.
-pub const MAX_COMPONENTS: usize = 6;
+pub const MAX_COMPONENTS: usize = 10;
 
 /// How many mixture components each digit gets.
 #[derive(Clone, Copy, Debug)]

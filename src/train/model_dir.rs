@@ -7,9 +7,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::commands::RunRecord;
 use super::data::{self, Images, Split};
-use super::trainer::{read_json, read_record};
+use super::trainer::read_json;
 use crate::generator::Generator;
-use crate::model::{Arch, Decoder, Encoder, IMAGE_PIXELS, LATENT_DIM};
+use crate::model::{Arch, Decoder, Encoder, IMAGE_PIXELS, LATENT_DIM, load_record_bytes};
 
 /// A folder written by `latent-digits train` (and `fit`).
 pub struct ModelDir {
@@ -33,16 +33,18 @@ impl ModelDir {
 
     /// The trained encoder.
     pub fn encoder(&self, device: &Device) -> Result<Encoder, String> {
-        Encoder::new(self.arch(), device)
-            .try_load_record(read_record(&self.path.join("encoder.bpk"))?)
-            .map_err(|e| format!("encoder.bpk does not fit the network: {e}"))
+        self.load(Encoder::new(self.arch(), device), "encoder.bpk")
     }
 
     /// The trained decoder.
     pub fn decoder(&self, device: &Device) -> Result<Decoder, String> {
-        Decoder::new(self.arch(), device)
-            .try_load_record(read_record(&self.path.join("decoder.bpk"))?)
-            .map_err(|e| format!("decoder.bpk does not fit the network: {e}"))
+        self.load(Decoder::new(self.arch(), device), "decoder.bpk")
+    }
+
+    fn load<M: Module>(&self, module: M, name: &str) -> Result<M, String> {
+        let path = self.path.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        load_record_bytes(module, &bytes).map_err(|e| format!("{} does not fit the network: {e}", path.display()))
     }
 
     /// The generator (decoder and fitted statistics); needs `fit` to have run.

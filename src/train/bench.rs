@@ -1,0 +1,75 @@
+//! `bench`: training-step, mixture-fit and decode timings on this machine.
+
+use std::time::Instant;
+
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Tensor, TensorData};
+
+use super::data::Split;
+use super::loss::Loss;
+use super::model_dir::{ModelDir, codes_of_digit, encode_all};
+use crate::latent::fit::{self, EmSettings};
+use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, LATENT_DIM, default_device};
+
+/// Median of some timings in milliseconds.
+fn median_ms(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// Times `runs` calls of `work` after `warmup` untimed ones; returns the median in milliseconds.
+fn time_ms(warmup: usize, runs: usize, mut work: impl FnMut()) -> f64 {
+    (0..warmup).for_each(|_| work());
+    median_ms(
+        (0..runs)
+            .map(|_| {
+                let started = Instant::now();
+                work();
+                started.elapsed().as_secs_f64() * 1e3
+            })
+            .collect(),
+    )
+}
+
+/// Prints the benchmark numbers for the model in `dir`.
+pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
+    let device = default_device();
+    let train = dir.images(Split::Train)?;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    println!("machine: {} ({threads} threads available)", super::commands::machine_description());
+
+    let ad_device = device.clone().autodiff();
+    ad_device.seed(0);
+    let mut model = Autoencoder::new(Arch::Nine, &ad_device);
+    let mut optimizer = AdamConfig::new().init();
+    let batch = TensorData::new(train.pixels[..256 * IMAGE_PIXELS].to_vec(), [256, IMAGE_PIXELS]);
+    let step_ms = time_ms(5, steps, || {
+        let images = Tensor::<2>::from_data(batch.clone(), &ad_device);
+        let loss = Loss::Bce.compute(model.forward_logits(images.clone()), images);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(1e-3, model.clone(), grads);
+    });
+    println!("training step, batch 256, 784-…-32-…-784, BCE + Adam: {step_ms:.2} ms (median of {steps})");
+    println!("  → one epoch of 60,000 images: {:.1} s of steps", step_ms * 235.0 / 1e3);
+
+    let encoder = dir.encoder(&device)?;
+    let codes = encode_all(&encoder, &train, &device);
+    let digit_codes = fit::to_matrix(&codes_of_digit(&codes, &train.labels, 0));
+    for k in [1, 4] {
+        let started = Instant::now();
+        let fitted = fit::fit_mixture(&digit_codes, EmSettings::new(k, 0))?;
+        println!(
+            "mixture fit, {} codes of digit 0, {k} components: {:.0} ms ({} EM iterations)",
+            digit_codes.nrows(),
+            started.elapsed().as_secs_f64() * 1e3,
+            fitted.iterations
+        );
+    }
+
+    let decoder = dir.decoder(&device)?;
+    let latents: Vec<f32> = codes[..100 * LATENT_DIM].to_vec();
+    let one = time_ms(20, 200, || drop(decoder.decode_slice(&latents[..LATENT_DIM], &device)));
+    let hundred = time_ms(5, 50, || drop(decoder.decode_slice(&latents, &device)));
+    println!("native decode: 1 latent {one:.3} ms, batch of 100 {hundred:.3} ms");
+    Ok(())
+}

@@ -49,7 +49,8 @@ setup() {
 build() {
   say "wasm release build"
   cargo build --release --target "$WASM_TARGET" --lib
-  wasm-bindgen --target web --out-dir pkg "target/$WASM_TARGET/release/latent_digits.wasm"
+  wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir pkg \
+    "target/$WASM_TARGET/release/latent_digits.wasm"
   ls -l pkg/latent_digits_bg.wasm pkg/latent_digits.js
 }
 

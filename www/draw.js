@@ -64,18 +64,15 @@ export function plotMapping(canvas, [xmin, xmax, ymin, ymax]) {
   };
 }
 
-/** Bounds of interleaved (x, y) points with a margin on every side. */
-export function pointBounds(points, margin = 0.05) {
-  const bounds = [Infinity, -Infinity, Infinity, -Infinity];
-  for (let i = 0; i < points.length; i += 2) {
-    bounds[0] = Math.min(bounds[0], points[i]);
-    bounds[1] = Math.max(bounds[1], points[i]);
-    bounds[2] = Math.min(bounds[2], points[i + 1]);
-    bounds[3] = Math.max(bounds[3], points[i + 1]);
-  }
-  const dx = (bounds[1] - bounds[0]) * margin;
-  const dy = (bounds[3] - bounds[2]) * margin;
-  return [bounds[0] - dx, bounds[1] + dx, bounds[2] - dy, bounds[3] + dy];
+/** [xmin, xmax, ymin, ymax] around interleaved (x, y) points: the 1st to 99th percentile of each
+ *  axis, widened by `margin` on both sides, so that a few outliers do not squeeze the rest. */
+export function pointBounds(points, margin = 0.15) {
+  return [0, 1].flatMap((axis) => {
+    const values = points.filter((_, i) => i % 2 === axis).sort();
+    const low = values[Math.floor(values.length * 0.01)];
+    const high = values[Math.ceil(values.length * 0.99) - 1];
+    return [low - (high - low) * margin, high + (high - low) * margin];
+  });
 }
 
 /** Scatter of points coloured by label (only labels in `shown`), with a ring at `marker`. */

@@ -64,7 +64,9 @@ pub enum ArtifactError {
         found: u32,
     },
     /// Shorter or longer than its header says.
-    #[error("latent-statistics file is truncated or padded: header says {expected} payload bytes, found {found}")]
+    #[error(
+        "latent-statistics file is truncated or padded: header says {expected} payload bytes, found {found}"
+    )]
     Length {
         /// Declared payload length.
         expected: u64,
@@ -104,19 +106,27 @@ pub fn decode(bytes: &[u8]) -> Result<LatentStats, ArtifactError> {
     let expected = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
     let payload = &bytes[HEADER_LEN..];
     if payload.len() as u64 != expected {
-        return Err(ArtifactError::Length { expected, found: payload.len() });
+        return Err(ArtifactError::Length {
+            expected,
+            found: payload.len(),
+        });
     }
     if crc32fast::hash(payload) != word(12) {
         return Err(ArtifactError::Checksum);
     }
-    let stats: LatentStats = postcard::from_bytes(payload).map_err(|e| ArtifactError::Invalid(e.to_string()))?;
+    let stats: LatentStats =
+        postcard::from_bytes(payload).map_err(|e| ArtifactError::Invalid(e.to_string()))?;
     validate(&stats).map_err(ArtifactError::Invalid)?;
     Ok(stats)
 }
 
 fn check_gaussian(g: &Gaussian, what: &str) -> Result<(), String> {
     if g.mean.len() != LATENT_DIM || g.cholesky.len() != PACKED_TRIANGLE {
-        return Err(format!("{what} has {} mean and {} Cholesky values", g.mean.len(), g.cholesky.len()));
+        return Err(format!(
+            "{what} has {} mean and {} Cholesky values",
+            g.mean.len(),
+            g.cholesky.len()
+        ));
     }
     if !g.mean.iter().chain(&g.cholesky).all(|v| v.is_finite()) {
         return Err(format!("{what} has non-finite values"));
@@ -125,7 +135,9 @@ fn check_gaussian(g: &Gaussian, what: &str) -> Result<(), String> {
     for i in 0..LATENT_DIM {
         diagonal += i;
         if g.cholesky[diagonal] <= 0.0 {
-            return Err(format!("{what}'s Cholesky factor has a non-positive diagonal"));
+            return Err(format!(
+                "{what}'s Cholesky factor has a non-positive diagonal"
+            ));
         }
         diagonal += 1;
     }
@@ -134,27 +146,41 @@ fn check_gaussian(g: &Gaussian, what: &str) -> Result<(), String> {
 
 fn validate(stats: &LatentStats) -> Result<(), String> {
     if stats.classes.len() != CLASSES {
-        return Err(format!("{} classes, expected {CLASSES}", stats.classes.len()));
+        return Err(format!(
+            "{} classes, expected {CLASSES}",
+            stats.classes.len()
+        ));
     }
     for (digit, class) in stats.classes.iter().enumerate() {
         check_gaussian(&class.gaussian, &format!("digit {digit}'s Gaussian"))?;
         let mixture = &class.mixture;
         if mixture.weights.is_empty() || mixture.weights.len() != mixture.components.len() {
-            return Err(format!("digit {digit}'s mixture has {} weights for {} components", mixture.weights.len(), mixture.components.len()));
+            return Err(format!(
+                "digit {digit}'s mixture has {} weights for {} components",
+                mixture.weights.len(),
+                mixture.components.len()
+            ));
         }
         let total: f32 = mixture.weights.iter().sum();
-        if (total - 1.0).abs() > 1e-3 || mixture.weights.iter().any(|w| !(*w >= 0.0)) {
-            return Err(format!("digit {digit}'s mixture weights do not form a distribution"));
+        if (total - 1.0).abs() > 1e-3 || mixture.weights.iter().any(|w| w.is_nan() || *w < 0.0) {
+            return Err(format!(
+                "digit {digit}'s mixture weights do not form a distribution"
+            ));
         }
         for (k, component) in mixture.components.iter().enumerate() {
             check_gaussian(component, &format!("digit {digit}'s component {k}"))?;
         }
     }
     let pca = &stats.pca;
-    if pca.mean.len() != LATENT_DIM || pca.eigenvalues.len() != LATENT_DIM || pca.components.len() != LATENT_DIM * LATENT_DIM {
+    if pca.mean.len() != LATENT_DIM
+        || pca.eigenvalues.len() != LATENT_DIM
+        || pca.components.len() != LATENT_DIM * LATENT_DIM
+    {
         return Err("PCA has the wrong dimensions".into());
     }
-    if pca.points.len() != 2 * pca.labels.len() || pca.labels.iter().any(|&l| usize::from(l) >= CLASSES) {
+    if pca.points.len() != 2 * pca.labels.len()
+        || pca.labels.iter().any(|&l| usize::from(l) >= CLASSES)
+    {
         return Err("PCA points and labels do not match".into());
     }
     Ok(())
@@ -173,12 +199,18 @@ pub(crate) mod tests {
                 cholesky.extend(std::iter::repeat_n(0.0, i));
                 cholesky.push(1.0);
             }
-            Gaussian { mean: vec![offset; LATENT_DIM], cholesky }
+            Gaussian {
+                mean: vec![offset; LATENT_DIM],
+                cholesky,
+            }
         };
         let classes = (0..CLASSES)
             .map(|d| ClassStats {
                 gaussian: unit(d as f32),
-                mixture: Mixture { weights: vec![0.25, 0.75], components: vec![unit(d as f32 - 0.5), unit(d as f32 + 0.5)] },
+                mixture: Mixture {
+                    weights: vec![0.25, 0.75],
+                    components: vec![unit(d as f32 - 0.5), unit(d as f32 + 0.5)],
+                },
             })
             .collect();
         let mut components = vec![0.0; LATENT_DIM * LATENT_DIM];
@@ -198,7 +230,13 @@ pub(crate) mod tests {
                 test_log_likelihood_gaussian: vec![-2.0; CLASSES],
             },
             classes,
-            pca: Pca { mean: vec![0.0; LATENT_DIM], eigenvalues: vec![1.0; LATENT_DIM], components, points: vec![0.5, -0.5], labels: vec![7] },
+            pca: Pca {
+                mean: vec![0.0; LATENT_DIM],
+                eigenvalues: vec![1.0; LATENT_DIM],
+                components,
+                points: vec![0.5, -0.5],
+                labels: vec![7],
+            },
         }
     }
 
@@ -215,8 +253,16 @@ pub(crate) mod tests {
         let last = flipped.len() - 1;
         flipped[last] ^= 0x40;
         assert_eq!(decode(&flipped), Err(ArtifactError::Checksum));
-        assert_eq!(decode(&good[..good.len() - 3]).unwrap_err().to_string().contains("truncated"), true);
-        assert_eq!(decode(b"PNG not stats at all......"), Err(ArtifactError::BadMagic));
+        assert!(
+            decode(&good[..good.len() - 3])
+                .unwrap_err()
+                .to_string()
+                .contains("truncated")
+        );
+        assert_eq!(
+            decode(b"PNG not stats at all......"),
+            Err(ArtifactError::BadMagic)
+        );
         let mut future = good.clone();
         future[8] = 2;
         assert_eq!(decode(&future), Err(ArtifactError::Version { found: 2 }));

@@ -33,10 +33,14 @@ fn invalid(message: String) -> GeneratorError {
 /// Checks that `value` is a finite number with `|value| ≤ MAX_MAGNITUDE`.
 pub fn finite_arg(name: &str, value: f64) -> Result<f32> {
     if !value.is_finite() {
-        return Err(invalid(format!("{name} must be a finite number, got {value}")));
+        return Err(invalid(format!(
+            "{name} must be a finite number, got {value}"
+        )));
     }
     if value.abs() > MAX_MAGNITUDE {
-        return Err(invalid(format!("{name} must be between -{MAX_MAGNITUDE} and {MAX_MAGNITUDE}, got {value}")));
+        return Err(invalid(format!(
+            "{name} must be between -{MAX_MAGNITUDE} and {MAX_MAGNITUDE}, got {value}"
+        )));
     }
     Ok(value as f32)
 }
@@ -44,7 +48,9 @@ pub fn finite_arg(name: &str, value: f64) -> Result<f32> {
 /// Checks that `value` is a whole number in `min..=max`.
 pub fn integer_arg(name: &str, value: f64, min: usize, max: usize) -> Result<usize> {
     if !(value.is_finite() && value.fract() == 0.0 && value >= min as f64 && value <= max as f64) {
-        return Err(invalid(format!("{name} must be a whole number from {min} to {max}, got {value}")));
+        return Err(invalid(format!(
+            "{name} must be a whole number from {min} to {max}, got {value}"
+        )));
     }
     Ok(value as usize)
 }
@@ -59,7 +65,9 @@ pub fn method_arg(name: &str) -> Result<Method> {
     match name {
         "gmm" => Ok(Method::Mixture),
         "gaussian" => Ok(Method::Gaussian),
-        other => Err(invalid(format!("method must be \"gmm\" or \"gaussian\", got {other:?}"))),
+        other => Err(invalid(format!(
+            "method must be \"gmm\" or \"gaussian\", got {other:?}"
+        ))),
     }
 }
 
@@ -77,14 +85,20 @@ pub struct SampleOptions {
 impl SampleOptions {
     /// Options with the method's default spread.
     pub fn new(method: Method, seed: u64) -> Self {
-        Self { method, spread: method.default_spread(), seed }
+        Self {
+            method,
+            spread: method.default_spread(),
+            seed,
+        }
     }
 
     /// Replaces the spread after checking it is finite and non-negative.
     pub fn with_spread(self, spread: f64) -> Result<Self> {
         let spread = finite_arg("spread", spread)?;
         if spread < 0.0 {
-            return Err(invalid(format!("spread must not be negative, got {spread}")));
+            return Err(invalid(format!(
+                "spread must not be negative, got {spread}"
+            )));
         }
         Ok(Self { spread, ..self })
     }
@@ -110,13 +124,19 @@ impl Generator {
 
     /// Builds a generator from a decoder record and a statistics file.
     pub fn from_bytes(decoder_record: &[u8], stats: &[u8]) -> Result<Self> {
-        let stats = artifact::decode(stats).map_err(|e| GeneratorError::CorruptModel(e.to_string()))?;
-        let arch = Arch::from_layers(stats.card.arch_layers)
-            .ok_or_else(|| GeneratorError::CorruptModel(format!("unknown architecture {}", stats.card.arch_layers)))?;
+        let stats =
+            artifact::decode(stats).map_err(|e| GeneratorError::CorruptModel(e.to_string()))?;
+        let arch = Arch::from_layers(stats.card.arch_layers).ok_or_else(|| {
+            GeneratorError::CorruptModel(format!("unknown architecture {}", stats.card.arch_layers))
+        })?;
         let device = default_device();
         let decoder = load_record_bytes(Decoder::new(arch, &device), decoder_record)
             .map_err(|e| GeneratorError::CorruptModel(format!("decoder record: {e}")))?;
-        Ok(Self { decoder, stats, device })
+        Ok(Self {
+            decoder,
+            stats,
+            device,
+        })
     }
 
     /// The latent statistics and model card.
@@ -125,7 +145,12 @@ impl Generator {
     }
 
     /// Draws `n` codes of `digit`.
-    pub fn sample_latents(&self, digit: usize, n: usize, options: SampleOptions) -> Result<Samples> {
+    pub fn sample_latents(
+        &self,
+        digit: usize,
+        n: usize,
+        options: SampleOptions,
+    ) -> Result<Samples> {
         check_digit(digit)?;
         check_count("n", n, 1)?;
         let mut rng = rng_for(options.seed, digit);
@@ -140,12 +165,21 @@ impl Generator {
 
     /// Decodes row-major codes (a multiple of 32 values) into row-major 28×28 images in [0, 1].
     pub fn decode(&self, latents: &[f32]) -> Result<Vec<f32>> {
-        if latents.is_empty() || latents.len() % LATENT_DIM != 0 {
-            return Err(invalid(format!("latents must hold a positive multiple of {LATENT_DIM} values, got {}", latents.len())));
+        if latents.is_empty() || !latents.len().is_multiple_of(LATENT_DIM) {
+            return Err(invalid(format!(
+                "latents must hold a positive multiple of {LATENT_DIM} values, got {}",
+                latents.len()
+            )));
         }
         check_count("latents.length / 32", latents.len() / LATENT_DIM, 1)?;
-        if let Some(i) = latents.iter().position(|v| !v.is_finite() || f64::from(v.abs()) > MAX_MAGNITUDE) {
-            return Err(invalid(format!("latents[{i}] must be a finite number of magnitude at most {MAX_MAGNITUDE}, got {}", latents[i])));
+        if let Some(i) = latents
+            .iter()
+            .position(|v| !v.is_finite() || f64::from(v.abs()) > MAX_MAGNITUDE)
+        {
+            return Err(invalid(format!(
+                "latents[{i}] must be a finite number of magnitude at most {MAX_MAGNITUDE}, got {}",
+                latents[i]
+            )));
         }
         Ok(self.decoder.decode_slice(latents, &self.device))
     }
@@ -166,13 +200,19 @@ impl Generator {
     /// mean included: `(digits.len() − 1) · steps_per_leg + 1` images.
     pub fn path(&self, digits: &[usize], steps_per_leg: usize) -> Result<Vec<f32>> {
         if digits.len() < 2 {
-            return Err(invalid(format!("digits must name at least 2 digits, got {}", digits.len())));
+            return Err(invalid(format!(
+                "digits must name at least 2 digits, got {}",
+                digits.len()
+            )));
         }
         for &d in digits {
             check_digit(d)?;
         }
         check_count("stepsPerLeg", steps_per_leg, 1)?;
-        let frames = (digits.len() - 1).checked_mul(steps_per_leg).and_then(|f| f.checked_add(1)).unwrap_or(usize::MAX);
+        let frames = (digits.len() - 1)
+            .checked_mul(steps_per_leg)
+            .and_then(|f| f.checked_add(1))
+            .unwrap_or(usize::MAX);
         check_count("(digits.length - 1) * stepsPerLeg + 1 frames", frames, 2)?;
         let mut latents = Vec::with_capacity(frames * LATENT_DIM);
         for leg in digits.windows(2) {
@@ -198,7 +238,9 @@ impl Generator {
     /// Decodes each class mean with all but its `nonzeros` largest-magnitude entries set to zero.
     pub fn sparse_means(&self, nonzeros: usize) -> Result<Vec<f32>> {
         if !(1..=LATENT_DIM).contains(&nonzeros) {
-            return Err(invalid(format!("nonzeros must be from 1 to {LATENT_DIM}, got {nonzeros}")));
+            return Err(invalid(format!(
+                "nonzeros must be from 1 to {LATENT_DIM}, got {nonzeros}"
+            )));
         }
         let mut latents = Vec::with_capacity(CLASSES * LATENT_DIM);
         for class in &self.stats.classes {
@@ -229,7 +271,9 @@ fn check_digit(digit: usize) -> Result<()> {
 
 fn check_count(name: &str, count: usize, min: usize) -> Result<()> {
     if !(min..=MAX_IMAGES).contains(&count) {
-        return Err(invalid(format!("{name} must be from {min} to {MAX_IMAGES}, got {count}")));
+        return Err(invalid(format!(
+            "{name} must be from {min} to {MAX_IMAGES}, got {count}"
+        )));
     }
     Ok(())
 }
@@ -258,7 +302,18 @@ mod tests {
         let options = SampleOptions::new(Method::Mixture, 9);
         let a = g.sample(6, 4, options).unwrap();
         assert_eq!(a, g.sample(6, 4, options).unwrap());
-        assert_ne!(a, g.sample(6, 4, SampleOptions { seed: 10, ..options }).unwrap());
+        assert_ne!(
+            a,
+            g.sample(
+                6,
+                4,
+                SampleOptions {
+                    seed: 10,
+                    ..options
+                }
+            )
+            .unwrap()
+        );
         assert_eq!(a.len(), 4 * IMAGE_PIXELS);
         assert!(a.iter().all(|p| (0.0..=1.0).contains(p)));
     }
@@ -267,21 +322,49 @@ mod tests {
     fn corrupt_artefacts_are_refused_with_a_message() {
         let mut stats = EMBEDDED_STATS.to_vec();
         stats[40] ^= 1;
-        let error = Generator::from_bytes(EMBEDDED_DECODER, &stats).err().unwrap();
+        let error = Generator::from_bytes(EMBEDDED_DECODER, &stats)
+            .err()
+            .unwrap();
         assert!(error.to_string().contains("checksum"), "{error}");
-        let error = Generator::from_bytes(&EMBEDDED_DECODER[..1000], EMBEDDED_STATS).err().unwrap();
+        let error = Generator::from_bytes(&EMBEDDED_DECODER[..1000], EMBEDDED_STATS)
+            .err()
+            .unwrap();
         assert!(error.to_string().contains("decoder"), "{error}");
     }
 
     #[test]
     fn argument_checks_name_the_argument() {
-        assert!(digit_arg("digit", 11.0).unwrap_err().to_string().contains("digit"));
-        assert!(integer_arg("n", 1e9, 1, MAX_IMAGES).unwrap_err().to_string().contains("n must be"));
-        assert!(finite_arg("x", f64::NAN).unwrap_err().to_string().contains("x must be"));
-        assert!(SampleOptions::new(Method::Gaussian, 0).with_spread(-1.0).is_err());
+        assert!(
+            digit_arg("digit", 11.0)
+                .unwrap_err()
+                .to_string()
+                .contains("digit")
+        );
+        assert!(
+            integer_arg("n", 1e9, 1, MAX_IMAGES)
+                .unwrap_err()
+                .to_string()
+                .contains("n must be")
+        );
+        assert!(
+            finite_arg("x", f64::NAN)
+                .unwrap_err()
+                .to_string()
+                .contains("x must be")
+        );
+        assert!(
+            SampleOptions::new(Method::Gaussian, 0)
+                .with_spread(-1.0)
+                .is_err()
+        );
         assert_eq!(SampleOptions::new(Method::Gaussian, 0).spread, 0.2);
         let g = committed();
-        assert!(g.decode(&[0.0; 33]).unwrap_err().to_string().contains("latents"));
+        assert!(
+            g.decode(&[0.0; 33])
+                .unwrap_err()
+                .to_string()
+                .contains("latents")
+        );
         assert!(g.path(&[1], 4).is_err());
     }
 }

@@ -1,10 +1,10 @@
 //! The autoencoder network, written once and shared by the trainer and the wasm decoder.
 
 use burn::module::{Module, ModuleMapper, Param};
-use burn::store::{DTypePolicy, ModuleRecord};
-use burn::tensor::{Bytes, FloatDType};
 use burn::nn::{Linear, LinearConfig};
+use burn::store::{DTypePolicy, ModuleRecord};
 use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::{Bytes, FloatDType};
 use burn::tensor::{Device, Tensor, TensorData};
 
 /// Pixels in one 28×28 image.
@@ -83,13 +83,10 @@ impl Mlp {
     /// Applies the stack; the output is the last layer's pre-activation.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len() - 1;
-        self.layers
-            .iter()
-            .enumerate()
-            .fold(input, |x, (i, layer)| {
-                let y = layer.forward(x);
-                if i == last { y } else { relu(y) }
-            })
+        self.layers.iter().enumerate().fold(input, |x, (i, layer)| {
+            let y = layer.forward(x);
+            if i == last { y } else { relu(y) }
+        })
     }
 
     /// Input width of the first layer.
@@ -148,7 +145,8 @@ impl Decoder {
         if rows == 0 {
             return Vec::new();
         }
-        let input = Tensor::<2>::from_data(TensorData::new(codes.to_vec(), [rows, LATENT_DIM]), device);
+        let input =
+            Tensor::<2>::from_data(TensorData::new(codes.to_vec(), [rows, LATENT_DIM]), device);
         self.decode(input)
             .into_data()
             .try_into_vec::<f32>()

@@ -5,7 +5,9 @@ use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::generator::{self as core, SampleOptions, digit_arg, finite_arg, integer_arg, method_arg};
+use crate::generator::{
+    self as core, SampleOptions, digit_arg, finite_arg, integer_arg, method_arg,
+};
 use crate::latent::{CLASSES, Method};
 use crate::model::LATENT_DIM;
 
@@ -37,7 +39,11 @@ fn sample_options(options: JsValue) -> Result<SampleOptions, JsValue> {
     } else {
         serde_wasm_bindgen::from_value(options).map_err(|e| js_error(format!("options: {e}")))?
     };
-    let method = parsed.method.as_deref().map_or(Ok(Method::Mixture), method_arg).map_err(js_error)?;
+    let method = parsed
+        .method
+        .as_deref()
+        .map_or(Ok(Method::Mixture), method_arg)
+        .map_err(js_error)?;
     let seed = match parsed.seed {
         Some(seed) => integer_arg("seed", seed, 0, MAX_SEED as usize).map_err(js_error)? as u64,
         None => random_seed()?,
@@ -51,7 +57,8 @@ fn sample_options(options: JsValue) -> Result<SampleOptions, JsValue> {
 
 fn random_seed() -> Result<u64, JsValue> {
     let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|e| js_error(format!("no random source for a seed: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| js_error(format!("no random source for a seed: {e}")))?;
     Ok(u64::from_le_bytes(bytes) & (MAX_SEED as u64))
 }
 
@@ -60,11 +67,19 @@ fn float_values(name: &str, value: &JsValue) -> Result<Vec<f32>, JsValue> {
     if let Some(typed) = value.dyn_ref::<Float32Array>() {
         return Ok(typed.to_vec());
     }
-    let array = value.dyn_ref::<Array>().ok_or_else(|| js_error(format!("{name} must be a Float32Array or an array of numbers")))?;
+    let array = value.dyn_ref::<Array>().ok_or_else(|| {
+        js_error(format!(
+            "{name} must be a Float32Array or an array of numbers"
+        ))
+    })?;
     array
         .iter()
         .enumerate()
-        .map(|(i, v)| v.as_f64().map(|f| f as f32).ok_or_else(|| js_error(format!("{name}[{i}] must be a number"))))
+        .map(|(i, v)| {
+            v.as_f64()
+                .map(|f| f as f32)
+                .ok_or_else(|| js_error(format!("{name}[{i}] must be a number")))
+        })
         .collect()
 }
 
@@ -107,7 +122,9 @@ impl JsGenerator {
     /// Parses the embedded decoder and statistics; throws if they are corrupt.
     #[wasm_bindgen(constructor)]
     pub fn new() -> Result<JsGenerator, JsValue> {
-        core::Generator::embedded().map(|inner| Self { inner }).map_err(js_error)
+        core::Generator::embedded()
+            .map(|inner| Self { inner })
+            .map_err(js_error)
     }
 
     /// The model card: data set, sizes, components per digit, metrics, training command.
@@ -115,12 +132,21 @@ impl JsGenerator {
         let stats = self.inner.stats();
         let card = &stats.card;
         let arch = crate::model::Arch::from_layers(card.arch_layers).expect("validated at load");
-        let widths: Vec<String> = arch.encoder_widths().iter().chain(&arch.decoder_widths()[1..]).map(usize::to_string).collect();
+        let widths: Vec<String> = arch
+            .encoder_widths()
+            .iter()
+            .chain(&arch.decoder_widths()[1..])
+            .map(usize::to_string)
+            .collect();
         let info = Info {
             dataset: &card.dataset,
             latent_dim: LATENT_DIM,
             classes: CLASSES,
-            components: stats.classes.iter().map(|c| c.mixture.weights.len()).collect(),
+            components: stats
+                .classes
+                .iter()
+                .map(|c| c.mixture.weights.len())
+                .collect(),
             architecture: widths.join("-"),
             metrics: Metrics {
                 test_bce: card.test_bce,
@@ -136,7 +162,8 @@ impl JsGenerator {
             version: env!("CARGO_PKG_VERSION"),
             format_version: crate::artifact::FORMAT_VERSION,
         };
-        info.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_error)
+        info.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(js_error)
     }
 
     /// `n` decoded samples of `digit`, `n × 784` pixels.
@@ -147,28 +174,51 @@ impl JsGenerator {
 
     /// The codes `sample` decodes, `n × 32` values.
     #[wasm_bindgen(js_name = sampleLatents)]
-    pub fn sample_latents(&self, digit: f64, n: f64, options: JsValue) -> Result<Vec<f32>, JsValue> {
+    pub fn sample_latents(
+        &self,
+        digit: f64,
+        n: f64,
+        options: JsValue,
+    ) -> Result<Vec<f32>, JsValue> {
         let (digit, n, options) = sample_args(digit, n, options)?;
-        Ok(self.inner.sample_latents(digit, n, options).map_err(js_error)?.latents)
+        Ok(self
+            .inner
+            .sample_latents(digit, n, options)
+            .map_err(js_error)?
+            .latents)
     }
 
     /// The mixture component of each sample (0 for the single Gaussian).
     #[wasm_bindgen(js_name = sampleComponents)]
-    pub fn sample_components(&self, digit: f64, n: f64, options: JsValue) -> Result<Vec<u32>, JsValue> {
+    pub fn sample_components(
+        &self,
+        digit: f64,
+        n: f64,
+        options: JsValue,
+    ) -> Result<Vec<u32>, JsValue> {
         let (digit, n, options) = sample_args(digit, n, options)?;
-        Ok(self.inner.sample_latents(digit, n, options).map_err(js_error)?.components)
+        Ok(self
+            .inner
+            .sample_latents(digit, n, options)
+            .map_err(js_error)?
+            .components)
     }
 
     /// Decodes `k × 32` codes into `k × 784` pixels.
     pub fn decode(&self, latents: JsValue) -> Result<Vec<f32>, JsValue> {
-        self.inner.decode(&float_values("latents", &latents)?).map_err(js_error)
+        self.inner
+            .decode(&float_values("latents", &latents)?)
+            .map_err(js_error)
     }
 
     /// The mean code of `digit`.
     #[wasm_bindgen(js_name = classMean)]
     pub fn class_mean(&self, digit: f64) -> Result<Vec<f32>, JsValue> {
         let digit = digit_arg("digit", digit).map_err(js_error)?;
-        self.inner.class_mean(digit).map(<[f32]>::to_vec).map_err(js_error)
+        self.inner
+            .class_mean(digit)
+            .map(<[f32]>::to_vec)
+            .map_err(js_error)
     }
 
     /// `steps` images from the mean of `from` to the mean of `to`, ends included.
@@ -180,22 +230,31 @@ impl JsGenerator {
     }
 
     /// Frames through the class means of `digits`: `(digits.length − 1) · stepsPerLeg + 1` images.
-    pub fn path(&self, digits: JsValue, #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64) -> Result<Vec<f32>, JsValue> {
-        let array = digits.dyn_ref::<Array>().ok_or_else(|| js_error("digits must be an array of digits 0–9"))?;
+    pub fn path(
+        &self,
+        digits: JsValue,
+        #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64,
+    ) -> Result<Vec<f32>, JsValue> {
+        let array = digits
+            .dyn_ref::<Array>()
+            .ok_or_else(|| js_error("digits must be an array of digits 0–9"))?;
         let digits = array
             .iter()
             .enumerate()
             .map(|(i, d)| digit_arg(&format!("digits[{i}]"), d.as_f64().unwrap_or(f64::NAN)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(js_error)?;
-        let steps_per_leg = integer_arg("stepsPerLeg", steps_per_leg, 1, core::MAX_IMAGES).map_err(js_error)?;
+        let steps_per_leg =
+            integer_arg("stepsPerLeg", steps_per_leg, 1, core::MAX_IMAGES).map_err(js_error)?;
         self.inner.path(&digits, steps_per_leg).map_err(js_error)
     }
 
     /// The 32 unit codes times `scale`, decoded.
     #[wasm_bindgen(js_name = basisVectors)]
     pub fn basis_vectors(&self, scale: f64) -> Result<Vec<f32>, JsValue> {
-        self.inner.basis_vectors(finite_arg("scale", scale).map_err(js_error)?).map_err(js_error)
+        self.inner
+            .basis_vectors(finite_arg("scale", scale).map_err(js_error)?)
+            .map_err(js_error)
     }
 
     /// Each class mean keeping only its `nonzeros` largest entries, decoded.
@@ -209,9 +268,21 @@ impl JsGenerator {
     pub fn pca(&self) -> Result<JsValue, JsValue> {
         let pca = &self.inner.stats().pca;
         let object = Object::new();
-        Reflect::set(&object, &"eigenvalues".into(), &Float32Array::from(&pca.eigenvalues[..]))?;
-        Reflect::set(&object, &"points".into(), &Float32Array::from(&pca.points[..]))?;
-        Reflect::set(&object, &"labels".into(), &Uint8Array::from(&pca.labels[..]))?;
+        Reflect::set(
+            &object,
+            &"eigenvalues".into(),
+            &Float32Array::from(&pca.eigenvalues[..]),
+        )?;
+        Reflect::set(
+            &object,
+            &"points".into(),
+            &Float32Array::from(&pca.points[..]),
+        )?;
+        Reflect::set(
+            &object,
+            &"labels".into(),
+            &Uint8Array::from(&pca.labels[..]),
+        )?;
         Ok(object.into())
     }
 
@@ -224,7 +295,11 @@ impl JsGenerator {
     }
 }
 
-fn sample_args(digit: f64, n: f64, options: JsValue) -> Result<(usize, usize, SampleOptions), JsValue> {
+fn sample_args(
+    digit: f64,
+    n: f64,
+    options: JsValue,
+) -> Result<(usize, usize, SampleOptions), JsValue> {
     let digit = digit_arg("digit", digit).map_err(js_error)?;
     let n = integer_arg("n", n, 1, core::MAX_IMAGES).map_err(js_error)?;
     Ok((digit, n, sample_options(options)?))

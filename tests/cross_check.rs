@@ -8,15 +8,24 @@ use js_sys::{Object, Reflect};
 use latent_digits::web::JsGenerator;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-static NATIVE_LATENTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/target/cross-check/latents.npy"));
+static NATIVE_LATENTS: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/target/cross-check/latents.npy"
+));
 
 /// The `f32` values of a version-1 `.npy` file.
 fn npy_values(bytes: &[u8]) -> Vec<f32> {
     assert_eq!(&bytes[..6], b"\x93NUMPY", "not an .npy file");
     let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
     let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
-    assert!(header.contains("'<f4'"), "expected little-endian f32, header {header}");
-    bytes[10 + header_len..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    assert!(
+        header.contains("'<f4'"),
+        "expected little-endian f32, header {header}"
+    );
+    bytes[10 + header_len..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
 }
 
 #[wasm_bindgen_test]
@@ -29,7 +38,9 @@ fn wasm_samples_the_same_latents_as_the_native_tool() {
     Reflect::set(&options, &"spread".into(), &0.7.into()).unwrap();
     Reflect::set(&options, &"seed".into(), &2024.0.into()).unwrap();
     for digit in 0..10 {
-        let wasm = generator.sample_latents(f64::from(digit), 3.0, options.clone().into()).unwrap();
+        let wasm = generator
+            .sample_latents(f64::from(digit), 3.0, options.clone().into())
+            .unwrap();
         let rows = &native[digit as usize * 96..(digit as usize + 1) * 96];
         assert_eq!(wasm, rows, "digit {digit}");
     }

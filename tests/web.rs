@@ -47,7 +47,10 @@ fn info_describes_the_embedded_model() {
     let components: Array = get("components").dyn_into().unwrap();
     assert_eq!(components.length(), 10);
     assert!(components.iter().all(|k| k.as_f64().unwrap() >= 1.0));
-    let bce = Reflect::get(&get("metrics"), &"testBce".into()).unwrap().as_f64().unwrap();
+    let bce = Reflect::get(&get("metrics"), &"testBce".into())
+        .unwrap()
+        .as_f64()
+        .unwrap();
     assert!(bce > 0.0 && bce < 0.2, "test BCE {bce}");
 }
 
@@ -59,9 +62,17 @@ fn samples_have_the_right_shape_and_pixel_range() {
         assert_eq!(images.len(), 5 * PIXELS);
         assert!(images.iter().all(|p| (0.0..=1.0).contains(p)));
         let bright = images.iter().filter(|&&p| p > 0.5).count();
-        assert!(bright > 5 * 40, "{method}: {bright} bright pixels in 5 digits");
+        assert!(
+            bright > 5 * 40,
+            "{method}: {bright} bright pixels in 5 digits"
+        );
     }
-    assert_eq!(g.sample_latents(3.0, 4.0, options("gmm", None, 7.0)).unwrap().len(), 4 * LATENT);
+    assert_eq!(
+        g.sample_latents(3.0, 4.0, options("gmm", None, 7.0))
+            .unwrap()
+            .len(),
+        4 * LATENT
+    );
 }
 
 #[wasm_bindgen_test]
@@ -70,22 +81,44 @@ fn same_seed_same_digits_other_seed_other_digits() {
     let draw = |seed| g.sample(8.0, 3.0, options("gmm", Some(0.5), seed)).unwrap();
     assert_eq!(draw(11.0), draw(11.0));
     assert_ne!(draw(11.0), draw(12.0));
-    let latents = g.sample_latents(8.0, 3.0, options("gmm", Some(0.5), 11.0)).unwrap();
-    assert_eq!(g.decode(Float32Array::from(&latents[..]).into()).unwrap(), draw(11.0));
-    let components = g.sample_components(8.0, 3.0, options("gmm", Some(0.5), 11.0)).unwrap();
+    let latents = g
+        .sample_latents(8.0, 3.0, options("gmm", Some(0.5), 11.0))
+        .unwrap();
+    assert_eq!(
+        g.decode(Float32Array::from(&latents[..]).into()).unwrap(),
+        draw(11.0)
+    );
+    let components = g
+        .sample_components(8.0, 3.0, options("gmm", Some(0.5), 11.0))
+        .unwrap();
     assert_eq!(components.len(), 3);
 }
 
 #[wasm_bindgen_test]
 fn samples_look_like_their_own_digit() {
     let g = generator();
-    let means: Vec<Vec<f32>> = MEAN_IMAGES.chunks(PIXELS).map(|m| m.iter().map(|&b| f32::from(b) / 255.0).collect()).collect();
+    let means: Vec<Vec<f32>> = MEAN_IMAGES
+        .chunks(PIXELS)
+        .map(|m| m.iter().map(|&b| f32::from(b) / 255.0).collect())
+        .collect();
     for method in ["gmm", "gaussian"] {
         for digit in 0..10 {
-            let images = g.sample(digit as f64, 20.0, options(method, None, 3.0)).unwrap();
-            let distance = |class: usize| images.chunks(PIXELS).map(|img| mean_squared(img, &means[class])).sum::<f32>();
-            let nearest = (0..10).min_by(|&a, &b| distance(a).total_cmp(&distance(b))).unwrap();
-            assert_eq!(nearest, digit, "{method} samples of {digit} look most like {nearest}");
+            let images = g
+                .sample(digit as f64, 20.0, options(method, None, 3.0))
+                .unwrap();
+            let distance = |class: usize| {
+                images
+                    .chunks(PIXELS)
+                    .map(|img| mean_squared(img, &means[class]))
+                    .sum::<f32>()
+            };
+            let nearest = (0..10)
+                .min_by(|&a, &b| distance(a).total_cmp(&distance(b)))
+                .unwrap();
+            assert_eq!(
+                nearest, digit,
+                "{method} samples of {digit} look most like {nearest}"
+            );
         }
     }
 }
@@ -95,17 +128,29 @@ fn interpolation_ends_are_the_decoded_class_means() {
     let g = generator();
     let frames = g.interpolate(2.0, 7.0, 5.0).unwrap();
     assert_eq!(frames.len(), 5 * PIXELS);
-    let decode_mean = |d: f64| g.decode(Float32Array::from(&g.class_mean(d).unwrap()[..]).into()).unwrap();
+    let decode_mean = |d: f64| {
+        g.decode(Float32Array::from(&g.class_mean(d).unwrap()[..]).into())
+            .unwrap()
+    };
     assert!(mean_squared(&frames[..PIXELS], &decode_mean(2.0)) < 1e-10);
     assert!(mean_squared(&frames[4 * PIXELS..], &decode_mean(7.0)) < 1e-10);
-    assert!(mean_squared(&frames[2 * PIXELS..3 * PIXELS], &decode_mean(2.0)) > 1e-3, "the middle differs");
+    assert!(
+        mean_squared(&frames[2 * PIXELS..3 * PIXELS], &decode_mean(2.0)) > 1e-3,
+        "the middle differs"
+    );
 }
 
 #[wasm_bindgen_test]
 fn path_frame_counts_follow_the_legs() {
     let g = generator();
-    let digits: Array = (0..10).chain([0]).map(|d| JsValue::from(d as f64)).collect();
-    assert_eq!(g.path(digits.into(), 12.0).unwrap().len(), (10 * 12 + 1) * PIXELS);
+    let digits: Array = (0..10)
+        .chain([0])
+        .map(|d| JsValue::from(d as f64))
+        .collect();
+    assert_eq!(
+        g.path(digits.into(), 12.0).unwrap().len(),
+        (10 * 12 + 1) * PIXELS
+    );
     let pair: Array = [4.0, 9.0].iter().map(|&d| JsValue::from(d)).collect();
     assert_eq!(g.path(pair.into(), 1.0).unwrap().len(), 2 * PIXELS);
 }
@@ -117,8 +162,13 @@ fn basis_vectors_and_sparse_means_have_their_sizes() {
     let sparse = g.sparse_means(4.0).unwrap();
     assert_eq!(sparse.len(), 10 * PIXELS);
     let full = g.sparse_means(32.0).unwrap();
-    let decode_mean = g.decode(Float32Array::from(&g.class_mean(5.0).unwrap()[..]).into()).unwrap();
-    assert!(mean_squared(&full[5 * PIXELS..6 * PIXELS], &decode_mean) < 1e-10, "32 nonzeros is the mean itself");
+    let decode_mean = g
+        .decode(Float32Array::from(&g.class_mean(5.0).unwrap()[..]).into())
+        .unwrap();
+    assert!(
+        mean_squared(&full[5 * PIXELS..6 * PIXELS], &decode_mean) < 1e-10,
+        "32 nonzeros is the mean itself"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -137,16 +187,27 @@ fn pca_sizes_and_projected_class_means_decode_near_the_mean() {
 
     // The back-projection of a class mean's coordinates decodes closer to that mean's image than
     // to any other digit's mean image.
-    let stats_mean = |d: f64| g.decode(Float32Array::from(&g.class_mean(d).unwrap()[..]).into()).unwrap();
+    let stats_mean = |d: f64| {
+        g.decode(Float32Array::from(&g.class_mean(d).unwrap()[..]).into())
+            .unwrap()
+    };
     let point_labels = labels.to_vec();
     let coords = points.to_vec();
     for digit in [0u8, 1] {
-        let mine: Vec<&[f32]> = coords.chunks(2).zip(&point_labels).filter(|(_, l)| **l == digit).map(|(p, _)| p).collect();
+        let mine: Vec<&[f32]> = coords
+            .chunks(2)
+            .zip(&point_labels)
+            .filter(|(_, l)| **l == digit)
+            .map(|(p, _)| p)
+            .collect();
         let centre = |axis: usize| mine.iter().map(|p| p[axis]).sum::<f32>() / mine.len() as f32;
-        let decoded = g.decode_pca_point(f64::from(centre(0)), f64::from(centre(1))).unwrap();
+        let decoded = g
+            .decode_pca_point(f64::from(centre(0)), f64::from(centre(1)))
+            .unwrap();
         let other = 1.0 - f64::from(digit);
         assert!(
-            mean_squared(&decoded, &stats_mean(f64::from(digit))) < mean_squared(&decoded, &stats_mean(other)),
+            mean_squared(&decoded, &stats_mean(f64::from(digit)))
+                < mean_squared(&decoded, &stats_mean(other)),
             "projection of digit {digit}'s centre decodes nearer to another digit"
         );
     }
@@ -158,33 +219,79 @@ fn bad_input_throws_a_named_error_and_the_instance_keeps_working() {
     let good = || g.sample(1.0, 2.0, options("gmm", None, 5.0)).unwrap();
     let before = good();
     let cases: Vec<(String, &str)> = vec![
-        (error_message(g.sample(11.0, 1.0, JsValue::UNDEFINED)), "digit"),
-        (error_message(g.sample(-1.0, 1.0, JsValue::UNDEFINED)), "digit"),
-        (error_message(g.sample(2.5, 1.0, JsValue::UNDEFINED)), "digit"),
-        (error_message(g.sample(f64::NAN, 1.0, JsValue::UNDEFINED)), "digit"),
+        (
+            error_message(g.sample(11.0, 1.0, JsValue::UNDEFINED)),
+            "digit",
+        ),
+        (
+            error_message(g.sample(-1.0, 1.0, JsValue::UNDEFINED)),
+            "digit",
+        ),
+        (
+            error_message(g.sample(2.5, 1.0, JsValue::UNDEFINED)),
+            "digit",
+        ),
+        (
+            error_message(g.sample(f64::NAN, 1.0, JsValue::UNDEFINED)),
+            "digit",
+        ),
         (error_message(g.sample(1.0, 1e9, JsValue::UNDEFINED)), "n"),
         (error_message(g.sample(1.0, 0.0, JsValue::UNDEFINED)), "n"),
-        (error_message(g.sample(1.0, 1.0, options("vae", None, 1.0))), "method"),
-        (error_message(g.sample(1.0, 1.0, options("gmm", Some(-0.1), 1.0))), "spread"),
-        (error_message(g.sample(1.0, 1.0, options("gmm", Some(f64::INFINITY), 1.0))), "spread"),
-        (error_message(g.sample(1.0, 1.0, options("gmm", None, -3.0))), "seed"),
+        (
+            error_message(g.sample(1.0, 1.0, options("vae", None, 1.0))),
+            "method",
+        ),
+        (
+            error_message(g.sample(1.0, 1.0, options("gmm", Some(-0.1), 1.0))),
+            "spread",
+        ),
+        (
+            error_message(g.sample(1.0, 1.0, options("gmm", Some(f64::INFINITY), 1.0))),
+            "spread",
+        ),
+        (
+            error_message(g.sample(1.0, 1.0, options("gmm", None, -3.0))),
+            "seed",
+        ),
         (error_message(g.sample(1.0, 1.0, "fast".into())), "options"),
-        (error_message(g.decode(Float32Array::new_with_length(31).into())), "latents"),
-        (error_message(g.decode(Float32Array::from(&[f32::NAN; 32][..]).into())), "latents"),
+        (
+            error_message(g.decode(Float32Array::new_with_length(31).into())),
+            "latents",
+        ),
+        (
+            error_message(g.decode(Float32Array::from(&[f32::NAN; 32][..]).into())),
+            "latents",
+        ),
         (error_message(g.decode("not numbers".into())), "latents"),
         (error_message(g.class_mean(10.0)), "digit"),
         (error_message(g.interpolate(0.0, 12.0, 5.0)), "to"),
         (error_message(g.interpolate(0.0, 1.0, 1.0)), "steps"),
-        (error_message(g.path(Array::of1(&3.into()).into(), 5.0)), "digits"),
-        (error_message(g.path(Array::of2(&3.into(), &"x".into()).into(), 5.0)), "digits[1]"),
-        (error_message(g.path(Array::of2(&3.into(), &4.into()).into(), 1e9)), "stepsPerLeg"),
+        (
+            error_message(g.path(Array::of1(&3.into()).into(), 5.0)),
+            "digits",
+        ),
+        (
+            error_message(g.path(Array::of2(&3.into(), &"x".into()).into(), 5.0)),
+            "digits[1]",
+        ),
+        (
+            error_message(g.path(Array::of2(&3.into(), &4.into()).into(), 1e9)),
+            "stepsPerLeg",
+        ),
         (error_message(g.basis_vectors(f64::NAN)), "scale"),
         (error_message(g.sparse_means(0.0)), "nonzeros"),
         (error_message(g.sparse_means(33.0)), "nonzeros"),
         (error_message(g.decode_pca_point(f64::INFINITY, 0.0)), "x"),
     ];
     for (message, argument) in cases {
-        assert!(message.contains(argument), "message {message:?} should name {argument}");
+        assert!(
+            message.contains(argument),
+            "message {message:?} should name {argument}"
+        );
     }
-    assert_eq!(good(), before, "the same instance still works and gives the same digits");
+    assert_eq!(
+        good(),
+        before,
+        "the same instance still works and gives the same digits"
+    );
 }

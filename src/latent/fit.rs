@@ -28,7 +28,12 @@ pub struct EmSettings {
 impl EmSettings {
     /// `components` components with the default tolerance (1e-4) and iteration cap (500).
     pub fn new(components: usize, seed: u64) -> Self {
-        Self { components, tolerance: 1e-4, max_iterations: 500, seed }
+        Self {
+            components,
+            tolerance: 1e-4,
+            max_iterations: 500,
+            seed,
+        }
     }
 }
 
@@ -97,7 +102,11 @@ pub fn kmeans(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
         for (i, slot) in assignment.iter_mut().enumerate() {
             let row = x.row(i).transpose();
             let best = (0..k)
-                .min_by(|&a, &b| (&row - &centers[a]).norm_squared().total_cmp(&(&row - &centers[b]).norm_squared()))
+                .min_by(|&a, &b| {
+                    (&row - &centers[a])
+                        .norm_squared()
+                        .total_cmp(&(&row - &centers[b]).norm_squared())
+                })
                 .expect("k > 0");
             changed |= *slot != best;
             *slot = best;
@@ -108,7 +117,11 @@ pub fn kmeans(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
         for (c, center) in centers.iter_mut().enumerate() {
             let members: Vec<usize> = (0..n).filter(|&i| assignment[i] == c).collect();
             if !members.is_empty() {
-                *center = members.iter().map(|&i| x.row(i).transpose()).sum::<DVector<f64>>() / members.len() as f64;
+                *center = members
+                    .iter()
+                    .map(|&i| x.row(i).transpose())
+                    .sum::<DVector<f64>>()
+                    / members.len() as f64;
             }
         }
     }
@@ -116,7 +129,11 @@ pub fn kmeans(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
 }
 
 /// Log-densities `n × k` of every row under every component.
-fn log_densities(x: &DMatrix<f64>, means: &[DVector<f64>], covariances: &[DMatrix<f64>]) -> Result<DMatrix<f64>, String> {
+fn log_densities(
+    x: &DMatrix<f64>,
+    means: &[DVector<f64>],
+    covariances: &[DMatrix<f64>],
+) -> Result<DMatrix<f64>, String> {
     let (n, d) = (x.nrows(), x.ncols());
     let mut out = DMatrix::zeros(n, means.len());
     for (k, (mean, covariance)) in means.iter().zip(covariances).enumerate() {
@@ -130,7 +147,9 @@ fn log_densities(x: &DMatrix<f64>, means: &[DVector<f64>], covariances: &[DMatri
         for mut column in centered_t.column_iter_mut() {
             column -= mean;
         }
-        let solved = l.solve_lower_triangular(&centered_t).ok_or("singular Cholesky factor")?;
+        let solved = l
+            .solve_lower_triangular(&centered_t)
+            .ok_or("singular Cholesky factor")?;
         let constant = -0.5 * (d as f64 * (2.0 * std::f64::consts::PI).ln() + log_det);
         for (i, column) in solved.column_iter().enumerate() {
             out[(i, k)] = constant - 0.5 * column.norm_squared();
@@ -140,9 +159,17 @@ fn log_densities(x: &DMatrix<f64>, means: &[DVector<f64>], covariances: &[DMatri
 }
 
 /// Mean log-likelihood of the rows of `x` under a mixture.
-pub fn mean_log_likelihood(x: &DMatrix<f64>, weights: &[f64], means: &[DVector<f64>], covariances: &[DMatrix<f64>]) -> Result<f64, String> {
+pub fn mean_log_likelihood(
+    x: &DMatrix<f64>,
+    weights: &[f64],
+    means: &[DVector<f64>],
+    covariances: &[DMatrix<f64>],
+) -> Result<f64, String> {
     let densities = log_densities(x, means, covariances)?;
-    let total: f64 = densities.row_iter().map(|row| log_sum_exp(row.iter().zip(weights).map(|(ld, w)| ld + w.ln()))).sum();
+    let total: f64 = densities
+        .row_iter()
+        .map(|row| log_sum_exp(row.iter().zip(weights).map(|(ld, w)| ld + w.ln())))
+        .sum();
     Ok(total / x.nrows() as f64)
 }
 
@@ -155,10 +182,13 @@ fn log_sum_exp(values: impl Iterator<Item = f64> + Clone) -> f64 {
 pub fn fit_mixture(x: &DMatrix<f64>, settings: EmSettings) -> Result<FittedMixture, String> {
     let (n, k) = (x.nrows(), settings.components);
     if n < k * (LATENT_DIM + 1) {
-        return Err(format!("{n} codes are too few for {k} full-covariance components"));
+        return Err(format!(
+            "{n} codes are too few for {k} full-covariance components"
+        ));
     }
     let assignment = kmeans(x, k, &mut ChaCha8Rng::seed_from_u64(settings.seed));
-    let mut responsibilities = DMatrix::from_fn(n, k, |i, c| if assignment[i] == c { 1.0 } else { 0.0 });
+    let mut responsibilities =
+        DMatrix::from_fn(n, k, |i, c| if assignment[i] == c { 1.0 } else { 0.0 });
     let mut previous = f64::NEG_INFINITY;
     let mut iterations = 0;
     loop {
@@ -167,7 +197,10 @@ pub fn fit_mixture(x: &DMatrix<f64>, settings: EmSettings) -> Result<FittedMixtu
         let mut means = Vec::with_capacity(k);
         let mut covariances = Vec::with_capacity(k);
         for c in 0..k {
-            let column = responsibilities.column(c).into_owned().add_scalar(10.0 * f64::EPSILON);
+            let column = responsibilities
+                .column(c)
+                .into_owned()
+                .add_scalar(10.0 * f64::EPSILON);
             let (mean, covariance) = weighted_moments(x, &column);
             weights.push(column.sum() / n as f64);
             means.push(mean);
@@ -177,7 +210,11 @@ pub fn fit_mixture(x: &DMatrix<f64>, settings: EmSettings) -> Result<FittedMixtu
         let densities = log_densities(x, &means, &covariances)?;
         let mut total = 0.0;
         for (i, row) in densities.row_iter().enumerate() {
-            let weighted: Vec<f64> = row.iter().zip(&weights).map(|(ld, w)| ld + w.ln()).collect();
+            let weighted: Vec<f64> = row
+                .iter()
+                .zip(&weights)
+                .map(|(ld, w)| ld + w.ln())
+                .collect();
             let norm = log_sum_exp(weighted.iter().copied());
             total += norm;
             for (c, value) in weighted.iter().enumerate() {
@@ -187,7 +224,13 @@ pub fn fit_mixture(x: &DMatrix<f64>, settings: EmSettings) -> Result<FittedMixtu
         let mean_ll = total / n as f64;
         iterations += 1;
         if mean_ll - previous < settings.tolerance || iterations >= settings.max_iterations {
-            return Ok(FittedMixture { weights, means, covariances, mean_log_likelihood: mean_ll, iterations });
+            return Ok(FittedMixture {
+                weights,
+                means,
+                covariances,
+                mean_log_likelihood: mean_ll,
+                iterations,
+            });
         }
         previous = mean_ll;
     }
@@ -195,20 +238,35 @@ pub fn fit_mixture(x: &DMatrix<f64>, settings: EmSettings) -> Result<FittedMixtu
 
 /// The Gaussian with this mean and covariance, stored as `f32` with a packed Cholesky factor.
 pub fn to_gaussian(mean: &DVector<f64>, covariance: &DMatrix<f64>) -> Result<Gaussian, String> {
-    let l = covariance.clone().cholesky().ok_or("covariance is not positive definite")?.l();
+    let l = covariance
+        .clone()
+        .cholesky()
+        .ok_or("covariance is not positive definite")?
+        .l();
     let mut cholesky = Vec::with_capacity(PACKED_TRIANGLE);
     for i in 0..LATENT_DIM {
         cholesky.extend((0..=i).map(|j| l[(i, j)] as f32));
     }
-    Ok(Gaussian { mean: mean.iter().map(|&v| v as f32).collect(), cholesky })
+    Ok(Gaussian {
+        mean: mean.iter().map(|&v| v as f32).collect(),
+        cholesky,
+    })
 }
 
 impl FittedMixture {
     /// The mixture in the embedded `f32` form.
     pub fn to_mixture(&self) -> Result<Mixture, String> {
-        let components = self.means.iter().zip(&self.covariances).map(|(m, c)| to_gaussian(m, c)).collect::<Result<_, _>>()?;
+        let components = self
+            .means
+            .iter()
+            .zip(&self.covariances)
+            .map(|(m, c)| to_gaussian(m, c))
+            .collect::<Result<_, _>>()?;
         let total: f64 = self.weights.iter().sum();
-        Ok(Mixture { weights: self.weights.iter().map(|w| (w / total) as f32).collect(), components })
+        Ok(Mixture {
+            weights: self.weights.iter().map(|w| (w / total) as f32).collect(),
+            components,
+        })
     }
 }
 
@@ -222,7 +280,11 @@ pub struct Selection {
 
 /// Chooses the number of components in `1..=max_components` by fitting on 80 % of the rows of
 /// `x` (shuffled with `seed`) and scoring the other 20 %.
-pub fn select_components(x: &DMatrix<f64>, max_components: usize, seed: u64) -> Result<Selection, String> {
+pub fn select_components(
+    x: &DMatrix<f64>,
+    max_components: usize,
+    seed: u64,
+) -> Result<Selection, String> {
     let mut order: Vec<usize> = (0..x.nrows()).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     let cut = x.nrows() * 4 / 5;
@@ -230,11 +292,22 @@ pub fn select_components(x: &DMatrix<f64>, max_components: usize, seed: u64) -> 
     let held_out = x.select_rows(&order[cut..]);
     let mut scores = Vec::new();
     for k in 1..=max_components {
-        let Ok(fitted) = fit_mixture(&fit_rows, EmSettings::new(k, seed)) else { break };
-        let score = mean_log_likelihood(&held_out, &fitted.weights, &fitted.means, &fitted.covariances)?;
+        let Ok(fitted) = fit_mixture(&fit_rows, EmSettings::new(k, seed)) else {
+            break;
+        };
+        let score = mean_log_likelihood(
+            &held_out,
+            &fitted.weights,
+            &fitted.means,
+            &fitted.covariances,
+        )?;
         scores.push((k, score));
     }
-    let best = scores.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|s| s.0).ok_or("no mixture could be fitted")?;
+    let best = scores
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|s| s.0)
+        .ok_or("no mixture could be fitted")?;
     Ok(Selection { scores, best })
 }
 
@@ -250,15 +323,26 @@ pub fn fit_pca(x: &DMatrix<f64>) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let eigen = covariance.symmetric_eigen();
     let mut order: Vec<usize> = (0..eigen.eigenvalues.len()).collect();
     order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
-    let eigenvalues = order.iter().map(|&i| eigen.eigenvalues[i].max(0.0) as f32).collect();
+    let eigenvalues = order
+        .iter()
+        .map(|&i| eigen.eigenvalues[i].max(0.0) as f32)
+        .collect();
     let mut components = Vec::with_capacity(LATENT_DIM * LATENT_DIM);
     for &i in &order {
         let v = eigen.eigenvectors.column(i);
         // Fix the sign so the largest entry is positive: the same data always gives the same axes.
-        let largest = v.iter().copied().max_by(|a, b| a.abs().total_cmp(&b.abs())).unwrap_or(1.0);
+        let largest = v
+            .iter()
+            .copied()
+            .max_by(|a, b| a.abs().total_cmp(&b.abs()))
+            .unwrap_or(1.0);
         components.extend(v.iter().map(|&e| (e * largest.signum()) as f32));
     }
-    (mean.iter().map(|&v| v as f32).collect(), eigenvalues, components)
+    (
+        mean.iter().map(|&v| v as f32).collect(),
+        eigenvalues,
+        components,
+    )
 }
 
 #[cfg(test)]
@@ -284,13 +368,24 @@ mod tests {
     fn em_recovers_known_weights_means_and_variances() {
         let x = two_clusters(3000);
         let fitted = fit_mixture(&x, EmSettings::new(2, 1)).unwrap();
-        let (small, large) = if fitted.means[0][0] > fitted.means[1][0] { (0, 1) } else { (1, 0) };
-        assert!((fitted.weights[small] - 1.0 / 3.0).abs() < 0.02, "weights {:?}", fitted.weights);
+        let (small, large) = if fitted.means[0][0] > fitted.means[1][0] {
+            (0, 1)
+        } else {
+            (1, 0)
+        };
+        assert!(
+            (fitted.weights[small] - 1.0 / 3.0).abs() < 0.02,
+            "weights {:?}",
+            fitted.weights
+        );
         assert!((fitted.means[small][0] - 6.0).abs() < 0.05);
         assert!((fitted.means[large][1] + 2.0).abs() < 0.1);
         assert!((fitted.covariances[small][(5, 5)] - 0.25).abs() < 0.03);
         assert!((fitted.covariances[large][(5, 5)] - 2.25).abs() < 0.15);
-        assert!(fitted.covariances[large][(3, 4)].abs() < 0.15, "independent dimensions");
+        assert!(
+            fitted.covariances[large][(3, 4)].abs() < 0.15,
+            "independent dimensions"
+        );
     }
 
     #[test]
@@ -307,7 +402,9 @@ mod tests {
         let x = two_clusters(500);
         let (mean, covariance) = fit_gaussian(&x);
         let stored = to_gaussian(&mean, &covariance).unwrap();
-        let direct = mean_log_likelihood(&x.rows(0, 1).into_owned(), &[1.0], &[mean], &[covariance]).unwrap();
+        let direct =
+            mean_log_likelihood(&x.rows(0, 1).into_owned(), &[1.0], &[mean], &[covariance])
+                .unwrap();
         let row: Vec<f32> = x.row(0).iter().map(|&v| v as f32).collect();
         assert!((stored.log_density(&row) - direct).abs() < 1e-3);
     }

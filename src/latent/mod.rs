@@ -116,7 +116,11 @@ impl Gaussian {
         let (mut row_start, mut log_det, mut squared) = (0, 0.0, 0.0);
         for i in 0..LATENT_DIM {
             let row = &self.cholesky[row_start..row_start + i + 1];
-            let dot: f64 = row[..i].iter().zip(&y).map(|(&l, &yj)| f64::from(l) * yj).sum();
+            let dot: f64 = row[..i]
+                .iter()
+                .zip(&y)
+                .map(|(&l, &yj)| f64::from(l) * yj)
+                .sum();
             let diagonal = f64::from(row[i]);
             y[i] = (f64::from(z[i]) - f64::from(self.mean[i]) - dot) / diagonal;
             log_det += 2.0 * diagonal.ln();
@@ -171,7 +175,10 @@ impl ClassStats {
                 }
             })
             .collect();
-        Samples { latents, components }
+        Samples {
+            latents,
+            components,
+        }
     }
 }
 
@@ -180,14 +187,20 @@ impl Pca {
     pub fn project(&self, z: &[f32]) -> [f32; 2] {
         std::array::from_fn(|axis| {
             let component = &self.components[axis * LATENT_DIM..(axis + 1) * LATENT_DIM];
-            component.iter().zip(z.iter().zip(&self.mean)).map(|(c, (z, m))| c * (z - m)).sum()
+            component
+                .iter()
+                .zip(z.iter().zip(&self.mean))
+                .map(|(c, (z, m))| c * (z - m))
+                .sum()
         })
     }
 
     /// The code at `(x, y)` in the plane of the first two components.
     pub fn back_project(&self, x: f32, y: f32) -> Vec<f32> {
         let (first, second) = self.components.split_at(LATENT_DIM);
-        (0..LATENT_DIM).map(|i| self.mean[i] + x * first[i] + y * second[i]).collect()
+        (0..LATENT_DIM)
+            .map(|i| self.mean[i] + x * first[i] + y * second[i])
+            .collect()
     }
 }
 
@@ -202,7 +215,10 @@ mod tests {
             cholesky.extend(std::iter::repeat_n(0.0, i));
             cholesky.push(std);
         }
-        Gaussian { mean: vec![mean; LATENT_DIM], cholesky }
+        Gaussian {
+            mean: vec![mean; LATENT_DIM],
+            cholesky,
+        }
     }
 
     #[test]
@@ -234,10 +250,16 @@ mod tests {
             weights: vec![0.8, 0.2],
             components: vec![diagonal(-10.0, 0.1), diagonal(10.0, 0.1)],
         };
-        let stats = ClassStats { gaussian: diagonal(0.0, 1.0), mixture };
+        let stats = ClassStats {
+            gaussian: diagonal(0.0, 1.0),
+            mixture,
+        };
         let samples = stats.sample(2000, Method::Mixture, 1.0, &mut rng_for(1, 3));
         let second = samples.components.iter().filter(|&&c| c == 1).count();
-        assert!((350..450).contains(&second), "{second} of 2000 from the 0.2 component");
+        assert!(
+            (350..450).contains(&second),
+            "{second} of 2000 from the 0.2 component"
+        );
         for (code, &component) in samples.latents.chunks(LATENT_DIM).zip(&samples.components) {
             assert_eq!(code[0] > 0.0, component == 1);
         }
@@ -245,12 +267,20 @@ mod tests {
 
     #[test]
     fn same_seed_same_samples_other_seed_other_samples() {
-        let stats = ClassStats { gaussian: diagonal(0.0, 1.0), mixture: Mixture { weights: vec![1.0], components: vec![diagonal(0.0, 1.0)] } };
+        let stats = ClassStats {
+            gaussian: diagonal(0.0, 1.0),
+            mixture: Mixture {
+                weights: vec![1.0],
+                components: vec![diagonal(0.0, 1.0)],
+            },
+        };
         let draw = |seed| stats.sample(5, Method::Gaussian, 0.2, &mut rng_for(seed, 4));
         assert_eq!(draw(11), draw(11));
         assert_ne!(draw(11).latents, draw(12).latents);
         assert_ne!(
-            stats.sample(5, Method::Gaussian, 0.2, &mut rng_for(11, 5)).latents,
+            stats
+                .sample(5, Method::Gaussian, 0.2, &mut rng_for(11, 5))
+                .latents,
             draw(11).latents,
             "digits get their own streams"
         );
@@ -262,7 +292,13 @@ mod tests {
         for i in 0..LATENT_DIM {
             components[i * LATENT_DIM + i] = 1.0;
         }
-        let pca = Pca { mean: vec![1.0; LATENT_DIM], eigenvalues: vec![1.0; LATENT_DIM], components, points: vec![], labels: vec![] };
+        let pca = Pca {
+            mean: vec![1.0; LATENT_DIM],
+            eigenvalues: vec![1.0; LATENT_DIM],
+            components,
+            points: vec![],
+            labels: vec![],
+        };
         let z = pca.back_project(2.0, -3.0);
         assert_eq!(pca.project(&z), [2.0, -3.0]);
         assert_eq!(z[2], 1.0);

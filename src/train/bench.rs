@@ -36,21 +36,32 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
     let device = default_device();
     let train = dir.images(Split::Train)?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("machine: {} ({threads} threads available)", super::commands::machine_description());
+    println!(
+        "machine: {} ({threads} threads available)",
+        super::commands::machine_description()
+    );
 
     let ad_device = device.clone().autodiff();
     ad_device.seed(0);
     let mut model = Autoencoder::new(Arch::Nine, &ad_device);
     let mut optimizer = AdamConfig::new().init();
-    let batch = TensorData::new(train.pixels[..256 * IMAGE_PIXELS].to_vec(), [256, IMAGE_PIXELS]);
+    let batch = TensorData::new(
+        train.pixels[..256 * IMAGE_PIXELS].to_vec(),
+        [256, IMAGE_PIXELS],
+    );
     let step_ms = time_ms(5, steps, || {
         let images = Tensor::<2>::from_data(batch.clone(), &ad_device);
         let loss = Loss::Bce.compute(model.forward_logits(images.clone()), images);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(1e-3, model.clone(), grads);
     });
-    println!("training step, batch 256, 784-…-32-…-784, BCE + Adam: {step_ms:.2} ms (median of {steps})");
-    println!("  → one epoch of 60,000 images: {:.1} s of steps", step_ms * 235.0 / 1e3);
+    println!(
+        "training step, batch 256, 784-…-32-…-784, BCE + Adam: {step_ms:.2} ms (median of {steps})"
+    );
+    println!(
+        "  → one epoch of 60,000 images: {:.1} s of steps",
+        step_ms * 235.0 / 1e3
+    );
 
     let encoder = dir.encoder(&device)?;
     let codes = encode_all(&encoder, &train, &device);
@@ -68,7 +79,9 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
 
     let decoder = dir.decoder(&device)?;
     let latents: Vec<f32> = codes[..100 * LATENT_DIM].to_vec();
-    let one = time_ms(20, 200, || drop(decoder.decode_slice(&latents[..LATENT_DIM], &device)));
+    let one = time_ms(20, 200, || {
+        drop(decoder.decode_slice(&latents[..LATENT_DIM], &device))
+    });
     let hundred = time_ms(5, 50, || drop(decoder.decode_slice(&latents, &device)));
     println!("native decode: 1 latent {one:.3} ms, batch of 100 {hundred:.3} ms");
     Ok(())

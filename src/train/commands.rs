@@ -6,17 +6,20 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
-use super::bench;
 use super::data::{self, Dataset, Split};
 use super::files::{write_atomic, write_npy_f32, write_npy_i64};
 use super::fitting::{Components, fit_latent_stats, mean_images};
-use super::model_dir::{ModelDir, codes_of_digit, encode_all};
 use super::loss::Loss;
+use super::model_dir::{ModelDir, codes_of_digit, encode_all};
 use super::trainer::{self, EpochRecord, Reconstruction, TrainConfig};
+use super::{bench, figures};
 use crate::artifact;
 use crate::generator::SampleOptions;
 use crate::latent::{CLASSES, Method};
-use crate::model::{Arch, Autoencoder, Decoder, IMAGE_PIXELS, LATENT_DIM, default_device, load_record_bytes, to_half_precision};
+use crate::model::{
+    Arch, Autoencoder, Decoder, IMAGE_PIXELS, LATENT_DIM, default_device, load_record_bytes,
+    to_half_precision,
+};
 
 /// Folder of the committed model.
 pub const MODEL_DIR: &str = "model";
@@ -43,8 +46,19 @@ enum Command {
     Reconstruct(ReconstructArgs),
     /// Print the mean log-likelihood of the test codes under the fitted statistics.
     Score(ScoreArgs),
+    /// Draw the report's figures (PNG, and an animated GIF of the morph loop).
+    Figures(FiguresArgs),
     /// Time a training step, a mixture fit and decoding on this machine.
     Bench(BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct FiguresArgs {
+    #[arg(long, default_value = MODEL_DIR)]
+    model: PathBuf,
+    /// Folder for the figures.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -153,7 +167,9 @@ fn parse_components(text: &str) -> Result<Components, String> {
     }
     match text.parse::<usize>() {
         Ok(k) if (1..=16).contains(&k) => Ok(Components::Fixed(k)),
-        _ => Err(format!("'{text}' is neither `auto` nor a component count from 1 to 16")),
+        _ => Err(format!(
+            "'{text}' is neither `auto` nor a component count from 1 to 16"
+        )),
     }
 }
 
@@ -208,8 +224,12 @@ struct TrainArgs {
 }
 
 fn parse_arch(text: &str) -> Result<u32, String> {
-    let layers: u32 = text.parse().map_err(|_| format!("'{text}' is not a number"))?;
-    Arch::from_layers(layers).map(|_| layers).ok_or_else(|| "must be 1, 5 or 9".to_string())
+    let layers: u32 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    Arch::from_layers(layers)
+        .map(|_| layers)
+        .ok_or_else(|| "must be 1, 5 or 9".to_string())
 }
 
 /// What `train` records beside the weights, for MODEL.md.
@@ -242,6 +262,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Encode(args) => encode(args),
         Command::Reconstruct(args) => reconstruct(args),
         Command::Score(args) => score(args),
+        Command::Figures(args) => figures::write_figures(&ModelDir::open(&args.model)?, &args.out),
         Command::Bench(args) => bench::run(&ModelDir::open(&args.model)?, args.steps),
     }
 }
@@ -257,23 +278,41 @@ fn train(args: TrainArgs) -> Result<(), String> {
         seed: args.seed,
     };
     let data_dir = args.data.as_deref();
-    let mut train_set = data::load(config.dataset, data_dir, Split::Train).map_err(|e| e.to_string())?;
+    let mut train_set =
+        data::load(config.dataset, data_dir, Split::Train).map_err(|e| e.to_string())?;
     if let Some(limit) = args.limit {
         train_set = train_set.truncated(limit);
     }
     let test_set = data::load(config.dataset, data_dir, Split::Test).map_err(|e| e.to_string())?;
     let device = default_device();
     let started = Instant::now();
-    let (model, history) = trainer::train(&config, &train_set, &test_set, &args.out, args.resume, &device)?;
-    eprintln!("trained in {:.1}s; scoring…", started.elapsed().as_secs_f64());
+    let (model, history) = trainer::train(
+        &config,
+        &train_set,
+        &test_set,
+        &args.out,
+        args.resume,
+        &device,
+    )?;
+    eprintln!(
+        "trained in {:.1}s; scoring…",
+        started.elapsed().as_secs_f64()
+    );
 
     trainer::save_record(&args.out.join("encoder.bpk"), model.encoder.clone())?;
     // The shipped decoder is stored in half precision; its quality is measured as loaded back.
-    trainer::save_record(&args.out.join("decoder.bpk"), to_half_precision(model.decoder.clone()))?;
+    trainer::save_record(
+        &args.out.join("decoder.bpk"),
+        to_half_precision(model.decoder.clone()),
+    )?;
     let decoder_path = args.out.join("decoder.bpk");
-    let stored = std::fs::read(&decoder_path).map_err(|e| format!("cannot read {}: {e}", decoder_path.display()))?;
+    let stored = std::fs::read(&decoder_path)
+        .map_err(|e| format!("cannot read {}: {e}", decoder_path.display()))?;
     let decoder = load_record_bytes(Decoder::new(config.arch, &device), &stored)?;
-    let shipped = Autoencoder { encoder: model.encoder.clone(), decoder };
+    let shipped = Autoencoder {
+        encoder: model.encoder.clone(),
+        decoder,
+    };
     write_curve(&args.out.join("curve.csv"), &history)?;
     let record = RunRecord {
         command: std::env::args().collect::<Vec<_>>().join(" "),
@@ -304,12 +343,17 @@ fn fit(model: &Path, components: Components, seed: u64) -> Result<(), String> {
     let dir = ModelDir::open(model)?;
     let started = Instant::now();
     let (stats, reports) = fit_latent_stats(&dir, components, seed)?;
-    write_atomic(&model.join("latent.bin"), &artifact::encode(&stats)).map_err(|e| e.to_string())?;
+    write_atomic(&model.join("latent.bin"), &artifact::encode(&stats))
+        .map_err(|e| e.to_string())?;
     let json = serde_json::to_vec_pretty(&reports).map_err(|e| e.to_string())?;
     write_atomic(&model.join("fit.json"), &json).map_err(|e| e.to_string())?;
     let means = mean_images(&dir.images(Split::Train)?);
     write_atomic(&model.join("mean_images.bin"), &means).map_err(|e| e.to_string())?;
-    eprintln!("fitted in {:.1}s; written to {}", started.elapsed().as_secs_f64(), model.join("latent.bin").display());
+    eprintln!(
+        "fitted in {:.1}s; written to {}",
+        started.elapsed().as_secs_f64(),
+        model.join("latent.bin").display()
+    );
     Ok(())
 }
 
@@ -325,8 +369,14 @@ fn sample(args: SampleArgs) -> Result<(), String> {
     }
     let (mut images, mut latents, mut labels) = (Vec::new(), Vec::new(), Vec::new());
     for digit in 0..CLASSES {
-        let samples = generator.sample_latents(digit, args.per_class, options).map_err(|e| e.to_string())?;
-        images.extend(generator.decode(&samples.latents).map_err(|e| e.to_string())?);
+        let samples = generator
+            .sample_latents(digit, args.per_class, options)
+            .map_err(|e| e.to_string())?;
+        images.extend(
+            generator
+                .decode(&samples.latents)
+                .map_err(|e| e.to_string())?,
+        );
         latents.extend(samples.latents);
         labels.extend(std::iter::repeat_n(digit as i64, args.per_class));
     }
@@ -357,7 +407,12 @@ fn reconstruct(args: ReconstructArgs) -> Result<(), String> {
     let images = dir.images(args.split.into())?;
     let codes = encode_all(&dir.encoder(&device)?, &images, &device);
     let pixels = dir.decoder(&device)?.decode_slice(&codes, &device);
-    write_npy_f32(&args.out, &[images.len() as u64, IMAGE_PIXELS as u64], &pixels).map_err(|e| e.to_string())
+    write_npy_f32(
+        &args.out,
+        &[images.len() as u64, IMAGE_PIXELS as u64],
+        &pixels,
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn score(args: ScoreArgs) -> Result<(), String> {
@@ -370,15 +425,31 @@ fn score(args: ScoreArgs) -> Result<(), String> {
     let (mut all_mixture, mut all_gaussian) = (0.0, 0.0);
     for (digit, class) in generator.stats().classes.iter().enumerate() {
         let mine = codes_of_digit(&codes, &images.labels, digit);
-        let mixture: f64 = mine.chunks(LATENT_DIM).map(|c| class.mixture.log_density(c)).sum();
-        let gaussian: f64 = mine.chunks(LATENT_DIM).map(|c| class.gaussian.log_density(c)).sum();
+        let mixture: f64 = mine
+            .chunks(LATENT_DIM)
+            .map(|c| class.mixture.log_density(c))
+            .sum();
+        let gaussian: f64 = mine
+            .chunks(LATENT_DIM)
+            .map(|c| class.gaussian.log_density(c))
+            .sum();
         let count = (mine.len() / LATENT_DIM) as f64;
-        println!("{digit:>5}  {count:>5}  {:>10.3} ({})  {:>15.3}", mixture / count, class.mixture.weights.len(), gaussian / count);
+        println!(
+            "{digit:>5}  {count:>5}  {:>10.3} ({})  {:>15.3}",
+            mixture / count,
+            class.mixture.weights.len(),
+            gaussian / count
+        );
         all_mixture += mixture;
         all_gaussian += gaussian;
     }
     let n = images.len() as f64;
-    println!("  all  {:>5}  {:>14.3}  {:>15.3}", images.len(), all_mixture / n, all_gaussian / n);
+    println!(
+        "  all  {:>5}  {:>14.3}  {:>15.3}",
+        images.len(),
+        all_mixture / n,
+        all_gaussian / n
+    );
     Ok(())
 }
 
@@ -398,7 +469,10 @@ pub fn machine_description() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|rest| rest.split(':').nth(1)))
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|rest| rest.split(':').nth(1))
+        })
         .map_or("unknown CPU", str::trim);
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     format!("{model}, {cores} cores, {}", std::env::consts::ARCH)

@@ -103,7 +103,10 @@ pub enum DataError {
     /// Neither the file nor its `.gz` exists.
     Missing { path: PathBuf, hint: &'static str },
     /// The file exists but could not be read or decompressed.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The file's header or length is not what an IDX file of this kind has.
     Corrupt { path: PathBuf, reason: String },
 }
@@ -138,7 +141,10 @@ pub fn load(dataset: Dataset, dir: Option<&Path>, split: Split) -> Result<Images
     if image_dims[1..] != [28, 28] {
         return Err(DataError::Corrupt {
             path: images_path,
-            reason: format!("images are {}×{}, expected 28×28", image_dims[1], image_dims[2]),
+            reason: format!(
+                "images are {}×{}, expected 28×28",
+                image_dims[1], image_dims[2]
+            ),
         });
     }
     if image_dims[0] != label_dims[0] {
@@ -158,7 +164,11 @@ pub fn load(dataset: Dataset, dir: Option<&Path>, split: Split) -> Result<Images
 }
 
 /// Reads an unsigned-byte IDX file with `rank` dimensions, from `path` or else `path.gz`.
-pub fn read_idx(path: &Path, rank: u8, hint: &'static str) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+pub fn read_idx(
+    path: &Path,
+    rank: u8,
+    hint: &'static str,
+) -> Result<(Vec<usize>, Vec<u8>), DataError> {
     let gz_path = PathBuf::from(format!("{}.gz", path.display()));
     let (used, bytes) = if path.exists() {
         (path.to_path_buf(), std::fs::read(path))
@@ -170,9 +180,15 @@ pub fn read_idx(path: &Path, rank: u8, hint: &'static str) -> Result<(Vec<usize>
         });
         (gz_path, bytes)
     } else {
-        return Err(DataError::Missing { path: path.to_path_buf(), hint });
+        return Err(DataError::Missing {
+            path: path.to_path_buf(),
+            hint,
+        });
     };
-    let bytes = bytes.map_err(|source| DataError::Io { path: used.clone(), source })?;
+    let bytes = bytes.map_err(|source| DataError::Io {
+        path: used.clone(),
+        source,
+    })?;
     parse_idx(&bytes, rank).map_err(|reason| DataError::Corrupt { path: used, reason })
 }
 
@@ -180,7 +196,10 @@ pub fn read_idx(path: &Path, rank: u8, hint: &'static str) -> Result<(Vec<usize>
 pub fn parse_idx(bytes: &[u8], rank: u8) -> Result<(Vec<usize>, Vec<u8>), String> {
     let header_len = 4 + 4 * usize::from(rank);
     if bytes.len() < header_len {
-        return Err(format!("{} bytes is shorter than the {header_len}-byte header", bytes.len()));
+        return Err(format!(
+            "{} bytes is shorter than the {header_len}-byte header",
+            bytes.len()
+        ));
     }
     let magic = [0, 0, 0x08, rank];
     if bytes[..4] != magic {
@@ -254,14 +273,19 @@ mod tests {
             gz.write_all(bytes).unwrap();
             gz.finish().unwrap();
         };
-        write_gz("t10k-images-idx3-ubyte.gz", &idx(3, &[2, 28, 28], &[255; 2 * 784]));
+        write_gz(
+            "t10k-images-idx3-ubyte.gz",
+            &idx(3, &[2, 28, 28], &[255; 2 * 784]),
+        );
         write_gz("t10k-labels-idx1-ubyte.gz", &idx(1, &[2], &[3, 4]));
         let images = load(Dataset::Fashion, Some(&dir), Split::Test).unwrap();
         assert_eq!(images.labels, vec![3, 4]);
         assert!(images.pixels.iter().all(|&p| p == 1.0));
 
         write_gz("t10k-labels-idx1-ubyte.gz", &idx(1, &[3], &[3, 4, 5]));
-        let err = load(Dataset::Fashion, Some(&dir), Split::Test).err().unwrap();
+        let err = load(Dataset::Fashion, Some(&dir), Split::Test)
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("3 labels for 2 images"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

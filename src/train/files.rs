@@ -9,7 +9,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let file_name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(bytes)?;
@@ -35,7 +38,11 @@ fn write_npy<T: npyz::Serialize + npyz::AutoSerialize>(
     shape: &[u64],
     values: impl ExactSizeIterator<Item = T>,
 ) -> std::io::Result<()> {
-    assert_eq!(values.len() as u64, shape.iter().product::<u64>(), "shape does not match data");
+    assert_eq!(
+        values.len() as u64,
+        shape.iter().product::<u64>(),
+        "shape does not match data"
+    );
     let mut buffer = std::io::Cursor::new(Vec::new());
     use npyz::WriterBuilder;
     let mut writer = npyz::WriteOptions::new()
@@ -60,7 +67,10 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
         assert_eq!(npy.shape(), &[2, 3]);
-        assert_eq!(npy.into_vec::<f32>().unwrap(), vec![0.0, 0.5, 1.0, 0.25, 0.75, 1.0]);
+        assert_eq!(
+            npy.into_vec::<f32>().unwrap(),
+            vec![0.0, 0.5, 1.0, 0.25, 0.75, 1.0]
+        );
         let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
         std::fs::remove_dir_all(&dir).unwrap();

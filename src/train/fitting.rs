@@ -51,15 +51,25 @@ pub fn mean_images(images: &Images) -> Vec<u8> {
     for (i, &label) in images.labels.iter().enumerate() {
         let digit = usize::from(label);
         counts[digit] += 1;
-        for (sum, &p) in sums[digit * IMAGE_PIXELS..(digit + 1) * IMAGE_PIXELS].iter_mut().zip(images.image(i)) {
+        for (sum, &p) in sums[digit * IMAGE_PIXELS..(digit + 1) * IMAGE_PIXELS]
+            .iter_mut()
+            .zip(images.image(i))
+        {
             *sum += f64::from(p);
         }
     }
-    sums.iter().enumerate().map(|(i, s)| (255.0 * s / counts[i / IMAGE_PIXELS].max(1) as f64).round() as u8).collect()
+    sums.iter()
+        .enumerate()
+        .map(|(i, s)| (255.0 * s / counts[i / IMAGE_PIXELS].max(1) as f64).round() as u8)
+        .collect()
 }
 
 /// Fits the statistics of the model in `dir`; returns them and the per-digit report.
-pub fn fit_latent_stats(dir: &ModelDir, components: Components, seed: u64) -> Result<(LatentStats, Vec<DigitReport>), String> {
+pub fn fit_latent_stats(
+    dir: &ModelDir,
+    components: Components,
+    seed: u64,
+) -> Result<(LatentStats, Vec<DigitReport>), String> {
     let device = default_device();
     let encoder = dir.encoder(&device)?;
     let train = dir.images(Split::Train)?;
@@ -82,12 +92,31 @@ pub fn fit_latent_stats(dir: &ModelDir, components: Components, seed: u64) -> Re
                 (selection.scores, selection.best)
             }
         };
-        let mixture = fit::fit_mixture(&x, EmSettings::new(k, digit_seed)).map_err(|e| format!("digit {digit}: {e}"))?;
+        let mixture = fit::fit_mixture(&x, EmSettings::new(k, digit_seed))
+            .map_err(|e| format!("digit {digit}: {e}"))?;
         let (mean, covariance) = fit::fit_gaussian(&x);
-        let gaussian_ll = fit::mean_log_likelihood(&x_test, &[1.0], std::slice::from_ref(&mean), std::slice::from_ref(&covariance))?;
-        let mixture_ll = fit::mean_log_likelihood(&x_test, &mixture.weights, &mixture.means, &mixture.covariances)?;
-        progress::say(&bar, &format!("digit {digit}: {k} components, test log-likelihood {mixture_ll:.2} (single Gaussian {gaussian_ll:.2})"));
-        classes.push(ClassStats { gaussian: fit::to_gaussian(&mean, &covariance)?, mixture: mixture.to_mixture()? });
+        let gaussian_ll = fit::mean_log_likelihood(
+            &x_test,
+            &[1.0],
+            std::slice::from_ref(&mean),
+            std::slice::from_ref(&covariance),
+        )?;
+        let mixture_ll = fit::mean_log_likelihood(
+            &x_test,
+            &mixture.weights,
+            &mixture.means,
+            &mixture.covariances,
+        )?;
+        progress::say(
+            &bar,
+            &format!(
+                "digit {digit}: {k} components, test log-likelihood {mixture_ll:.2} (single Gaussian {gaussian_ll:.2})"
+            ),
+        );
+        classes.push(ClassStats {
+            gaussian: fit::to_gaussian(&mean, &covariance)?,
+            mixture: mixture.to_mixture()?,
+        });
         reports.push(DigitReport {
             digit,
             codes: x.nrows(),
@@ -102,7 +131,13 @@ pub fn fit_latent_stats(dir: &ModelDir, components: Components, seed: u64) -> Re
     bar.finish_and_clear();
 
     let (mean, eigenvalues, components) = fit::fit_pca(&fit::to_matrix(&train_codes));
-    let mut pca = Pca { mean, eigenvalues, components, points: Vec::new(), labels: Vec::new() };
+    let mut pca = Pca {
+        mean,
+        eigenvalues,
+        components,
+        points: Vec::new(),
+        labels: Vec::new(),
+    };
     let mut taken = [0usize; CLASSES];
     for (code, &label) in test_codes.chunks(LATENT_DIM).zip(&test.labels) {
         let slot = &mut taken[usize::from(label)];
@@ -124,8 +159,14 @@ pub fn fit_latent_stats(dir: &ModelDir, components: Components, seed: u64) -> Re
         test_mse: run.test.mse as f32,
         train_bce: run.train.bce as f32,
         train_mse: run.train.mse as f32,
-        test_log_likelihood_mixture: reports.iter().map(|r| r.test_log_likelihood_mixture as f32).collect(),
-        test_log_likelihood_gaussian: reports.iter().map(|r| r.test_log_likelihood_gaussian as f32).collect(),
+        test_log_likelihood_mixture: reports
+            .iter()
+            .map(|r| r.test_log_likelihood_mixture as f32)
+            .collect(),
+        test_log_likelihood_gaussian: reports
+            .iter()
+            .map(|r| r.test_log_likelihood_gaussian as f32)
+            .collect(),
     };
     Ok((LatentStats { card, classes, pca }, reports))
 }

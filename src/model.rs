@@ -88,11 +88,6 @@ impl Mlp {
             if i == last { y } else { relu(y) }
         })
     }
-
-    /// Input width of the first layer.
-    pub fn input_width(&self) -> usize {
-        self.layers[0].weight.dims()[0]
-    }
 }
 
 /// Maps images to 32-d codes. The code layer is linear (no ReLU) so codes can take any sign.

@@ -111,7 +111,7 @@ pub struct Generator {
     device: Device,
 }
 
-/// The committed decoder (burnpack record, half precision).
+/// The committed decoder (burnpack record, 8-bit weights with per-block f16 scales).
 pub static EMBEDDED_DECODER: &[u8] = include_bytes!("../model/decoder.bpk");
 /// The committed latent statistics.
 pub static EMBEDDED_STATS: &[u8] = include_bytes!("../model/latent.bin");

@@ -18,7 +18,7 @@ use crate::generator::SampleOptions;
 use crate::latent::{CLASSES, Method};
 use crate::model::{
     Arch, Autoencoder, Decoder, IMAGE_PIXELS, LATENT_DIM, default_device, load_record_bytes,
-    to_half_precision,
+    quantize_for_shipping,
 };
 
 /// Folder of the committed model.
@@ -245,11 +245,11 @@ pub struct RunRecord {
     pub wall_seconds: f64,
     /// CPU model and core count.
     pub machine: String,
-    /// Final reconstruction scores on the training set (with the shipped f16 decoder).
+    /// Final reconstruction scores on the training set (with the shipped 8-bit decoder).
     pub train: Reconstruction,
     /// Final reconstruction scores on the test set.
     pub test: Reconstruction,
-    /// Test scores with the decoder at full (f32) precision, before it is stored as f16.
+    /// Test scores with the decoder at full (f32) precision, before it is quantized.
     pub test_full_precision: Reconstruction,
 }
 
@@ -300,10 +300,10 @@ fn train(args: TrainArgs) -> Result<(), String> {
     );
 
     trainer::save_record(&args.out.join("encoder.bpk"), model.encoder.clone())?;
-    // The shipped decoder is stored in half precision; its quality is measured as loaded back.
+    // The shipped decoder is stored in 8 bits; its quality is measured as loaded back.
     trainer::save_record(
         &args.out.join("decoder.bpk"),
-        to_half_precision(model.decoder.clone()),
+        quantize_for_shipping(model.decoder.clone()),
     )?;
     let decoder_path = args.out.join("decoder.bpk");
     let stored = std::fs::read(&decoder_path)

@@ -10,7 +10,7 @@ use crate::model::LATENT_DIM;
 
 const MAGIC: &[u8; 8] = b"LDSTATS\0";
 /// Version written by this build; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
 
 /// Where the model came from and how good it is.
@@ -264,8 +264,8 @@ pub(crate) mod tests {
             Err(ArtifactError::BadMagic)
         );
         let mut future = good.clone();
-        future[8] = 2;
-        assert_eq!(decode(&future), Err(ArtifactError::Version { found: 2 }));
+        future[8] = 3;
+        assert_eq!(decode(&future), Err(ArtifactError::Version { found: 3 }));
     }
 
     #[test]

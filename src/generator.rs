@@ -2,9 +2,8 @@
 //! offers, argument checks included. Plain Rust, so native tests and the CLI use it as the wasm
 //! bindings do.
 
-use burn::tensor::Device;
-
 use crate::artifact::{self, LatentStats};
+use crate::inference::IntegerDecoder;
 use crate::latent::{CLASSES, Method, Samples, rng_for};
 use crate::model::{Arch, Decoder, LATENT_DIM, default_device, load_record_bytes};
 
@@ -106,9 +105,8 @@ impl SampleOptions {
 
 /// Decoder weights and latent statistics, ready to generate.
 pub struct Generator {
-    decoder: Decoder,
+    decoder: IntegerDecoder,
     stats: LatentStats,
-    device: Device,
 }
 
 /// The committed decoder (burnpack record, 8-bit weights with per-block f16 scales).
@@ -133,9 +131,8 @@ impl Generator {
         let decoder = load_record_bytes(Decoder::new(arch, &device), decoder_record)
             .map_err(|e| GeneratorError::CorruptModel(format!("decoder record: {e}")))?;
         Ok(Self {
-            decoder,
+            decoder: IntegerDecoder::new(&decoder),
             stats,
-            device,
         })
     }
 
@@ -181,7 +178,7 @@ impl Generator {
                 latents[i]
             )));
         }
-        Ok(self.decoder.decode_slice(latents, &self.device))
+        Ok(self.decoder.decode(latents))
     }
 
     /// The mean code of `digit`.

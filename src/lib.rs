@@ -5,6 +5,7 @@
 
 pub mod artifact;
 pub mod generator;
+pub mod inference;
 pub mod latent;
 pub mod model;
 

@@ -1,7 +1,7 @@
 //! The autoencoder network, written once and shared by the trainer and the wasm decoder.
 
 use burn::module::{Module, ModuleMapper, Param, Quantizer};
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::store::{DTypePolicy, ModuleRecord};
 use burn::tensor::Bytes;
 use burn::tensor::activation::{relu, sigmoid};
@@ -72,11 +72,22 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    /// Builds a stack whose layer `i` maps `widths[i]` to `widths[i + 1]`.
+    /// Builds a stack whose layer `i` maps `widths[i]` to `widths[i + 1]`, with He-normal weights
+    /// (variance 2 / fan-in, which keeps the signal's scale through ReLU layers) and zero biases.
     pub fn new(widths: &[usize], device: &Device) -> Self {
+        let he_normal = Initializer::KaimingNormal {
+            gain: std::f64::consts::SQRT_2,
+            fan_out_only: false,
+        };
         let layers = widths
             .windows(2)
-            .map(|pair| LinearConfig::new(pair[0], pair[1]).init(device))
+            .map(|pair| {
+                let mut layer = LinearConfig::new(pair[0], pair[1])
+                    .with_initializer(he_normal.clone())
+                    .init(device);
+                layer.bias = layer.bias.map(|bias| bias.map(|b| b.zeros_like()));
+                layer
+            })
             .collect();
         Self { layers }
     }
@@ -88,6 +99,43 @@ impl Mlp {
             let y = layer.forward(x);
             if i == last { y } else { relu(y) }
         })
+    }
+}
+
+/// One dense layer's parameters as plain floats.
+pub struct DenseLayer {
+    /// Input width.
+    pub inputs: usize,
+    /// `[inputs][outputs]`, row-major.
+    pub weight: Vec<f32>,
+    /// One per output.
+    pub bias: Vec<f32>,
+}
+
+impl Mlp {
+    /// Copies every layer's parameters out of the tensors.
+    fn dense_layers(&self) -> Vec<DenseLayer> {
+        let floats = |t: Tensor<1>| {
+            t.into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .expect("f32")
+        };
+        self.layers
+            .iter()
+            .map(|layer| {
+                let weight = layer.weight.val();
+                let [inputs, outputs] = weight.dims();
+                DenseLayer {
+                    inputs,
+                    weight: floats(weight.reshape([inputs * outputs])),
+                    bias: layer
+                        .bias
+                        .as_ref()
+                        .map_or_else(|| vec![0.0; outputs], |b| floats(b.val())),
+                }
+            })
+            .collect()
     }
 }
 
@@ -133,6 +181,11 @@ impl Decoder {
     /// `[batch, 32]` codes to `[batch, 784]` pixels in [0, 1].
     pub fn decode(&self, codes: Tensor<2>) -> Tensor<2> {
         sigmoid(self.logits(codes))
+    }
+
+    /// Every layer's parameters, from the code to the pixels (for [`crate::inference`]).
+    pub fn dense_layers(&self) -> Vec<DenseLayer> {
+        self.mlp.dense_layers()
     }
 
     /// Decodes `codes.len() / 32` row-major codes into row-major pixels.

@@ -1,7 +1,8 @@
 //! The wasm `sampleLatents` draws exactly the latents of the native `latent-digits sample` with
-//! the same seed, method and spread. `./build.sh test` writes the native file first:
-//! `latent-digits sample --method gmm --spread 0.7 --per-class 3 --seed 2024 --latents-out
-//! target/cross-check/latents.npy`.
+//! the same seed, method and spread, and the wasm `sample` (SIMD integer kernel) draws the same
+//! pixels as the native one (portable kernel). `./build.sh test` writes the native files first:
+//! `latent-digits sample --method gmm --spread 0.7 --per-class 3 --seed 2024 --out
+//! target/cross-check/images.npy --latents-out target/cross-check/latents.npy …`.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Object, Reflect};
@@ -11,6 +12,10 @@ use wasm_bindgen_test::wasm_bindgen_test;
 static NATIVE_LATENTS: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/target/cross-check/latents.npy"
+));
+static NATIVE_IMAGES: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/target/cross-check/images.npy"
 ));
 
 /// The `f32` values of a version-1 `.npy` file.
@@ -28,15 +33,44 @@ fn npy_values(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
+fn native_options() -> Object {
+    let options = Object::new();
+    Reflect::set(&options, &"method".into(), &"gmm".into()).unwrap();
+    Reflect::set(&options, &"spread".into(), &0.7.into()).unwrap();
+    Reflect::set(&options, &"seed".into(), &2024.0.into()).unwrap();
+    options
+}
+
+#[wasm_bindgen_test]
+fn wasm_draws_the_same_pixels_as_the_native_tool() {
+    let native = npy_values(NATIVE_IMAGES);
+    assert_eq!(native.len(), 10 * 3 * 784);
+    let generator = JsGenerator::new().unwrap();
+    for digit in 0..10 {
+        let wasm = generator
+            .sample(f64::from(digit), 3.0, native_options().into())
+            .unwrap();
+        let rows = &native[digit as usize * 3 * 784..(digit as usize + 1) * 3 * 784];
+        // The integer sums are exact on both sides; only `exp` in the sigmoid may differ in
+        // its last bit between the platforms' maths libraries.
+        let worst = wasm
+            .iter()
+            .zip(rows)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-5,
+            "digit {digit}: largest pixel difference {worst}"
+        );
+    }
+}
+
 #[wasm_bindgen_test]
 fn wasm_samples_the_same_latents_as_the_native_tool() {
     let native = npy_values(NATIVE_LATENTS);
     assert_eq!(native.len(), 10 * 3 * 32);
     let generator = JsGenerator::new().unwrap();
-    let options = Object::new();
-    Reflect::set(&options, &"method".into(), &"gmm".into()).unwrap();
-    Reflect::set(&options, &"spread".into(), &0.7.into()).unwrap();
-    Reflect::set(&options, &"seed".into(), &2024.0.into()).unwrap();
+    let options = native_options();
     for digit in 0..10 {
         let wasm = generator
             .sample_latents(f64::from(digit), 3.0, options.clone().into())

@@ -8,6 +8,7 @@ use burn::tensor::{Tensor, TensorData};
 use super::data::Split;
 use super::loss::Loss;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
+use crate::inference::IntegerDecoder;
 use crate::latent::fit::{self, EmSettings};
 use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, LATENT_DIM, default_device};
 
@@ -83,6 +84,10 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
         drop(decoder.decode_slice(&latents[..LATENT_DIM], &device))
     });
     let hundred = time_ms(5, 50, || drop(decoder.decode_slice(&latents, &device)));
-    println!("native decode: 1 latent {one:.3} ms, batch of 100 {hundred:.3} ms");
+    println!("native decode, burn f32: 1 latent {one:.3} ms, batch of 100 {hundred:.3} ms");
+    let integer = IntegerDecoder::new(&decoder);
+    let one = time_ms(20, 200, || drop(integer.decode(&latents[..LATENT_DIM])));
+    let hundred = time_ms(5, 50, || drop(integer.decode(&latents)));
+    println!("native decode, integer path: 1 latent {one:.3} ms, batch of 100 {hundred:.3} ms");
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use rand::SeedableRng;
@@ -13,6 +13,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use super::augment::warp_randomly;
 use super::data::{Dataset, Images};
 use super::files::write_atomic;
 use super::loss::{Loss, bce_with_logits, mse};
@@ -36,6 +37,12 @@ pub struct TrainConfig {
     pub lr: f64,
     /// Seeds the weights and the shuffling.
     pub seed: u64,
+    /// Decoupled weight decay (AdamW); 0 trains with plain Adam.
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Warp every training image randomly (see [`super::augment`]).
+    #[serde(default)]
+    pub augment: bool,
 }
 
 /// One line of the learning curve.
@@ -100,7 +107,13 @@ pub fn train(
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
     let mut model = Autoencoder::new(config.arch, &ad_device);
-    let mut optimizer = AdamConfig::new().init();
+    let mut optimizer = if config.weight_decay > 0.0 {
+        AdamWConfig::new()
+            .with_weight_decay(config.weight_decay as f32)
+            .init()
+    } else {
+        AdamConfig::new().init()
+    };
     let mut history = Vec::new();
     let ckpt = checkpoint_dir(out);
     if resume {
@@ -147,11 +160,18 @@ pub fn train(
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(
             config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9),
         ));
+        let mut warp_rng = ChaCha8Rng::seed_from_u64(config.seed ^ ((epoch as u64) << 32));
         let mut loss_sum = 0.0;
         for (step, indices) in order.chunks(config.batch).enumerate() {
             batch_pixels.clear();
             for &i in indices {
-                batch_pixels.extend_from_slice(train.image(i));
+                if config.augment {
+                    let start = batch_pixels.len();
+                    batch_pixels.resize(start + IMAGE_PIXELS, 0.0);
+                    warp_randomly(train.image(i), &mut batch_pixels[start..], &mut warp_rng);
+                } else {
+                    batch_pixels.extend_from_slice(train.image(i));
+                }
             }
             let images = Tensor::<2>::from_data(
                 TensorData::new(batch_pixels.clone(), [indices.len(), IMAGE_PIXELS]),
@@ -285,6 +305,8 @@ mod tests {
             batch: 64,
             lr: 1e-3,
             seed: 4,
+            weight_decay: 0.0,
+            augment: false,
         }
     }
 

@@ -128,7 +128,7 @@ impl Generator {
             GeneratorError::CorruptModel(format!("unknown architecture {}", stats.card.arch_layers))
         })?;
         let device = default_device();
-        let decoder = load_record_bytes(Decoder::new(arch, &device), decoder_record)
+        let decoder = load_record_bytes(Decoder::skeleton(arch, &device), decoder_record)
             .map_err(|e| GeneratorError::CorruptModel(format!("decoder record: {e}")))?;
         Ok(Self {
             decoder: IntegerDecoder::new(&decoder),

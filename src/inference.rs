@@ -21,6 +21,8 @@ const MAX_INPUTS: usize = 512;
 const LANES: usize = 8;
 /// Outputs computed together, sharing each load of the activations.
 const OUTPUT_BLOCK: usize = 4;
+/// Rows of activations (an even number) that each block of weights visits in turn.
+const ROW_TILE: usize = 16;
 
 /// One dense layer with integer weights.
 struct IntegerLayer {
@@ -79,16 +81,23 @@ impl IntegerLayer {
         let real_outputs = bias.len();
         let inputs = real_inputs.next_multiple_of(LANES);
         let outputs = real_outputs.next_multiple_of(OUTPUT_BLOCK);
-        let mut weights = vec![0i16; outputs * inputs];
-        let mut scales = vec![1.0; outputs];
-        for o in 0..real_outputs {
-            let column = || (0..real_inputs).map(|i| weight[i * real_outputs + o]);
-            let largest = column().fold(0.0f32, |m, w| m.max(w.abs()));
-            if largest > 0.0 {
-                scales[o] = largest / WEIGHT_LEVELS;
+        let mut largest = vec![0.0f32; real_outputs];
+        for row in weight.chunks_exact(real_outputs) {
+            for (m, w) in largest.iter_mut().zip(row) {
+                *m = larger(*m, w.abs());
             }
-            for (i, w) in column().enumerate() {
-                weights[o * inputs + i] = (w / scales[o]).round() as i16;
+        }
+        let mut scales = vec![1.0; outputs];
+        for (scale, &m) in scales.iter_mut().zip(&largest) {
+            if m > 0.0 {
+                *scale = m / WEIGHT_LEVELS;
+            }
+        }
+        let inverse: Vec<f32> = scales.iter().map(|s| 1.0 / s).collect();
+        let mut weights = vec![0i16; outputs * inputs];
+        for (i, row) in weight.chunks_exact(real_outputs).enumerate() {
+            for (o, &w) in row.iter().enumerate() {
+                weights[o * inputs + i] = (w * inverse[o]).round_ties_even() as i16;
             }
         }
         let mut padded_bias = bias.to_vec();
@@ -112,33 +121,37 @@ impl IntegerLayer {
         let mut row_scales = vec![0.0f32; padded_rows];
         for r in 0..rows {
             let row = &input[r * width..(r + 1) * width];
-            let largest = row.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            let largest = row.iter().fold(0.0f32, |m, x| larger(m, x.abs()));
             let scale = if largest > 0.0 {
                 largest / ACTIVATION_LEVELS
             } else {
                 1.0
             };
             row_scales[r] = scale;
+            let inverse = 1.0 / scale;
             for (q, x) in quantized[r * self.inputs..].iter_mut().zip(row) {
-                *q = (x / scale).round() as i16;
+                *q = (x * inverse).round_ties_even() as i16;
             }
         }
         let mut output = vec![0.0f32; rows * self.real_outputs];
-        for pair in 0..padded_rows / 2 {
-            let r = 2 * pair;
-            let x0 = &quantized[r * self.inputs..(r + 1) * self.inputs];
-            let x1 = &quantized[(r + 1) * self.inputs..(r + 2) * self.inputs];
+        // A tile of rows stays in the L1 cache while every weight block passes over it once.
+        for tile in (0..padded_rows).step_by(ROW_TILE) {
+            let tile_end = (tile + ROW_TILE).min(padded_rows);
             for block in (0..self.outputs).step_by(OUTPUT_BLOCK) {
                 let w = &self.weights[block * self.inputs..(block + OUTPUT_BLOCK) * self.inputs];
-                let sums = dot_block(x0, x1, w);
-                for (k, row_sums) in sums.iter().enumerate().take(rows - r) {
-                    let out_row = &mut output[(r + k) * self.real_outputs..];
-                    for (j, &sum) in row_sums.iter().enumerate() {
-                        let o = block + j;
-                        if o < self.real_outputs {
-                            let value =
-                                sum as f32 * row_scales[r + k] * self.scales[o] + self.bias[o];
-                            out_row[o] = if relu { value.max(0.0) } else { value };
+                for r in (tile..tile_end).step_by(2) {
+                    let x0 = &quantized[r * self.inputs..(r + 1) * self.inputs];
+                    let x1 = &quantized[(r + 1) * self.inputs..(r + 2) * self.inputs];
+                    let sums = dot_block(x0, x1, w);
+                    for (k, row_sums) in sums.iter().enumerate().take(rows - r) {
+                        let out_row = &mut output[(r + k) * self.real_outputs..];
+                        for (j, &sum) in row_sums.iter().enumerate() {
+                            let o = block + j;
+                            if o < self.real_outputs {
+                                let value =
+                                    sum as f32 * row_scales[r + k] * self.scales[o] + self.bias[o];
+                                out_row[o] = if relu { larger(value, 0.0) } else { value };
+                            }
                         }
                     }
                 }
@@ -146,6 +159,12 @@ impl IntegerLayer {
         }
         output
     }
+}
+
+/// The larger of two numbers. Unlike `f32::max`, which wasm builds call as a library function
+/// for its NaN rules, this is one comparison (the decoder's inputs are checked to be finite).
+fn larger(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
 }
 
 /// Dot products of two activation rows with four weight rows (`w` holds them one after another):
@@ -157,28 +176,28 @@ fn dot_block(x0: &[i16], x1: &[i16], w: &[i16]) -> [[i32; OUTPUT_BLOCK]; 2] {
     };
     let n = x0.len();
     assert!(x1.len() == n && w.len() == OUTPUT_BLOCK * n && n.is_multiple_of(LANES));
-    let mut acc = [[i32x4_splat(0); OUTPUT_BLOCK]; 2];
+    let mut acc0 = [i32x4_splat(0); OUTPUT_BLOCK];
+    let mut acc1 = [i32x4_splat(0); OUTPUT_BLOCK];
     for k in (0..n).step_by(LANES) {
         // SAFETY: k + 8 ≤ n, and every row read below holds n values (asserted above);
         // `v128_load` makes unaligned loads.
         unsafe {
             let a0 = v128_load(x0.as_ptr().add(k).cast::<v128>());
             let a1 = v128_load(x1.as_ptr().add(k).cast::<v128>());
-            for (j, (acc0, acc1)) in acc[0].iter_mut().zip(acc[1].iter_mut()).enumerate() {
+            for j in 0..OUTPUT_BLOCK {
                 let b = v128_load(w.as_ptr().add(j * n + k).cast::<v128>());
-                *acc0 = i32x4_add(*acc0, i32x4_dot_i16x8(a0, b));
-                *acc1 = i32x4_add(*acc1, i32x4_dot_i16x8(a1, b));
+                acc0[j] = i32x4_add(acc0[j], i32x4_dot_i16x8(a0, b));
+                acc1[j] = i32x4_add(acc1[j], i32x4_dot_i16x8(a1, b));
             }
         }
     }
-    acc.map(|row| {
-        row.map(|v| {
-            i32x4_extract_lane::<0>(v)
-                + i32x4_extract_lane::<1>(v)
-                + i32x4_extract_lane::<2>(v)
-                + i32x4_extract_lane::<3>(v)
-        })
-    })
+    let total = |v: v128| {
+        i32x4_extract_lane::<0>(v)
+            + i32x4_extract_lane::<1>(v)
+            + i32x4_extract_lane::<2>(v)
+            + i32x4_extract_lane::<3>(v)
+    };
+    [acc0.map(total), acc1.map(total)]
 }
 
 /// Dot products of two activation rows with four weight rows (`w` holds them one after another):
@@ -205,7 +224,7 @@ mod tests {
     fn integer_pixels_match_the_float_decoder_of_the_committed_model() {
         let device = default_device();
         let decoder =
-            load_record_bytes(Decoder::new(Arch::Nine, &device), EMBEDDED_DECODER).unwrap();
+            load_record_bytes(Decoder::skeleton(Arch::Nine, &device), EMBEDDED_DECODER).unwrap();
         let fast = IntegerDecoder::new(&decoder);
         // Mixture samples of every digit, an odd count of rows.
         let stats = crate::artifact::decode(crate::generator::EMBEDDED_STATS).unwrap();

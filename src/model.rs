@@ -65,6 +65,15 @@ impl Arch {
     }
 }
 
+/// How a new network's parameters are filled.
+#[derive(Clone, Copy)]
+enum Fill {
+    /// He-normal weights and zero biases: the start of training.
+    HeNormal,
+    /// All zeros: a cheap skeleton for a stored record to fill.
+    Zeros,
+}
+
 /// A stack of dense layers with ReLU between them and no activation after the last one.
 #[derive(Module, Debug)]
 pub struct Mlp {
@@ -72,18 +81,21 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    /// Builds a stack whose layer `i` maps `widths[i]` to `widths[i + 1]`, with He-normal weights
-    /// (variance 2 / fan-in, which keeps the signal's scale through ReLU layers) and zero biases.
-    pub fn new(widths: &[usize], device: &Device) -> Self {
-        let he_normal = Initializer::KaimingNormal {
-            gain: std::f64::consts::SQRT_2,
-            fan_out_only: false,
+    /// Builds a stack whose layer `i` maps `widths[i]` to `widths[i + 1]`, filled as `fill` says.
+    fn new(widths: &[usize], fill: Fill, device: &Device) -> Self {
+        let initializer = match fill {
+            // Variance 2 / fan-in keeps the signal's scale through ReLU layers.
+            Fill::HeNormal => Initializer::KaimingNormal {
+                gain: std::f64::consts::SQRT_2,
+                fan_out_only: false,
+            },
+            Fill::Zeros => Initializer::Zeros,
         };
         let layers = widths
             .windows(2)
             .map(|pair| {
                 let mut layer = LinearConfig::new(pair[0], pair[1])
-                    .with_initializer(he_normal.clone())
+                    .with_initializer(initializer.clone())
                     .init(device);
                 layer.bias = layer.bias.map(|bias| bias.map(|b| b.zeros_like()));
                 layer
@@ -155,7 +167,14 @@ impl Encoder {
     /// A freshly initialised encoder.
     pub fn new(arch: Arch, device: &Device) -> Self {
         Self {
-            mlp: Mlp::new(&arch.encoder_widths(), device),
+            mlp: Mlp::new(&arch.encoder_widths(), Fill::HeNormal, device),
+        }
+    }
+
+    /// An all-zero encoder to load a record into (no random numbers drawn).
+    pub fn skeleton(arch: Arch, device: &Device) -> Self {
+        Self {
+            mlp: Mlp::new(&arch.encoder_widths(), Fill::Zeros, device),
         }
     }
 
@@ -169,7 +188,14 @@ impl Decoder {
     /// A freshly initialised decoder.
     pub fn new(arch: Arch, device: &Device) -> Self {
         Self {
-            mlp: Mlp::new(&arch.decoder_widths(), device),
+            mlp: Mlp::new(&arch.decoder_widths(), Fill::HeNormal, device),
+        }
+    }
+
+    /// An all-zero decoder to load a record into (no random numbers drawn).
+    pub fn skeleton(arch: Arch, device: &Device) -> Self {
+        Self {
+            mlp: Mlp::new(&arch.decoder_widths(), Fill::Zeros, device),
         }
     }
 

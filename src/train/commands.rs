@@ -316,7 +316,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
     let decoder_path = args.out.join("decoder.bpk");
     let stored = std::fs::read(&decoder_path)
         .map_err(|e| format!("cannot read {}: {e}", decoder_path.display()))?;
-    let decoder = load_record_bytes(Decoder::new(config.arch, &device), &stored)?;
+    let decoder = load_record_bytes(Decoder::skeleton(config.arch, &device), &stored)?;
     let shipped = Autoencoder {
         encoder: model.encoder.clone(),
         decoder,

@@ -37,12 +37,12 @@ impl ModelDir {
 
     /// The trained encoder.
     pub fn encoder(&self, device: &Device) -> Result<Encoder, String> {
-        self.load(Encoder::new(self.arch(), device), "encoder.bpk")
+        self.load(Encoder::skeleton(self.arch(), device), "encoder.bpk")
     }
 
     /// The trained decoder.
     pub fn decoder(&self, device: &Device) -> Result<Decoder, String> {
-        self.load(Decoder::new(self.arch(), device), "decoder.bpk")
+        self.load(Decoder::skeleton(self.arch(), device), "decoder.bpk")
     }
 
     fn load<M: Module>(&self, module: M, name: &str) -> Result<M, String> {

@@ -283,9 +283,10 @@ pub fn load_record_bytes<M: Module>(module: M, bytes: &[u8]) -> Result<M, String
     Ok(loaded.map(&mut Dequantize))
 }
 
-/// Quantizes every weight to 8 bits with one f16 scale per block of 16 values: how the shipped
-/// decoder is stored (about a quarter of f32). Load it with [`load_record_bytes`].
+/// Quantizes every weight to 8 bits with one f16 scale per block of 4 inputs × 16 outputs (64
+/// weights): how the shipped decoder is stored (about a quarter of f32; MODEL.md has what the
+/// block size costs in cross-entropy). Load it with [`load_record_bytes`].
 pub fn quantize_for_shipping<M: Module>(module: M) -> M {
-    let scheme = QuantScheme::default().per_block([16], ScaleDtype::F16);
+    let scheme = QuantScheme::default().per_block([4, 16], ScaleDtype::F16);
     module.quantize_weights(&mut Quantizer::new(Calibration::MinMax, scheme))
 }

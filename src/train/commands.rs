@@ -209,9 +209,6 @@ struct TrainArgs {
     lr: f64,
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Decoupled weight decay (AdamW); 0 trains with plain Adam.
-    #[arg(long, default_value_t = 0.0)]
-    weight_decay: f64,
     /// Warp each training image randomly (small rotation, scale, shear and shift).
     #[arg(long)]
     augment: bool,
@@ -282,7 +279,6 @@ fn train(args: TrainArgs) -> Result<(), String> {
         batch: args.batch,
         lr: args.lr,
         seed: args.seed,
-        weight_decay: args.weight_decay,
         augment: args.augment,
     };
     let data_dir = args.data.as_deref();

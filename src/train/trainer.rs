@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use rand::SeedableRng;
@@ -37,9 +37,6 @@ pub struct TrainConfig {
     pub lr: f64,
     /// Seeds the weights and the shuffling.
     pub seed: u64,
-    /// Decoupled weight decay (AdamW); 0 trains with plain Adam.
-    #[serde(default)]
-    pub weight_decay: f64,
     /// Warp every training image randomly (see [`super::augment`]).
     #[serde(default)]
     pub augment: bool,
@@ -107,13 +104,7 @@ pub fn train(
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
     let mut model = Autoencoder::new(config.arch, &ad_device);
-    let mut optimizer = if config.weight_decay > 0.0 {
-        AdamWConfig::new()
-            .with_weight_decay(config.weight_decay as f32)
-            .init()
-    } else {
-        AdamConfig::new().init()
-    };
+    let mut optimizer = AdamConfig::new().init();
     let mut history = Vec::new();
     let ckpt = checkpoint_dir(out);
     if resume {
@@ -305,7 +296,6 @@ mod tests {
             batch: 64,
             lr: 1e-3,
             seed: 4,
-            weight_decay: 0.0,
             augment: false,
         }
     }

@@ -65,6 +65,16 @@ impl Arch {
     }
 }
 
+/// One dense layer's parameters as plain floats.
+pub struct DenseLayer {
+    /// Input width.
+    pub inputs: usize,
+    /// `[inputs][outputs]`, row-major.
+    pub weight: Vec<f32>,
+    /// One per output.
+    pub bias: Vec<f32>,
+}
+
 /// How a new network's parameters are filled.
 #[derive(Clone, Copy)]
 enum Fill {
@@ -112,19 +122,7 @@ impl Mlp {
             if i == last { y } else { relu(y) }
         })
     }
-}
 
-/// One dense layer's parameters as plain floats.
-pub struct DenseLayer {
-    /// Input width.
-    pub inputs: usize,
-    /// `[inputs][outputs]`, row-major.
-    pub weight: Vec<f32>,
-    /// One per output.
-    pub bias: Vec<f32>,
-}
-
-impl Mlp {
     /// Copies every layer's parameters out of the tensors.
     fn dense_layers(&self) -> Vec<DenseLayer> {
         let floats = |t: Tensor<1>| {

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use latent_digits::train::commands::{self, Cli};
 
+/// Training frees and reallocates megabyte-sized tensors every step; mimalloc keeps that memory
+/// mapped instead of returning it to the kernel and faulting it back in.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match commands::run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,

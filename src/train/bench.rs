@@ -5,6 +5,7 @@ use std::time::Instant;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Tensor, TensorData};
 
+use super::adam::FusedAdam;
 use super::data::Split;
 use super::loss::Loss;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
@@ -43,26 +44,30 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
     );
 
     let ad_device = device.clone().autodiff();
-    ad_device.seed(0);
-    let mut model = Autoencoder::new(Arch::Nine, &ad_device);
-    let mut optimizer = AdamConfig::new().init();
     let batch = TensorData::new(
         train.pixels[..256 * IMAGE_PIXELS].to_vec(),
         [256, IMAGE_PIXELS],
     );
-    let step_ms = time_ms(5, steps, || {
-        let images = Tensor::<2>::from_data(batch.clone(), &ad_device);
-        let loss = Loss::Bce.compute(model.forward_logits(images.clone()), images);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(1e-3, model.clone(), grads);
-    });
-    println!(
-        "training step, batch 256, 784-…-32-…-784, BCE + Adam: {step_ms:.2} ms (median of {steps})"
-    );
-    println!(
-        "  → one epoch of 60,000 images: {:.1} s of steps",
-        step_ms * 235.0 / 1e3
-    );
+    for (name, mut optimizer) in [
+        ("fused Adam (used by train)", FusedAdam::init()),
+        ("burn's Adam", AdamConfig::new().init()),
+    ] {
+        ad_device.seed(0);
+        let mut model = Autoencoder::new(Arch::Nine, &ad_device);
+        let step_ms = time_ms(5, steps, || {
+            let images = Tensor::<2>::from_data(batch.clone(), &ad_device);
+            let loss = Loss::Bce.compute(model.forward_logits(images.clone()), images);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(1e-3, model.clone(), grads);
+        });
+        println!(
+            "training step, batch 256, 784-…-32-…-784, BCE + {name}: {step_ms:.2} ms (median of {steps})"
+        );
+        println!(
+            "  → one epoch of 60,000 images: {:.1} s of steps",
+            step_ms * 235.0 / 1e3
+        );
+    }
 
     let encoder = dir.encoder(&device)?;
     let codes = encode_all(&encoder, &train, &device);

@@ -1,7 +1,7 @@
 //! Reconstruction losses: the three compared in the original report.
 
 use burn::tensor::Tensor;
-use burn::tensor::activation::sigmoid;
+use burn::tensor::activation::{log_sigmoid, sigmoid};
 
 /// Which reconstruction loss to train with.
 #[derive(
@@ -27,13 +27,13 @@ impl Loss {
     }
 }
 
-/// Mean binary cross-entropy per pixel of `sigmoid(logits)` against `targets`, computed stably as
-/// `max(z, 0) − z·x + log(1 + e^(−|z|))`.
+/// Mean binary cross-entropy per pixel of `sigmoid(logits)` against `targets`, computed stably
+/// as `z·(1 − x) − log σ(z)`: burn's fused `log_sigmoid` makes this a handful of whole-tensor
+/// operations forward and backward (the expanded `max(z, 0) − z·x + log(1 + e^(−|z|))` took
+/// three times as many).
 pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-    let positive_part = logits.clone().clamp_min(0.0);
-    let cross = logits.clone() * targets;
-    let softplus_tail = logits.abs().neg().exp().log1p();
-    (positive_part - cross + softplus_tail).mean()
+    let complement = targets.neg().add_scalar(1.0);
+    (logits.clone() * complement - log_sigmoid(logits)).mean()
 }
 
 /// Mean squared error per pixel.

@@ -1,5 +1,6 @@
 //! The native trainer and command-line tool (cargo feature `train`).
 
+pub mod adam;
 pub mod augment;
 pub mod bench;
 pub mod commands;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use rand::SeedableRng;
@@ -13,6 +13,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use super::adam::FusedAdam;
 use super::augment::warp_randomly;
 use super::data::{Dataset, Images};
 use super::files::write_atomic;
@@ -104,7 +105,7 @@ pub fn train(
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
     let mut model = Autoencoder::new(config.arch, &ad_device);
-    let mut optimizer = AdamConfig::new().init();
+    let mut optimizer = FusedAdam::init();
     let mut history = Vec::new();
     let ckpt = checkpoint_dir(out);
     if resume {

@@ -2,13 +2,13 @@
 
 use std::time::Instant;
 
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Tensor, TensorData};
+use burn::optim::AdamConfig;
 
 use super::adam::FusedAdam;
 use super::data::Split;
 use super::loss::Loss;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
+use super::trainer::step;
 use crate::inference::IntegerDecoder;
 use crate::latent::fit::{self, EmSettings};
 use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, LATENT_DIM, default_device};
@@ -44,21 +44,23 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
     );
 
     let ad_device = device.clone().autodiff();
-    let batch = TensorData::new(
-        train.pixels[..256 * IMAGE_PIXELS].to_vec(),
-        [256, IMAGE_PIXELS],
-    );
     for (name, mut optimizer) in [
         ("fused Adam (used by train)", FusedAdam::init()),
         ("burn's Adam", AdamConfig::new().init()),
     ] {
         ad_device.seed(0);
         let mut model = Autoencoder::new(Arch::Nine, &ad_device);
+        let pixels = &train.pixels[..256 * IMAGE_PIXELS];
         let step_ms = time_ms(5, steps, || {
-            let images = Tensor::<2>::from_data(batch.clone(), &ad_device);
-            let loss = Loss::Bce.compute(model.forward_logits(images.clone()), images);
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(1e-3, model.clone(), grads);
+            let (next, _) = step(
+                model.clone(),
+                &mut optimizer,
+                Loss::Bce,
+                1e-3,
+                pixels,
+                &ad_device,
+            );
+            model = next;
         });
         println!(
             "training step, batch 256, 784-…-32-…-784, BCE + {name}: {step_ms:.2} ms (median of {steps})"

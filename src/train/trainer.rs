@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use rand::SeedableRng;
@@ -154,7 +154,7 @@ pub fn train(
         ));
         let mut warp_rng = ChaCha8Rng::seed_from_u64(config.seed ^ ((epoch as u64) << 32));
         let mut loss_sum = 0.0;
-        for (step, indices) in order.chunks(config.batch).enumerate() {
+        for (done, indices) in order.chunks(config.batch).enumerate() {
             batch_pixels.clear();
             for &i in indices {
                 if config.augment {
@@ -165,27 +165,26 @@ pub fn train(
                     batch_pixels.extend_from_slice(train.image(i));
                 }
             }
-            let images = Tensor::<2>::from_data(
-                TensorData::new(batch_pixels.clone(), [indices.len(), IMAGE_PIXELS]),
+            let (next, loss_value) = step(
+                model,
+                &mut optimizer,
+                config.loss,
+                lr,
+                &batch_pixels,
                 &ad_device,
             );
-            let loss = config
-                .loss
-                .compute(model.forward_logits(images.clone()), images);
-            let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+            model = next;
             if !loss_value.is_finite() {
                 return Err(format!(
                     "training diverged at epoch {epoch} (loss {loss_value}); try a lower --lr"
                 ));
             }
             loss_sum += loss_value;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(lr, model, grads);
             bar.inc(1);
             bar.set_message(format!(
                 "epoch {epoch}/{} loss {:.5}",
                 config.epochs,
-                loss_sum / (step + 1) as f64
+                loss_sum / (done + 1) as f64
             ));
         }
         let scores = evaluate(&model.valid(), test, device);
@@ -211,10 +210,36 @@ pub fn train(
     Ok((model.valid(), history))
 }
 
+/// One optimizer step on a batch of images (`pixels`, row-major, 784 per image) on an autodiff
+/// `device`; returns the updated model and the batch's mean loss.
+pub fn step(
+    model: Autoencoder,
+    optimizer: &mut ModuleOptimizer,
+    loss: Loss,
+    lr: f64,
+    pixels: &[f32],
+    device: &Device,
+) -> (Autoencoder, f64) {
+    let shape = [pixels.len() / IMAGE_PIXELS, IMAGE_PIXELS];
+    let images = Tensor::<2>::from_data(TensorData::new(pixels.to_vec(), shape), device);
+    let logits = model.forward_logits(images);
+    let logit_values = logits.clone().into_data();
+    let (value, gradient) = loss.value_and_gradient(
+        logit_values.as_slice::<f32>().expect("f32 logits"),
+        pixels,
+        IMAGE_PIXELS,
+    );
+    let gradient = Tensor::<2>::from_data(TensorData::new(gradient, shape), device);
+    // The gradient of Σ logits·g with respect to the logits is g: backward from this sum carries
+    // the loss's gradient through the network.
+    let grads = GradientsParams::from_grads((logits * gradient).sum().backward(), &model);
+    (optimizer.step(lr, model, grads), value)
+}
+
 fn save_checkpoint(
     dir: &Path,
     model: &Autoencoder,
-    optimizer: &burn::optim::ModuleOptimizer,
+    optimizer: &ModuleOptimizer,
     config: &TrainConfig,
     history: &[EpochRecord],
 ) -> Result<(), String> {

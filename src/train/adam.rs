@@ -13,28 +13,27 @@ use rayon::prelude::*;
 /// Elements per parallel work item: large enough that splitting costs nothing measurable.
 const CHUNK: usize = 1 << 14;
 
-/// Adam with burn's default hyper-parameters (β₁ 0.9, β₂ 0.999, ε 1e-5), fused into one loop.
+/// Adam with burn's default hyper-parameters (β₁ 0.9, β₂ 0.999, ε 1e-5) and decoupled weight
+/// decay as in burn's `AdamW`, fused into one loop.
 #[derive(Clone, Copy, Debug)]
 pub struct FusedAdam {
     beta_1: f32,
     beta_2: f32,
     epsilon: f32,
-}
-
-impl Default for FusedAdam {
-    fn default() -> Self {
-        Self {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-5,
-        }
-    }
+    weight_decay: f32,
 }
 
 impl FusedAdam {
-    /// The optimizer wrapped for whole modules, as `AdamConfig::new().init()` would be.
-    pub fn init() -> ModuleOptimizer {
-        ModuleOptimizer::from(Self::default())
+    /// The optimizer wrapped for whole modules, as `AdamConfig::new().init()` would be (or
+    /// `AdamWConfig` with `weight_decay` when that is not zero): every step first shrinks each
+    /// parameter by the factor `1 − lr · weight_decay`.
+    pub fn init(weight_decay: f32) -> ModuleOptimizer {
+        ModuleOptimizer::from(Self {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-5,
+            weight_decay,
+        })
     }
 }
 
@@ -47,6 +46,7 @@ fn floats_mut(data: &mut TensorData) -> &mut [f32] {
 /// One Adam step's constants, with the bias corrections folded in.
 #[derive(Clone, Copy)]
 struct Update {
+    decay: f32,
     beta_1: f32,
     beta_2: f32,
     step_size: f32,
@@ -75,6 +75,7 @@ impl Update {
     #[inline(always)]
     fn apply(self, p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]) {
         let Self {
+            decay,
             beta_1,
             beta_2,
             step_size,
@@ -83,7 +84,7 @@ impl Update {
         for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
             *m = beta_1 * *m + (1.0 - beta_1) * g;
             *v = beta_2 * *v + (1.0 - beta_2) * (g * g);
-            *p -= step_size * *m / (v.sqrt() + epsilon);
+            *p = *p * decay - step_size * *m / (v.sqrt() + epsilon);
         }
     }
 }
@@ -116,6 +117,7 @@ impl Optimizer for FusedAdam {
 
         let correction_2 = (1.0 - self.beta_2.powi(time as i32)).sqrt();
         let update = Update {
+            decay: 1.0 - lr as f32 * self.weight_decay,
             beta_1: self.beta_1,
             beta_2: self.beta_2,
             step_size: lr as f32 * correction_2 / (1.0 - self.beta_1.powi(time as i32)),
@@ -146,7 +148,7 @@ mod tests {
     use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, default_device};
     use crate::train::loss::bce_with_logits;
     use burn::module::{Module, ModuleVisitor, Param};
-    use burn::optim::{AdamConfig, GradientsParams};
+    use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
 
     /// Collects every float parameter of a module, in visiting order.
     struct Collect(Vec<f32>);
@@ -182,18 +184,32 @@ mod tests {
             parameters(&model)
         };
         let reference = train(AdamConfig::new().init());
-        let fused = train(FusedAdam::init());
+        let fused = train(FusedAdam::init(0.0));
+        let reference_decayed = train(AdamWConfig::new().with_weight_decay(0.5).init());
+        let fused_decayed = train(FusedAdam::init(0.5));
         let moved = reference
             .iter()
             .zip(parameters(&start).iter())
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
-        let differs = reference
-            .iter()
-            .zip(&fused)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let largest_difference = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max)
+        };
+        let differs = largest_difference(&reference, &fused);
+        let differs_decayed = largest_difference(&reference_decayed, &fused_decayed);
+        let decay_moved = largest_difference(&reference, &reference_decayed);
         assert!(moved > 1e-3, "four steps moved the weights by {moved}");
         assert!(differs < 1e-6, "fused and burn's Adam differ by {differs}");
+        assert!(
+            decay_moved > 1e-5,
+            "weight decay moved the weights by {decay_moved}"
+        );
+        assert!(
+            differs_decayed < 1e-6,
+            "with weight decay, fused and burn's AdamW differ by {differs_decayed}"
+        );
     }
 }

@@ -45,7 +45,7 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
 
     let ad_device = device.clone().autodiff();
     for (name, mut optimizer) in [
-        ("fused Adam (used by train)", FusedAdam::init()),
+        ("fused Adam (used by train)", FusedAdam::init(0.0)),
         ("burn's Adam", AdamConfig::new().init()),
     ] {
         ad_device.seed(0);

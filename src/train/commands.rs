@@ -209,6 +209,9 @@ struct TrainArgs {
     lr: f64,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Decoupled weight decay, as in AdamW (0: plain Adam).
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
     /// Warp each training image randomly (small rotation, scale, shear and shift).
     #[arg(long)]
     augment: bool,
@@ -271,6 +274,13 @@ pub fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn train(args: TrainArgs) -> Result<(), String> {
+    if !(0.0..1.0).contains(&(args.lr * args.weight_decay)) {
+        return Err(format!(
+            "--weight-decay {} with --lr {} would not shrink the weights by a factor in (0, 1]; \
+             use a decay between 0 and 1/lr",
+            args.weight_decay, args.lr
+        ));
+    }
     let config = TrainConfig {
         dataset: args.dataset.into(),
         arch: Arch::from_layers(args.arch).expect("validated by clap"),
@@ -279,6 +289,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
         batch: args.batch,
         lr: args.lr,
         seed: args.seed,
+        weight_decay: args.weight_decay,
         augment: args.augment,
     };
     let data_dir = args.data.as_deref();

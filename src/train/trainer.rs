@@ -38,6 +38,9 @@ pub struct TrainConfig {
     pub lr: f64,
     /// Seeds the weights and the shuffling.
     pub seed: u64,
+    /// Decoupled weight decay (as in AdamW): each step shrinks the weights by `1 − lr · decay`.
+    #[serde(default)]
+    pub weight_decay: f64,
     /// Warp every training image randomly (see [`super::augment`]).
     #[serde(default)]
     pub augment: bool,
@@ -105,7 +108,7 @@ pub fn train(
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
     let mut model = Autoencoder::new(config.arch, &ad_device);
-    let mut optimizer = FusedAdam::init();
+    let mut optimizer = FusedAdam::init(config.weight_decay as f32);
     let mut history = Vec::new();
     let ckpt = checkpoint_dir(out);
     if resume {
@@ -322,6 +325,7 @@ mod tests {
             batch: 64,
             lr: 1e-3,
             seed: 4,
+            weight_decay: 0.0,
             augment: false,
         }
     }

@@ -79,16 +79,18 @@ impl Loss {
                 })
                 .sum(),
             Self::Euclid => {
-                let squared: f32 = logits
-                    .iter()
-                    .zip(targets)
-                    .map(|(&z, &x)| (sigmoid(z) - x).powi(2))
+                // First pass: each pixel's difference y − x, kept in `gradient`.
+                let squared: f32 = pairs
+                    .map(|((&z, &x), g)| {
+                        *g = sigmoid(z) - x;
+                        *g * *g
+                    })
                     .sum();
                 let distance = squared.sqrt();
-                for ((&z, &x), g) in pairs {
-                    let y = sigmoid(z);
+                for (g, &x) in gradient.iter_mut().zip(targets) {
+                    let y = *g + x;
                     *g = if distance > 0.0 {
-                        (y - x) / distance * y * (1.0 - y) / count
+                        *g / distance * y * (1.0 - y) / count
                     } else {
                         0.0
                     };

@@ -14,9 +14,10 @@ const MAX_SHEAR: f32 = 0.10;
 /// Largest shift, in pixels.
 const MAX_SHIFT: f32 = 1.0;
 
-/// Writes a randomly warped copy of the 28×28 image `source` into `target`.
-pub fn warp_randomly(source: &[f32], target: &mut [f32], rng: &mut impl Rng) {
-    let mut uniform = |limit: f32| rng.random_range(-limit..=limit);
+/// Writes a randomly warped copy of the 28×28 image `source` into `target`; `strength` scales
+/// every largest change above (1: as written, 0.5: half of each).
+pub fn warp_randomly(source: &[f32], target: &mut [f32], strength: f32, rng: &mut impl Rng) {
+    let mut uniform = |limit: f32| rng.random_range(-limit * strength..=limit * strength);
     let angle = uniform(MAX_ROTATION);
     let scale = 1.0 + uniform(MAX_SCALE);
     let shear = uniform(MAX_SHEAR);
@@ -76,7 +77,7 @@ mod tests {
         let mut warped = vec![0.0; SIDE * SIDE];
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         for _ in 0..20 {
-            warp_randomly(&source, &mut warped, &mut rng);
+            warp_randomly(&source, &mut warped, 1.0, &mut rng);
             assert!(warped.iter().all(|&v| (0.0..=1.0).contains(&v)));
             let ink: f32 = warped.iter().sum();
             assert!((ink - 64.0).abs() < 64.0 * 0.25, "ink {ink}");
@@ -93,13 +94,34 @@ mod tests {
     }
 
     #[test]
+    fn a_weaker_warp_changes_fewer_pixels() {
+        let source = centred_square();
+        let mut warped = vec![0.0; SIDE * SIDE];
+        let mut changed = |strength: f32| {
+            let mut rng = ChaCha8Rng::seed_from_u64(5);
+            let mut total = 0.0;
+            for _ in 0..50 {
+                warp_randomly(&source, &mut warped, strength, &mut rng);
+                total += source
+                    .iter()
+                    .zip(&warped)
+                    .map(|(a, b)| (a - b).abs())
+                    .sum::<f32>();
+            }
+            total
+        };
+        let (half, full) = (changed(0.5), changed(1.0));
+        assert!(half > 0.0 && half < 0.75 * full, "half {half}, full {full}");
+    }
+
+    #[test]
     fn the_same_seed_gives_the_same_warp() {
         let source = centred_square();
         let (mut a, mut b) = (vec![0.0; SIDE * SIDE], vec![0.0; SIDE * SIDE]);
-        warp_randomly(&source, &mut a, &mut ChaCha8Rng::seed_from_u64(9));
-        warp_randomly(&source, &mut b, &mut ChaCha8Rng::seed_from_u64(9));
+        warp_randomly(&source, &mut a, 1.0, &mut ChaCha8Rng::seed_from_u64(9));
+        warp_randomly(&source, &mut b, 1.0, &mut ChaCha8Rng::seed_from_u64(9));
         assert_eq!(a, b);
-        warp_randomly(&source, &mut b, &mut ChaCha8Rng::seed_from_u64(10));
+        warp_randomly(&source, &mut b, 1.0, &mut ChaCha8Rng::seed_from_u64(10));
         assert_ne!(a, b);
     }
 }

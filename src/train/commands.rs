@@ -215,6 +215,13 @@ struct TrainArgs {
     /// Warp each training image randomly (small rotation, scale, shear and shift).
     #[arg(long)]
     augment: bool,
+    /// With --augment: the share of training images warped each epoch, in (0, 1].
+    #[arg(long, default_value_t = 1.0, requires = "augment")]
+    augment_share: f64,
+    /// With --augment: how large the warps are, in (0, 2] (1: up to 8° of rotation, 8 % of
+    /// scale, 0.1 of shear and a pixel of shift; 0.5: half of each).
+    #[arg(long, default_value_t = 1.0, requires = "augment")]
+    augment_strength: f64,
     /// Output folder for the model, the curve and the checkpoint.
     #[arg(long, default_value = MODEL_DIR)]
     out: PathBuf,
@@ -281,6 +288,18 @@ fn train(args: TrainArgs) -> Result<(), String> {
             args.weight_decay, args.lr
         ));
     }
+    if !(args.augment_share > 0.0 && args.augment_share <= 1.0) {
+        return Err(format!(
+            "--augment-share {} must be in (0, 1]",
+            args.augment_share
+        ));
+    }
+    if !(args.augment_strength > 0.0 && args.augment_strength <= 2.0) {
+        return Err(format!(
+            "--augment-strength {} must be in (0, 2]",
+            args.augment_strength
+        ));
+    }
     let config = TrainConfig {
         dataset: args.dataset.into(),
         arch: Arch::from_layers(args.arch).expect("validated by clap"),
@@ -291,6 +310,8 @@ fn train(args: TrainArgs) -> Result<(), String> {
         seed: args.seed,
         weight_decay: args.weight_decay,
         augment: args.augment,
+        augment_share: args.augment_share,
+        augment_strength: args.augment_strength,
     };
     let data_dir = args.data.as_deref();
     let mut train_set =

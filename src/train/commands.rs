@@ -222,6 +222,10 @@ struct TrainArgs {
     /// scale, 0.1 of shear and a pixel of shift; 0.5: half of each).
     #[arg(long, default_value_t = 1.0, requires = "augment")]
     augment_strength: f64,
+    /// Train the last N epochs through the shipped 8-bit decoder (quantization-aware: the
+    /// full-precision weights settle where their quantized values reconstruct best).
+    #[arg(long, default_value_t = 0)]
+    quantization_aware_epochs: usize,
     /// Output folder for the model, the curve and the checkpoint.
     #[arg(long, default_value = MODEL_DIR)]
     out: PathBuf,
@@ -300,6 +304,12 @@ fn train(args: TrainArgs) -> Result<(), String> {
             args.augment_strength
         ));
     }
+    if args.quantization_aware_epochs > args.epochs {
+        return Err(format!(
+            "--quantization-aware-epochs {} is more than --epochs {}",
+            args.quantization_aware_epochs, args.epochs
+        ));
+    }
     let config = TrainConfig {
         dataset: args.dataset.into(),
         arch: Arch::from_layers(args.arch).expect("validated by clap"),
@@ -312,6 +322,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
         augment: args.augment,
         augment_share: args.augment_share,
         augment_strength: args.augment_strength,
+        quantization_aware_epochs: args.quantization_aware_epochs,
     };
     let data_dir = args.data.as_deref();
     let mut train_set =

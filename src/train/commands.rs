@@ -285,6 +285,13 @@ pub fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn train(args: TrainArgs) -> Result<(), String> {
+    if !cfg!(feature = "flex") {
+        return Err(
+            "train stores the decoder in packed 8-bit blocks, which burn-ndarray 0.22 \
+                    cannot quantize: build the trainer with the default (flex) backend"
+                .to_string(),
+        );
+    }
     if !(0.0..1.0).contains(&(args.lr * args.weight_decay)) {
         return Err(format!(
             "--weight-decay {} with --lr {} would not shrink the weights by a factor in (0, 1]; \

@@ -276,11 +276,8 @@ pub fn step(
     quantization_aware: bool,
     device: &Device,
 ) -> (Autoencoder, f64) {
-    let seen = if quantization_aware {
-        shipped_view(&model)
-    } else {
-        model.clone()
-    };
+    let shipped = quantization_aware.then(|| shipped_view(&model));
+    let seen = shipped.as_ref().unwrap_or(&model);
     let shape = [pixels.len() / IMAGE_PIXELS, IMAGE_PIXELS];
     let images = Tensor::<2>::from_data(TensorData::new(pixels.to_vec(), shape), device);
     let logits = seen.forward_logits(images);
@@ -293,7 +290,9 @@ pub fn step(
     let gradient = Tensor::<2>::from_data(TensorData::new(gradient, shape), device);
     // The gradient of Σ logits·g with respect to the logits is g: backward from this sum carries
     // the loss's gradient through the network.
-    let grads = GradientsParams::from_grads((logits * gradient).sum().backward(), &seen);
+    let grads = GradientsParams::from_grads((logits * gradient).sum().backward(), seen);
+    // Only `model` may hold the parameters when the optimizer updates them in place.
+    drop(shipped);
     (optimizer.step(lr, model, grads), value)
 }
 

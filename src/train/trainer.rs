@@ -200,11 +200,13 @@ pub fn train(
                 loss_sum / (done + 1) as f64
             ));
         }
-        let scores = if quantization_aware {
-            evaluate(&shipped_view(&model).valid(), test, device)
+        // Quantization-aware epochs are scored as shipped.
+        let scored = if quantization_aware {
+            shipped_view(&model)
         } else {
-            evaluate(&model.valid(), test, device)
+            model.clone()
         };
+        let scores = evaluate(&scored.valid(), test, device);
         let record = EpochRecord {
             epoch,
             lr,
@@ -458,7 +460,8 @@ mod tests {
                 true,
                 &ad_device,
             );
-            (model, batch_losses) = (next, [batch_losses, vec![loss]].concat());
+            model = next;
+            batch_losses.push(loss);
         }
         assert!(
             (batch_losses[0] - before).abs() < 1e-4,

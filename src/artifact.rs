@@ -10,7 +10,7 @@ use crate::model::LATENT_DIM;
 
 const MAGIC: &[u8; 8] = b"LDSTATS\0";
 /// Version written by this build; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
 
 /// Where the model came from and how good it is.
@@ -38,6 +38,34 @@ pub struct ModelCard {
     pub test_log_likelihood_mixture: Vec<f32>,
     /// Mean log-likelihood of each digit's test codes under its single Gaussian.
     pub test_log_likelihood_gaussian: Vec<f32>,
+    /// How realistic the default samples are, by `latent-digits evaluate` (MNIST models only:
+    /// the evaluator's classifier reads digits).
+    pub sample_quality: Option<SampleQuality>,
+}
+
+/// The evaluator's scores of the model's samples at the default spreads and of its
+/// reconstructions of the test digits.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SampleQuality {
+    /// Mixture samples at the default spread, 1,000 per digit.
+    pub mixture: QualityScores,
+    /// Single-Gaussian samples at the default spread, 1,000 per digit.
+    pub gaussian: QualityScores,
+    /// Reconstructions of the 10,000 test digits.
+    pub reconstructions: QualityScores,
+}
+
+/// One set's scores (see `latent-digits evaluate`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct QualityScores {
+    /// Share of images the classifier reads as the digit they were drawn for.
+    pub accuracy: f32,
+    /// Fréchet distance of the classifier's features to the test digits'.
+    pub frechet: f32,
+    /// Within-digit feature spread relative to real test digits.
+    pub diversity: f32,
+    /// Share closer to a training digit than the median real test digit is.
+    pub memorisation: f32,
 }
 
 /// Everything the generator needs besides the decoder weights.
@@ -215,6 +243,12 @@ pub(crate) mod tests {
             .collect();
         let mut components = vec![0.0; LATENT_DIM * LATENT_DIM];
         (0..LATENT_DIM).for_each(|i| components[i * LATENT_DIM + i] = 1.0);
+        let scores = |accuracy| QualityScores {
+            accuracy,
+            frechet: 3.0,
+            diversity: 1.0,
+            memorisation: 0.5,
+        };
         LatentStats {
             card: ModelCard {
                 dataset: "mnist".into(),
@@ -228,6 +262,11 @@ pub(crate) mod tests {
                 train_mse: 0.02,
                 test_log_likelihood_mixture: vec![-1.0; CLASSES],
                 test_log_likelihood_gaussian: vec![-2.0; CLASSES],
+                sample_quality: Some(SampleQuality {
+                    mixture: scores(0.98),
+                    gaussian: scores(0.9),
+                    reconstructions: scores(0.99),
+                }),
             },
             classes,
             pca: Pca {

@@ -103,6 +103,17 @@ impl SampleOptions {
     }
 }
 
+/// Sampled images of several digits with their codes and labels.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DigitSet {
+    /// Row-major 28×28 images in [0, 1].
+    pub images: Vec<f32>,
+    /// Row-major 32-d codes, one per image.
+    pub latents: Vec<f32>,
+    /// The digit each image was drawn for.
+    pub labels: Vec<u8>,
+}
+
 /// Decoder weights and latent statistics, ready to generate.
 pub struct Generator {
     decoder: IntegerDecoder,
@@ -158,6 +169,20 @@ impl Generator {
     pub fn sample(&self, digit: usize, n: usize, options: SampleOptions) -> Result<Vec<f32>> {
         let samples = self.sample_latents(digit, n, options)?;
         self.decode(&samples.latents)
+    }
+
+    /// Draws and decodes `per_class` images of every digit, digits in order 0–9 (what the
+    /// native `sample` command writes and `evaluate` scores).
+    pub fn sample_every_digit(&self, per_class: usize, options: SampleOptions) -> Result<DigitSet> {
+        let mut set = DigitSet::default();
+        for digit in 0..CLASSES {
+            let samples = self.sample_latents(digit, per_class, options)?;
+            set.images.extend(self.decode(&samples.latents)?);
+            set.latents.extend(samples.latents);
+            set.labels
+                .extend(std::iter::repeat_n(digit as u8, per_class));
+        }
+        Ok(set)
     }
 
     /// Decodes row-major codes (a multiple of 32 values) into row-major 28×28 images in [0, 1].

@@ -109,6 +109,22 @@ struct Metrics<'a> {
     seed: u64,
     test_log_likelihood_mixture: &'a [f32],
     test_log_likelihood_gaussian: &'a [f32],
+    /// `[accuracy, Fréchet distance, diversity, memorisation]` of each evaluated set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mixture_samples: Option<[f32; 4]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gaussian_samples: Option<[f32; 4]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reconstructions: Option<[f32; 4]>,
+}
+
+fn quality_row(scores: &crate::artifact::QualityScores) -> [f32; 4] {
+    [
+        scores.accuracy,
+        scores.frechet,
+        scores.diversity,
+        scores.memorisation,
+    ]
 }
 
 /// Generates digits from the embedded model.
@@ -157,6 +173,9 @@ impl JsGenerator {
                 seed: card.seed,
                 test_log_likelihood_mixture: &card.test_log_likelihood_mixture,
                 test_log_likelihood_gaussian: &card.test_log_likelihood_gaussian,
+                mixture_samples: card.sample_quality.map(|q| quality_row(&q.mixture)),
+                gaussian_samples: card.sample_quality.map(|q| quality_row(&q.gaussian)),
+                reconstructions: card.sample_quality.map(|q| quality_row(&q.reconstructions)),
             },
             train_command: &card.train_command,
             version: env!("CARGO_PKG_VERSION"),

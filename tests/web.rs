@@ -52,6 +52,36 @@ fn info_describes_the_embedded_model() {
         .as_f64()
         .unwrap();
     assert!(bce > 0.0 && bce < 0.2, "test BCE {bce}");
+    // The evaluator's scores of the default samples: accuracy, Fréchet distance, diversity,
+    // memorisation.
+    let mixture: Array = Reflect::get(&get("metrics"), &"mixtureSamples".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let scores: Vec<f64> = mixture.iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(scores.len(), 4);
+    assert!(
+        scores[0] > 0.9 && scores[0] <= 1.0,
+        "class accuracy {}",
+        scores[0]
+    );
+    assert!(
+        scores[1] > 0.0 && scores[1] < 20.0,
+        "Fréchet distance {}",
+        scores[1]
+    );
+}
+
+#[wasm_bindgen_test]
+fn default_spreads_are_the_ones_chosen_by_the_evaluator() {
+    let g = generator();
+    for (method, spread) in [("gmm", 0.85), ("gaussian", 0.2)] {
+        let default = g.sample(5.0, 4.0, options(method, None, 3.0)).unwrap();
+        let explicit = g
+            .sample(5.0, 4.0, options(method, Some(spread), 3.0))
+            .unwrap();
+        assert_eq!(default, explicit, "{method} defaults to spread {spread}");
+    }
 }
 
 #[wasm_bindgen_test]

@@ -10,6 +10,9 @@ const METRIC_NAMES = {
   seed: "Training seed",
   testLogLikelihoodMixture: "Test log-likelihood per digit, mixture",
   testLogLikelihoodGaussian: "Test log-likelihood per digit, single Gaussian",
+  mixtureSamples: "Mixture samples: class accuracy, Fréchet distance, diversity, memorisation",
+  gaussianSamples: "Single-Gaussian samples: class accuracy, Fréchet distance, diversity, memorisation",
+  reconstructions: "Reconstructed test digits: class accuracy, Fréchet distance, diversity, memorisation",
 };
 
 const formatNumber = (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));

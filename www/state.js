@@ -3,7 +3,7 @@
 
 export const SECTIONS = ["generate", "morph", "explore", "about"];
 export const LOOP = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
-export const DEFAULT_SPREAD = { gmm: 1, gaussian: 0.2 };
+export const DEFAULT_SPREAD = { gmm: 0.85, gaussian: 0.2 }; // as Method::default_spread in Rust
 const SPREAD_RANGE = [0.05, 2]; // the spread slider's range
 
 /** A non-negative integer seed below 2^53 from text, or null. */

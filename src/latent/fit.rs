@@ -9,7 +9,8 @@ use rand::{RngExt, SeedableRng};
 use super::{Gaussian, Mixture, PACKED_TRIANGLE};
 use crate::model::LATENT_DIM;
 
-/// Added to every covariance diagonal, as scikit-learn's `reg_covar`, so no component collapses.
+/// Added to every covariance diagonal, as scikit-learn's `reg_covar`, so no component collapses
+/// (the default of mixtures, and always that of the single Gaussians).
 pub const COVARIANCE_FLOOR: f64 = 1e-4;
 
 /// Settings of one EM fit.
@@ -23,17 +24,26 @@ pub struct EmSettings {
     pub max_iterations: usize,
     /// Seeds k-means++.
     pub seed: u64,
+    /// Added to every covariance diagonal.
+    pub floor: f64,
 }
 
 impl EmSettings {
-    /// `components` components with the default tolerance (1e-4) and iteration cap (500).
+    /// `components` components with the default tolerance (1e-4), iteration cap (500) and
+    /// covariance floor ([`COVARIANCE_FLOOR`]).
     pub fn new(components: usize, seed: u64) -> Self {
         Self {
             components,
             tolerance: 1e-4,
             max_iterations: 500,
             seed,
+            floor: COVARIANCE_FLOOR,
         }
+    }
+
+    /// The same settings with another covariance floor.
+    pub fn with_floor(self, floor: f64) -> Self {
+        Self { floor, ..self }
     }
 }
 
@@ -60,10 +70,14 @@ pub fn to_matrix(codes: &[f32]) -> DMatrix<f64> {
 /// Maximum-likelihood mean and covariance (plus the floor) of the rows of `x`.
 pub fn fit_gaussian(x: &DMatrix<f64>) -> (DVector<f64>, DMatrix<f64>) {
     let weights = DVector::from_element(x.nrows(), 1.0);
-    weighted_moments(x, &weights)
+    weighted_moments(x, &weights, COVARIANCE_FLOOR)
 }
 
-fn weighted_moments(x: &DMatrix<f64>, weights: &DVector<f64>) -> (DVector<f64>, DMatrix<f64>) {
+fn weighted_moments(
+    x: &DMatrix<f64>,
+    weights: &DVector<f64>,
+    floor: f64,
+) -> (DVector<f64>, DMatrix<f64>) {
     let total = weights.sum();
     let mean = x.tr_mul(weights) / total;
     let mut centered = x.clone();
@@ -73,7 +87,7 @@ fn weighted_moments(x: &DMatrix<f64>, weights: &DVector<f64>) -> (DVector<f64>, 
     }
     let mut covariance = centered.tr_mul(&centered) / total;
     for i in 0..covariance.nrows() {
-        covariance[(i, i)] += COVARIANCE_FLOOR;
+        covariance[(i, i)] += floor;
     }
     (mean, covariance)
 }
@@ -201,7 +215,7 @@ pub fn fit_mixture(x: &DMatrix<f64>, settings: EmSettings) -> Result<FittedMixtu
                 .column(c)
                 .into_owned()
                 .add_scalar(10.0 * f64::EPSILON);
-            let (mean, covariance) = weighted_moments(x, &column);
+            let (mean, covariance) = weighted_moments(x, &column, settings.floor);
             weights.push(column.sum() / n as f64);
             means.push(mean);
             covariances.push(covariance);
@@ -278,21 +292,28 @@ pub struct Selection {
     pub best: usize,
 }
 
-/// Chooses the number of components in `1..=max_components` by fitting on 80 % of the rows of
-/// `x` (shuffled with `seed`) and scoring the other 20 %.
+/// Chooses the number of components among `candidates` (ascending) by fitting on 80 % of the
+/// rows of `x` (shuffled with `settings.seed`) and scoring the other 20 %; stops at the first
+/// count that cannot be fitted or that scores lower than the one before it twice in a row.
 pub fn select_components(
     x: &DMatrix<f64>,
-    max_components: usize,
-    seed: u64,
+    candidates: &[usize],
+    settings: EmSettings,
 ) -> Result<Selection, String> {
     let mut order: Vec<usize> = (0..x.nrows()).collect();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(settings.seed));
     let cut = x.nrows() * 4 / 5;
     let fit_rows = x.select_rows(&order[..cut]);
     let held_out = x.select_rows(&order[cut..]);
-    let mut scores = Vec::new();
-    for k in 1..=max_components {
-        let Ok(fitted) = fit_mixture(&fit_rows, EmSettings::new(k, seed)) else {
+    let mut scores: Vec<(usize, f64)> = Vec::new();
+    for &k in candidates {
+        let Ok(fitted) = fit_mixture(
+            &fit_rows,
+            EmSettings {
+                components: k,
+                ..settings
+            },
+        ) else {
             break;
         };
         let score = mean_log_likelihood(
@@ -302,6 +323,12 @@ pub fn select_components(
             &fitted.covariances,
         )?;
         scores.push((k, score));
+        let falling = |a: usize| {
+            scores.len() > a && scores[scores.len() - 1 - a].1 < scores[scores.len() - 2 - a].1
+        };
+        if scores.len() >= 3 && falling(0) && falling(1) {
+            break;
+        }
     }
     let best = scores
         .iter()
@@ -390,7 +417,8 @@ mod tests {
 
     #[test]
     fn held_out_selection_prefers_the_true_count_over_one() {
-        let selection = select_components(&two_clusters(1500), 3, 2).unwrap();
+        let selection =
+            select_components(&two_clusters(1500), &[1, 2, 3], EmSettings::new(1, 2)).unwrap();
         assert_ne!(selection.best, 1, "{:?}", selection.scores);
         let one = selection.scores[0].1;
         let two = selection.scores[1].1;

@@ -8,7 +8,7 @@ use super::adam::FusedAdam;
 use super::data::Split;
 use super::loss::Loss;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
-use super::trainer::step;
+use super::trainer::{LatentRegulariser, step};
 use crate::inference::IntegerDecoder;
 use crate::latent::fit::{self, EmSettings};
 use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, LATENT_DIM, default_device};
@@ -59,6 +59,7 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
                 1e-3,
                 pixels,
                 false,
+                LatentRegulariser::default(),
                 &ad_device,
             );
             model = next;

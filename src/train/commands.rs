@@ -6,15 +6,18 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use serde::{Deserialize, Serialize};
 
+use super::classifier::{self, CLASSIFIER_DIR, ClassifierConfig};
 use super::data::{self, Dataset, Split};
-use super::files::{write_atomic, write_npy_f32, write_npy_i64};
+use super::evaluate;
+use super::files::{read_npy, write_atomic, write_npy_f32, write_npy_i64};
 use super::fitting::{Components, fit_latent_stats, mean_images};
 use super::loss::Loss;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
-use super::trainer::{self, EpochRecord, Reconstruction, TrainConfig};
+use super::trainer::{self, EpochRecord, LatentRegulariser, Reconstruction, TrainConfig};
 use super::{bench, figures};
 use crate::artifact;
 use crate::generator::SampleOptions;
+use crate::latent::fit::COVARIANCE_FLOOR;
 use crate::latent::{CLASSES, Method};
 use crate::model::{
     Arch, Autoencoder, Decoder, IMAGE_PIXELS, LATENT_DIM, default_device, load_record_bytes,
@@ -50,6 +53,56 @@ enum Command {
     Figures(FiguresArgs),
     /// Time a training step, a mixture fit and decoding on this machine.
     Bench(BenchArgs),
+    /// Score generated digits with the classifier: class accuracy, Fréchet distance, diversity
+    /// and memorisation, beside real training digits and the model's reconstructions.
+    Evaluate(EvaluateArgs),
+    /// Train the evaluator's CNN classifier on the MNIST training digits.
+    TrainClassifier(TrainClassifierArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct EvaluateArgs {
+    #[arg(long, default_value = MODEL_DIR)]
+    model: PathBuf,
+    /// Folder of the classifier (`classifier.bpk`, `run.json`).
+    #[arg(long, default_value = CLASSIFIER_DIR)]
+    classifier: PathBuf,
+    /// Score the model's samples drawn with this method (as `sample` draws them).
+    #[arg(long, value_enum, conflicts_with = "images")]
+    method: Option<MethodArg>,
+    /// Covariance scale (default: the method's, as in `sample`).
+    #[arg(long, requires = "method")]
+    spread: Option<f64>,
+    /// Samples per digit.
+    #[arg(long, default_value_t = evaluate::PER_CLASS, requires = "method")]
+    per_class: usize,
+    #[arg(long, default_value_t = evaluate::SEED, requires = "method")]
+    seed: u64,
+    /// Score these images instead: N×784 float32 in [0, 1] (`.npy`).
+    #[arg(long, requires = "labels")]
+    images: Option<PathBuf>,
+    /// The digit of each image of --images (`.npy`, int64).
+    #[arg(long, requires = "images")]
+    labels: Option<PathBuf>,
+    /// Also write the scores as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct TrainClassifierArgs {
+    #[arg(long, default_value_t = 12)]
+    epochs: usize,
+    #[arg(long, default_value_t = 128)]
+    batch: usize,
+    /// Peak learning rate of the cosine schedule.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Output folder.
+    #[arg(long, default_value = CLASSIFIER_DIR)]
+    out: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -78,6 +131,9 @@ struct FitArgs {
     /// Mixture components per digit: `auto` (chosen on held-out codes) or a number.
     #[arg(long, default_value = "auto", value_parser = parse_components)]
     components: Components,
+    /// Added to the diagonal of every mixture component's covariance.
+    #[arg(long, default_value_t = COVARIANCE_FLOOR)]
+    floor: f64,
     #[arg(long, default_value_t = 42)]
     seed: u64,
 }
@@ -94,7 +150,7 @@ struct SampleArgs {
     model: PathBuf,
     #[arg(long, value_enum)]
     method: MethodArg,
-    /// Covariance scale (default: 1 for gmm, 0.2 for gaussian).
+    /// Covariance scale (default: 0.85 for gmm, 0.2 for gaussian).
     #[arg(long)]
     spread: Option<f64>,
     /// Samples per digit.
@@ -161,14 +217,17 @@ struct ScoreArgs {
     split: SplitArg,
 }
 
+/// Most mixture components `fit --components` accepts.
+const MAX_FIXED_COMPONENTS: usize = 128;
+
 fn parse_components(text: &str) -> Result<Components, String> {
     if text == "auto" {
         return Ok(Components::Auto);
     }
     match text.parse::<usize>() {
-        Ok(k) if (1..=16).contains(&k) => Ok(Components::Fixed(k)),
+        Ok(k) if (1..=MAX_FIXED_COMPONENTS).contains(&k) => Ok(Components::Fixed(k)),
         _ => Err(format!(
-            "'{text}' is neither `auto` nor a component count from 1 to 16"
+            "'{text}' is neither `auto` nor a component count from 1 to {MAX_FIXED_COMPONENTS}"
         )),
     }
 }
@@ -226,6 +285,15 @@ struct TrainArgs {
     /// full-precision weights settle where their quantized values reconstruct best).
     #[arg(long, default_value_t = 0)]
     quantization_aware_epochs: usize,
+    /// Standard deviation of Gaussian noise added to the codes before decoding (training only).
+    #[arg(long, default_value_t = 0.0)]
+    code_noise: f64,
+    /// Weight of an L2 penalty on the codes (mean squared coordinate).
+    #[arg(long, default_value_t = 0.0)]
+    code_penalty: f64,
+    /// Start from the weights of this trained model folder instead of random ones.
+    #[arg(long)]
+    init_from: Option<PathBuf>,
     /// Output folder for the model, the curve and the checkpoint.
     #[arg(long, default_value = MODEL_DIR)]
     out: PathBuf,
@@ -274,13 +342,15 @@ pub struct RunRecord {
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Train(args) => train(args),
-        Command::Fit(args) => fit(&args.model, args.components, args.seed),
+        Command::Fit(args) => fit(&args.model, args.components, args.floor, args.seed),
         Command::Sample(args) => sample(args),
         Command::Encode(args) => encode(args),
         Command::Reconstruct(args) => reconstruct(args),
         Command::Score(args) => score(args),
         Command::Figures(args) => figures::write_figures(&ModelDir::open(&args.model)?, &args.out),
         Command::Bench(args) => bench::run(&ModelDir::open(&args.model)?, args.steps),
+        Command::Evaluate(args) => evaluate(args),
+        Command::TrainClassifier(args) => train_classifier(args),
     }
 }
 
@@ -311,6 +381,14 @@ fn train(args: TrainArgs) -> Result<(), String> {
             args.augment_strength
         ));
     }
+    for (flag, value) in [
+        ("--code-noise", args.code_noise),
+        ("--code-penalty", args.code_penalty),
+    ] {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(format!("{flag} {value} must be a number ≥ 0"));
+        }
+    }
     if args.quantization_aware_epochs > args.epochs {
         return Err(format!(
             "--quantization-aware-epochs {} is more than --epochs {}",
@@ -330,6 +408,11 @@ fn train(args: TrainArgs) -> Result<(), String> {
         augment_share: args.augment_share,
         augment_strength: args.augment_strength,
         quantization_aware_epochs: args.quantization_aware_epochs,
+        latent: LatentRegulariser {
+            code_noise: args.code_noise,
+            code_penalty: args.code_penalty,
+        },
+        init_from: args.init_from.clone(),
     };
     let data_dir = args.data.as_deref();
     let mut train_set =
@@ -390,13 +473,32 @@ fn train(args: TrainArgs) -> Result<(), String> {
     if args.skip_fit {
         return Ok(());
     }
-    fit(&args.out, Components::Auto, record.config.seed)
+    fit(
+        &args.out,
+        Components::Auto,
+        COVARIANCE_FLOOR,
+        record.config.seed,
+    )
 }
 
-fn fit(model: &Path, components: Components, seed: u64) -> Result<(), String> {
+fn fit(model: &Path, components: Components, floor: f64, seed: u64) -> Result<(), String> {
+    if !(floor.is_finite() && floor > 0.0) {
+        return Err(format!("--floor {floor} must be a positive number"));
+    }
     let dir = ModelDir::open(model)?;
     let started = Instant::now();
-    let (stats, reports) = fit_latent_stats(&dir, components, seed)?;
+    let (mut stats, reports) = fit_latent_stats(&dir, components, floor, seed)?;
+    if dir.run.config.dataset == Dataset::Mnist {
+        eprintln!("scoring the default samples with the classifier in {CLASSIFIER_DIR}…");
+        let device = default_device();
+        let (evaluator, _, test) =
+            evaluate::evaluator_for(&dir, Path::new(CLASSIFIER_DIR), &device)?;
+        let generator = dir.generator_with(&artifact::encode(&stats))?;
+        let reconstructions = evaluate::reconstruct(&dir, &generator, &test, &device)?;
+        let quality = evaluate::sample_quality(&evaluator, &generator, &reconstructions, &test)?;
+        eprintln!("{quality:?}");
+        stats.card.sample_quality = Some(quality);
+    }
     write_atomic(&model.join("latent.bin"), &artifact::encode(&stats))
         .map_err(|e| e.to_string())?;
     let json = serde_json::to_vec_pretty(&reports).map_err(|e| e.to_string())?;
@@ -413,35 +515,138 @@ fn fit(model: &Path, components: Components, seed: u64) -> Result<(), String> {
 
 fn sample(args: SampleArgs) -> Result<(), String> {
     let generator = ModelDir::open(&args.model)?.generator()?;
-    let method = match args.method {
-        MethodArg::Gmm => Method::Mixture,
-        MethodArg::Gaussian => Method::Gaussian,
-    };
-    let mut options = SampleOptions::new(method, args.seed);
-    if let Some(spread) = args.spread {
-        options = options.with_spread(spread).map_err(|e| e.to_string())?;
-    }
-    let (mut images, mut latents, mut labels) = (Vec::new(), Vec::new(), Vec::new());
-    for digit in 0..CLASSES {
-        let samples = generator
-            .sample_latents(digit, args.per_class, options)
-            .map_err(|e| e.to_string())?;
-        images.extend(
-            generator
-                .decode(&samples.latents)
-                .map_err(|e| e.to_string())?,
-        );
-        latents.extend(samples.latents);
-        labels.extend(std::iter::repeat_n(digit as i64, args.per_class));
-    }
-    let n = labels.len() as u64;
-    write_npy_f32(&args.out, &[n, IMAGE_PIXELS as u64], &images).map_err(|e| e.to_string())?;
+    let options = sample_options(args.method, args.spread, args.seed)?;
+    let set = generator
+        .sample_every_digit(args.per_class, options)
+        .map_err(|e| e.to_string())?;
+    let n = set.labels.len() as u64;
+    let labels: Vec<i64> = set.labels.iter().map(|&l| i64::from(l)).collect();
+    write_npy_f32(&args.out, &[n, IMAGE_PIXELS as u64], &set.images).map_err(|e| e.to_string())?;
     write_npy_i64(&args.labels_out, &[n], &labels).map_err(|e| e.to_string())?;
     if let Some(path) = args.latents_out {
-        write_npy_f32(&path, &[n, LATENT_DIM as u64], &latents).map_err(|e| e.to_string())?;
+        write_npy_f32(&path, &[n, LATENT_DIM as u64], &set.latents).map_err(|e| e.to_string())?;
     }
     eprintln!("{n} samples written to {}", args.out.display());
     Ok(())
+}
+
+/// The sampling options of `sample` and `evaluate`: the method's default spread unless given.
+fn sample_options(
+    method: MethodArg,
+    spread: Option<f64>,
+    seed: u64,
+) -> Result<SampleOptions, String> {
+    let method = match method {
+        MethodArg::Gmm => Method::Mixture,
+        MethodArg::Gaussian => Method::Gaussian,
+    };
+    let options = SampleOptions::new(method, seed);
+    match spread {
+        Some(spread) => options.with_spread(spread).map_err(|e| e.to_string()),
+        None => Ok(options),
+    }
+}
+
+fn train_classifier(args: TrainClassifierArgs) -> Result<(), String> {
+    let train = data::load(Dataset::Mnist, None, Split::Train).map_err(|e| e.to_string())?;
+    let test = data::load(Dataset::Mnist, None, Split::Test).map_err(|e| e.to_string())?;
+    let config = ClassifierConfig {
+        epochs: args.epochs,
+        batch: args.batch,
+        lr: args.lr,
+        seed: args.seed,
+    };
+    let record = classifier::train_classifier(
+        &config,
+        &train,
+        &test,
+        &args.out,
+        std::env::args().collect::<Vec<_>>().join(" "),
+        machine_description(),
+    )?;
+    eprintln!(
+        "test accuracy {:.4} after {:.0}s; written to {}",
+        record.test_accuracy,
+        record.wall_seconds,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn evaluate(args: EvaluateArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let device = default_device();
+    let dir = ModelDir::open(&args.model)?;
+    let (evaluator, train, test) = evaluate::evaluator_for(&dir, &args.classifier, &device)?;
+    let generator = dir.generator()?;
+    let (name, images, labels) = match (&args.images, args.method) {
+        (Some(images), None) => {
+            let labels_path = args.labels.as_ref().ok_or("--images needs --labels")?;
+            let (pixels, labels) = read_image_set(images, labels_path)?;
+            (images.display().to_string(), pixels, labels)
+        }
+        (None, Some(method)) => {
+            let options = sample_options(method, args.spread, args.seed)?;
+            let set = generator
+                .sample_every_digit(args.per_class, options)
+                .map_err(|e| e.to_string())?;
+            let name = format!(
+                "{} samples, spread {}, seed {}",
+                match options.method {
+                    Method::Mixture => "mixture",
+                    Method::Gaussian => "single Gaussian",
+                },
+                options.spread,
+                options.seed
+            );
+            (name, set.images, set.labels)
+        }
+        _ => return Err("give either --method or --images (with --labels)".to_string()),
+    };
+    let (real, real_labels) = evaluate::training_reference(&train, test.len() / CLASSES);
+    let reconstructions = evaluate::reconstruct(&dir, &generator, &test, &device)?;
+    println!("{}", evaluate::header());
+    let mut report = Vec::new();
+    for (line, pixels, labels) in [
+        ("real training digits", &real, &real_labels),
+        (
+            "reconstructions of the test digits",
+            &reconstructions,
+            &test.labels,
+        ),
+        (name.as_str(), &images, &labels),
+    ] {
+        let scores = evaluator.score(pixels, labels)?;
+        println!("{}", evaluate::format_line(line, &scores));
+        report.push(serde_json::json!({ "set": line, "scores": scores }));
+    }
+    if let Some(path) = args.json {
+        let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
+        write_atomic(&path, &json).map_err(|e| e.to_string())?;
+    }
+    eprintln!("evaluated in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Reads `N×784` float32 images and `N` integer labels from `.npy` files.
+fn read_image_set(images: &Path, labels: &Path) -> Result<(Vec<f32>, Vec<u8>), String> {
+    let pixels = read_npy::<f32>(images)?;
+    let labels_values = read_npy::<i64>(labels)?;
+    if pixels.len() != labels_values.len() * IMAGE_PIXELS {
+        return Err(format!(
+            "{} holds {} values, not {IMAGE_PIXELS} for each of the {} labels in {}",
+            images.display(),
+            pixels.len(),
+            labels_values.len(),
+            labels.display()
+        ));
+    }
+    let labels_u8 = labels_values
+        .iter()
+        .map(|&l| u8::try_from(l).ok().filter(|&d| usize::from(d) < CLASSES))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| format!("{} holds a label that is not a digit 0–9", labels.display()))?;
+    Ok((pixels, labels_u8))
 }
 
 fn encode(args: EncodeArgs) -> Result<(), String> {

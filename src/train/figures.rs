@@ -54,16 +54,10 @@ pub fn write_figures(dir: &ModelDir, out: &Path) -> Result<(), String> {
     let pairs = reconstructions(&generator, &encoder, &test, &device)?;
     save_png(out, "reconstructions.png", grid(&pairs, CLASSES))?;
 
-    let gaussian = SampleOptions {
-        spread: 0.2,
-        ..SampleOptions::new(Method::Gaussian, 1)
-    };
+    let gaussian = SampleOptions::new(Method::Gaussian, 1);
     let images = samples(&generator, CLASSES, gaussian)?;
     save_png(out, "gaussian_samples.png", grid(&images, CLASSES))?;
-    let mixture = SampleOptions {
-        spread: 1.0,
-        ..SampleOptions::new(Method::Mixture, 1)
-    };
+    let mixture = SampleOptions::new(Method::Mixture, 1);
     let images = samples(&generator, CLASSES, mixture)?;
     save_png(out, "mixture_samples.png", grid(&images, CLASSES))?;
 
@@ -116,10 +110,7 @@ fn reconstructions(
 
 /// Five mixture samples (seed 2) of each digit, each followed by its nearest training image.
 fn nearest_neighbours(generator: &Generator, train: &Images) -> Result<Vec<f32>, String> {
-    let options = SampleOptions {
-        spread: 1.0,
-        ..SampleOptions::new(Method::Mixture, 2)
-    };
+    let options = SampleOptions::new(Method::Mixture, 2);
     let samples = samples(generator, NEIGHBOUR_SAMPLES, options)?;
     let mut pairs = Vec::with_capacity(2 * samples.len());
     for sample in samples.chunks_exact(IMAGE_PIXELS) {

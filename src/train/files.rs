@@ -33,6 +33,20 @@ pub fn write_npy_i64(path: &Path, shape: &[u64], values: &[i64]) -> std::io::Res
     write_npy(path, shape, values.iter().copied())
 }
 
+/// Reads every value of a `.npy` file (of element type `T`), whatever its shape.
+pub fn read_npy<T: npyz::Deserialize>(path: &Path) -> Result<Vec<T>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    npyz::NpyFile::new(&bytes[..])
+        .and_then(|file| file.into_vec::<T>())
+        .map_err(|e| {
+            format!(
+                "{} is not a .npy file of {}: {e}",
+                path.display(),
+                std::any::type_name::<T>()
+            )
+        })
+}
+
 fn write_npy<T: npyz::Serialize + npyz::AutoSerialize>(
     path: &Path,
     shape: &[u64],

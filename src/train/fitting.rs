@@ -1,5 +1,6 @@
 //! `fit`: encode the training digits and fit every latent statistic the generator embeds.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::data::{Images, Split};
@@ -12,8 +13,9 @@ use crate::model::{IMAGE_PIXELS, LATENT_DIM, default_device};
 
 /// Test digits per class projected for the page's scatter plot.
 pub const SCATTER_PER_CLASS: usize = 300;
-/// Largest component count tried when choosing on held-out codes.
-pub const MAX_COMPONENTS: usize = 10;
+/// Component counts tried, in order, when choosing on held-out codes (the search stops once the
+/// held-out likelihood has fallen twice in a row).
+pub const COMPONENT_CANDIDATES: &[usize] = &[1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64];
 
 /// How many mixture components each digit gets.
 #[derive(Clone, Copy, Debug)]
@@ -64,10 +66,12 @@ pub fn mean_images(images: &Images) -> Vec<u8> {
         .collect()
 }
 
-/// Fits the statistics of the model in `dir`; returns them and the per-digit report.
+/// Fits the statistics of the model in `dir` (mixtures with covariance floor `floor`; the
+/// digits in parallel); returns them and the per-digit report.
 pub fn fit_latent_stats(
     dir: &ModelDir,
     components: Components,
+    floor: f64,
     seed: u64,
 ) -> Result<(LatentStats, Vec<DigitReport>), String> {
     let device = default_device();
@@ -78,57 +82,60 @@ pub fn fit_latent_stats(
     let test_codes = encode_all(&encoder, &test, &device);
 
     let bar = progress::bar(CLASSES as u64);
-    let mut classes = Vec::with_capacity(CLASSES);
-    let mut reports = Vec::with_capacity(CLASSES);
-    for digit in 0..CLASSES {
-        bar.set_message(format!("fitting digit {digit}"));
-        let x = fit::to_matrix(&codes_of_digit(&train_codes, &train.labels, digit));
-        let x_test = fit::to_matrix(&codes_of_digit(&test_codes, &test.labels, digit));
-        let digit_seed = seed.wrapping_add(digit as u64);
-        let (held_out, k) = match components {
-            Components::Fixed(k) => (Vec::new(), k),
-            Components::Auto => {
-                let selection = fit::select_components(&x, MAX_COMPONENTS, digit_seed)?;
-                (selection.scores, selection.best)
-            }
-        };
-        let mixture = fit::fit_mixture(&x, EmSettings::new(k, digit_seed))
-            .map_err(|e| format!("digit {digit}: {e}"))?;
-        let (mean, covariance) = fit::fit_gaussian(&x);
-        let gaussian_ll = fit::mean_log_likelihood(
-            &x_test,
-            &[1.0],
-            std::slice::from_ref(&mean),
-            std::slice::from_ref(&covariance),
-        )?;
-        let mixture_ll = fit::mean_log_likelihood(
-            &x_test,
-            &mixture.weights,
-            &mixture.means,
-            &mixture.covariances,
-        )?;
-        progress::say(
-            &bar,
-            &format!(
-                "digit {digit}: {k} components, test log-likelihood {mixture_ll:.2} (single Gaussian {gaussian_ll:.2})"
-            ),
-        );
-        classes.push(ClassStats {
-            gaussian: fit::to_gaussian(&mean, &covariance)?,
-            mixture: mixture.to_mixture()?,
-        });
-        reports.push(DigitReport {
-            digit,
-            codes: x.nrows(),
-            held_out,
-            components: k,
-            iterations: mixture.iterations,
-            test_log_likelihood_mixture: mixture_ll,
-            test_log_likelihood_gaussian: gaussian_ll,
-        });
-        bar.inc(1);
-    }
+    bar.set_message("fitting mixtures");
+    let fitted: Vec<(ClassStats, DigitReport)> = (0..CLASSES)
+        .into_par_iter()
+        .map(|digit| {
+            let x = fit::to_matrix(&codes_of_digit(&train_codes, &train.labels, digit));
+            let x_test = fit::to_matrix(&codes_of_digit(&test_codes, &test.labels, digit));
+            let settings = EmSettings::new(1, seed.wrapping_add(digit as u64)).with_floor(floor);
+            let (held_out, k) = match components {
+                Components::Fixed(k) => (Vec::new(), k),
+                Components::Auto => {
+                    let selection = fit::select_components(&x, COMPONENT_CANDIDATES, settings)?;
+                    (selection.scores, selection.best)
+                }
+            };
+            let mixture = fit::fit_mixture(&x, EmSettings { components: k, ..settings })
+                .map_err(|e| format!("digit {digit}: {e}"))?;
+            let (mean, covariance) = fit::fit_gaussian(&x);
+            let gaussian_ll = fit::mean_log_likelihood(
+                &x_test,
+                &[1.0],
+                std::slice::from_ref(&mean),
+                std::slice::from_ref(&covariance),
+            )?;
+            let mixture_ll = fit::mean_log_likelihood(
+                &x_test,
+                &mixture.weights,
+                &mixture.means,
+                &mixture.covariances,
+            )?;
+            progress::say(
+                &bar,
+                &format!(
+                    "digit {digit}: {k} components, test log-likelihood {mixture_ll:.2} (single Gaussian {gaussian_ll:.2})"
+                ),
+            );
+            bar.inc(1);
+            let stats = ClassStats {
+                gaussian: fit::to_gaussian(&mean, &covariance)?,
+                mixture: mixture.to_mixture()?,
+            };
+            let report = DigitReport {
+                digit,
+                codes: x.nrows(),
+                held_out,
+                components: k,
+                iterations: mixture.iterations,
+                test_log_likelihood_mixture: mixture_ll,
+                test_log_likelihood_gaussian: gaussian_ll,
+            };
+            Ok((stats, report))
+        })
+        .collect::<Result<_, String>>()?;
     bar.finish_and_clear();
+    let (classes, reports): (Vec<ClassStats>, Vec<DigitReport>) = fitted.into_iter().unzip();
 
     let (mean, eigenvalues, components) = fit::fit_pca(&fit::to_matrix(&train_codes));
     let mut pca = Pca {
@@ -167,6 +174,7 @@ pub fn fit_latent_stats(
             .iter()
             .map(|r| r.test_log_likelihood_gaussian as f32)
             .collect(),
+        sample_quality: None,
     };
     Ok((LatentStats { card, classes, pca }, reports))
 }

@@ -3,8 +3,10 @@
 pub mod adam;
 pub mod augment;
 pub mod bench;
+pub mod classifier;
 pub mod commands;
 pub mod data;
+pub mod evaluate;
 pub mod figures;
 pub mod files;
 pub mod fitting;

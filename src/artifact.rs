@@ -303,8 +303,9 @@ pub(crate) mod tests {
             Err(ArtifactError::BadMagic)
         );
         let mut future = good.clone();
-        future[8] = 3;
-        assert_eq!(decode(&future), Err(ArtifactError::Version { found: 3 }));
+        let next = FORMAT_VERSION + 1;
+        future[8..12].copy_from_slice(&next.to_le_bytes());
+        assert_eq!(decode(&future), Err(ArtifactError::Version { found: next }));
     }
 
     #[test]

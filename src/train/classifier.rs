@@ -132,7 +132,7 @@ impl Classifier {
                 path.display()
             )
         })?;
-        device.seed(0);
+        // Every parameter is overwritten by the record: the initial values do not matter.
         load_record_bytes(Self::new(device), &bytes)
             .map_err(|e| format!("{} does not fit the classifier: {e}", path.display()))
     }

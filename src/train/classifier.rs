@@ -2,7 +2,7 @@
 //! the autoencoder. `evaluate` reads its class predictions and its penultimate features (the
 //! space in which Fréchet distance and diversity are measured).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
@@ -274,11 +274,6 @@ pub fn train_classifier(
     let json = serde_json::to_vec_pretty(&record).map_err(|e| e.to_string())?;
     write_atomic(&out.join("run.json"), &json).map_err(|e| e.to_string())?;
     Ok(record)
-}
-
-/// The folder of the committed classifier, as a path.
-pub fn default_dir() -> PathBuf {
-    PathBuf::from(CLASSIFIER_DIR)
 }
 
 #[cfg(test)]

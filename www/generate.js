@@ -1,34 +1,35 @@
 // Generate: a gallery of sampled digits, one row per digit or several rows of one digit.
 import { drawDigit, drawSheet } from "./draw.js";
-import { DEFAULT_SPREAD, parseSeed, randomSeed } from "./state.js";
-import { $, bindRange, downloadPng, formatMs } from "./ui.js";
+import { MAX_SEED, parseSeed, randomSeed } from "./state.js";
+import { $, attempt, bindRange, downloadPng, formatMs, say } from "./ui.js";
 
-const LATENT = 32;
 const PER_ROW = 10;
 const ONE_DIGIT_ROWS = 6;
 
 /** Latents, mixture components and decoded images of the gallery, in row order. */
-function sampleGallery(gen, { seed, method, spread, digit }) {
+function sampleGallery(gen, latentDim, { seed, method, spread, digit }) {
   const groups = digit === null
     ? Array.from({ length: 10 }, (_, d) => [d, PER_ROW])
     : [[digit, PER_ROW * ONE_DIGIT_ROWS]];
   const options = { method, spread, seed };
   const digits = groups.flatMap(([d, n]) => Array(n).fill(d));
-  const latents = new Float32Array(digits.length * LATENT);
+  const latents = new Float32Array(digits.length * latentDim);
   const components = new Uint32Array(digits.length);
   let at = 0;
   for (const [d, n] of groups) {
-    latents.set(gen.sampleLatents(d, n, options), at * LATENT);
-    components.set(gen.sampleComponents(d, n, options), at);
+    const sample = gen.sampleLatents(d, n, options);
+    latents.set(sample.latents, at * latentDim);
+    components.set(sample.components, at);
     at += n;
   }
   const start = performance.now();
   const images = gen.decode(latents);
-  return { digits, latents, components, images, decodeMs: performance.now() - start };
+  return { method, digits, latents, components, images, decodeMs: performance.now() - start };
 }
 
-export function createGenerate(gen, update) {
-  const componentsPerDigit = gen.info().components;
+export function createGenerate(gen, info, update) {
+  const { latentDim, components: componentsPerDigit, defaultSpread } = info;
+  const message = $("generate-message");
   const gallery = $("gallery");
   const digitSelect = $("digit");
   const seedInput = $("seed");
@@ -44,14 +45,16 @@ export function createGenerate(gen, update) {
   });
   for (const input of methodInputs) {
     input.addEventListener("change", () => {
-      update({ method: input.value, spread: DEFAULT_SPREAD[input.value], pair: null });
+      update({ method: input.value, spread: defaultSpread[input.value], pair: null });
     });
   }
+  $("spread-marks").replaceChildren(...Object.values(defaultSpread).map((spread) => new Option("", spread)));
   const setSpread = bindRange($("spread"), (v) => v.toFixed(2), (spread) => update({ spread, pair: null }));
   seedInput.addEventListener("change", () => {
     const seed = parseSeed(seedInput.value.trim());
-    seedInput.setCustomValidity(seed === null ? "Enter a whole number, 0 or more." : "");
-    if (seed === null) seedInput.reportValidity();
+    const refusal = seed === null ? `The seed must be a whole number from 0 to ${MAX_SEED}.` : "";
+    seedInput.setCustomValidity(refusal);
+    if (seed === null) say(message, refusal);
     else update({ seed, pair: null });
   });
   $("new-samples").addEventListener("click", () => update({ seed: randomSeed(), pair: null }));
@@ -82,7 +85,7 @@ export function createGenerate(gen, update) {
 
   function describe(index) {
     const digit = samples.digits[index];
-    return state.method === "gmm"
+    return samples.method === "gmm"
       ? `digit ${digit} · component ${samples.components[index] + 1} of ${componentsPerDigit[digit]}`
       : `digit ${digit} · single Gaussian`;
   }
@@ -119,29 +122,40 @@ export function createGenerate(gen, update) {
     gallery.replaceChildren(...rows);
     $("gallery-timing").textContent =
       `${count} digits decoded in ${formatMs(samples.decodeMs)} (${formatMs(samples.decodeMs / count)} each).`;
+    performance.mark("gallery-drawn");
   }
 
+  /** Draws the gallery of `next` and returns the state shown: if the module refuses `next`, the
+   *  last gallery stays, with its settings. */
   function render(next) {
+    const nextKey = [next.seed, next.method, next.spread, next.digit].join();
+    if (nextKey !== key) {
+      const drawn = attempt(message, "The gallery could not be drawn", () => sampleGallery(gen, latentDim, next));
+      if (drawn) {
+        key = nextKey;
+        samples = drawn;
+        selected = null;
+        drawGallery();
+      } else if (state) { // keep the last gallery and the settings that drew it
+        next = { ...next, seed: state.seed, method: state.method, spread: state.spread, digit: state.digit };
+      }
+    }
     state = next;
     digitSelect.value = state.digit ?? "all";
     for (const input of methodInputs) input.checked = input.value === state.method;
     setSpread(state.spread);
     seedInput.value = state.seed;
     seedInput.setCustomValidity("");
-    const nextKey = [state.seed, state.method, state.spread, state.digit].join();
-    if (nextKey === key) return;
-    key = nextKey;
-    samples = sampleGallery(gen, state);
-    selected = null;
-    drawGallery();
+    $("download-gallery").disabled = !samples;
+    return state;
   }
 
   return {
     render,
     describe,
     /** The latent of gallery sample `index`, or undefined when there is no such sample. */
-    latent: (index) => index < samples.digits.length
-      ? samples.latents.subarray(index * LATENT, (index + 1) * LATENT)
-      : undefined,
+    latent: (index) => (samples && index < samples.digits.length
+      ? samples.latents.subarray(index * latentDim, (index + 1) * latentDim)
+      : undefined),
   };
 }

@@ -1,55 +1,75 @@
-// Wiring: loads the WebAssembly module, keeps the page state in the URL hash, renders the sections.
+// Wiring: loads the WebAssembly module, keeps the page state in the URL hash (a history entry per
+// section, so Back returns to the previous one), renders the sections.
 import { createAbout } from "./about.js";
 import { createExplore } from "./explore.js";
 import { createGenerate } from "./generate.js";
-import { createMorph } from "./morph.js";
-import { SECTIONS, randomSeed, readHash, writeHash } from "./state.js";
-import { $ } from "./ui.js";
+import { loadGenerator } from "./load.js";
+import { createMorph, maxStops } from "./morph.js";
+import { SECTIONS, readHash, readSection, writeHash } from "./state.js";
+import { $, say } from "./ui.js";
 
-const withSeed = (state) => (state.seed === null ? { ...state, seed: randomSeed() } : state);
-let state = withSeed(readHash(location.hash));
-let sections = [];
 const navButtons = document.querySelectorAll("nav button");
+const messages = Object.fromEntries(SECTIONS.map((name) => [name, $(`${name}-message`)]));
 
-function render() {
-  history.replaceState(null, "", writeHash(state));
-  for (const name of SECTIONS) $(name).hidden = name !== state.section;
+function showSection(section) {
+  const focused = document.activeElement?.closest("section");
+  for (const name of SECTIONS) $(name).hidden = name !== section;
   for (const button of navButtons) {
-    button.setAttribute("aria-current", button.dataset.section === state.section ? "page" : "false");
+    button.setAttribute("aria-current", button.dataset.section === section ? "page" : "false");
   }
-  for (const section of sections) section.render(state);
+  // The focused control went out of sight with its section: the new section's heading takes it.
+  if (focused?.hidden) $(`${section}-title`).focus();
 }
 
-function update(patch) {
-  state = { ...state, ...patch };
-  render();
+/** Runs the page once the module is ready: every state change is rendered by each section, which
+ *  returns the state it could apply, and only that state is written to the URL. */
+function start(gen, info) {
+  const sections = [];
+  let state = null;
+
+  function apply(next, historyEntry) {
+    showSection(next.section);
+    for (const section of sections) next = section.render(next);
+    state = next;
+    history[historyEntry](null, "", writeHash(state));
+  }
+
+  function update(patch) {
+    for (const box of Object.values(messages)) say(box, "");
+    const newSection = patch.section !== undefined && patch.section !== state.section;
+    apply({ ...state, ...patch }, newSection ? "pushState" : "replaceState");
+  }
+
+  const limits = { defaultSpread: info.defaultSpread, maxStops: maxStops(info.maxImages) };
+  function applyUrl() {
+    const { state: read, notes } = readHash(location.hash, limits);
+    for (const [name, box] of Object.entries(messages)) say(box, notes[name]?.join(" ") ?? "");
+    apply(read, "replaceState");
+  }
+
+  for (const control of document.querySelectorAll("[disabled]")) control.disabled = false;
+  const gallery = createGenerate(gen, info, update);
+  sections.push(gallery, createMorph(gen, info, gallery, update), createExplore(gen, info), createAbout(gen, info));
+  for (const button of navButtons) {
+    button.addEventListener("click", () => update({ section: button.dataset.section }));
+  }
+  window.addEventListener("hashchange", applyUrl); // Back, Forward, or a hash typed into the address bar
+  applyUrl();
 }
 
-for (const button of navButtons) {
-  button.addEventListener("click", () => update({ section: button.dataset.section }));
-}
-window.addEventListener("hashchange", () => {
-  state = withSeed(readHash(location.hash));
-  render();
-});
-render();
-
-let gen = null;
+showSection(readSection(location.hash));
+const progress = $("load-progress");
+let loaded = null;
 try {
-  const wasm = await import("./pkg/latent_digits.js");
-  await wasm.default();
-  gen = new wasm.Generator();
+  const gen = await loadGenerator((received, total) => {
+    if (total) [progress.max, progress.value] = [total, received];
+    const mb = (bytes) => (bytes / 1e6).toFixed(1);
+    $("load-amount").textContent = total ? `${mb(received)} of ${mb(total)} MB` : `${mb(received)} MB`;
+  });
+  loaded = [gen, gen.info()];
 } catch (error) {
-  const box = $("load-error");
-  box.hidden = false;
-  box.textContent = `The WebAssembly module could not be loaded, so no digits can be drawn (${error.message}). ` +
-    "This page needs a browser with WebAssembly; if you serve it yourself, build pkg/ first (see the README).";
+  say($("load-error"), `The WebAssembly module could not be loaded, so no digits can be drawn (${error.message}). ` +
+    "This page needs a browser with WebAssembly; if you serve it yourself, build pkg/ first (see the README).");
 }
 $("status").hidden = true;
-
-if (gen) {
-  const gallery = createGenerate(gen, update);
-  sections = [gallery, createMorph(gen, gallery, update), createExplore(gen), createAbout(gen)];
-  render();
-  window.__firstGalleryMs = performance.now(); // read by tests/browser/bench.mjs
-}
+if (loaded) start(...loaded);

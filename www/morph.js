@@ -2,10 +2,13 @@
 // All frames are decoded up front in one call; the animation only draws them.
 import { PIXELS, drawDigit, drawSheet } from "./draw.js";
 import { LOOP } from "./state.js";
-import { $, bindRange, digitButtons, downloadPng } from "./ui.js";
+import { $, attempt, bindRange, digitButtons, downloadPng, say, setDisabled } from "./ui.js";
 
 const STEPS_PER_LEG = 60; // at speed 1 a leg takes a second: a new frame at every 60 Hz refresh
 const STRIP_FRAMES = 11;
+
+/** The most stops a path can have when the module decodes at most `maxImages` frames in a call. */
+export const maxStops = (maxImages) => Math.floor((maxImages - 1) / STEPS_PER_LEG) + 1;
 
 /** `steps` convex combinations (1 − t)·a + t·b, t from 0 to 1, both ends included. */
 function blend(a, b, steps) {
@@ -17,13 +20,16 @@ function blend(a, b, steps) {
   return out;
 }
 
-export function createMorph(gen, gallery, update) {
+export function createMorph(gen, info, gallery, update) {
+  const stopLimit = maxStops(info.maxImages);
+  const message = $("morph-message");
   const canvas = $("morph-canvas");
   const scrubber = $("scrubber");
   const playButton = $("play");
   const strip = $("strip");
   let state = null;
   let key = null;
+  let loaded = { path: [], pair: null }; // the last path or pair decoded
   let frames = new Float32Array(PIXELS);
   let count = 1;
   let stops = []; // names of the points the path passes through
@@ -33,15 +39,15 @@ export function createMorph(gen, gallery, update) {
   let playing = false;
   let raf = 0;
   let last = 0;
-  let drawn = 0;
   const fps = { start: 0, frames: 0 };
 
-  digitButtons($("path-digits"), (d) => `Add ${d} to the path`, (d) => {
+  const undo = $("path-undo");
+  const addButtons = digitButtons($("path-digits"), (d) => `Add ${d} to the path`, (d) => {
     const path = state.pair ? [] : state.path; // after a sample morph, digits start a new path
     if (path.at(-1) !== d) update({ path: [...path, d], pair: null });
   });
   $("path-loop").addEventListener("click", () => update({ path: LOOP, pair: null }));
-  $("path-undo").addEventListener("click", () => update({ path: state.path.slice(0, -1), pair: null }));
+  undo.addEventListener("click", () => update({ path: state.path.slice(0, -1), pair: null }));
   $("path-clear").addEventListener("click", () => update({ path: [], pair: null }));
   playButton.addEventListener("click", () => setPlaying(!playing));
   bindRange($("speed"), (v) => `${v}×`, (v) => { speed = v; });
@@ -60,22 +66,26 @@ export function createMorph(gen, gallery, update) {
 
   const stripFrame = (cell, cells) => (cells > 1 ? Math.round((cell * (count - 1)) / (cells - 1)) : 0);
 
-  /** Decodes every frame of the current path (or sample pair). */
-  function load() {
-    const pair = state.pair?.map((i) => gallery.latent(i));
-    if (pair?.every(Boolean)) {
-      stops = state.pair.map((i) => gallery.describe(i));
-      frames = gen.decode(blend(...pair, STEPS_PER_LEG + 1));
-    } else {
-      stops = state.path.map(String);
-      if (state.path.length >= 2) frames = gen.path(state.path, STEPS_PER_LEG);
-      else if (state.path.length === 1) frames = gen.decode(gen.classMean(state.path[0]));
-      else frames = new Float32Array(PIXELS);
+  /** Every frame of `next`'s sample pair, or of its path through class means, and the names of the stops. */
+  function decode({ pair, path }) {
+    if (pair) {
+      const [from, to] = pair.map((i) => gallery.latent(i));
+      return { names: pair.map((i) => gallery.describe(i)), images: gen.decode(blend(from, to, STEPS_PER_LEG + 1)) };
     }
+    const images = path.length >= 2 ? gen.path(path, STEPS_PER_LEG)
+      : path.length === 1 ? gen.decode(gen.classMean(path[0]))
+        : new Float32Array(PIXELS);
+    return { names: path.map(String), images };
+  }
+
+  function show({ names, images }) {
+    stops = names;
+    frames = images;
     count = frames.length / PIXELS;
     scrubber.max = count - 1;
     scrubber.disabled = playButton.disabled = count < 2;
-    $("path-text").textContent = stops.length ? stops.join(" → ") : "Empty: click digits to build a path.";
+    const full = stops.length >= stopLimit ? ` (full: a path holds at most ${stopLimit} stops)` : "";
+    $("path-text").textContent = stops.length ? stops.join(" → ") + full : "Empty: click or tap digits to build a path.";
     const cells = Math.min(count, STRIP_FRAMES);
     const stripImages = new Float32Array(cells * PIXELS);
     for (let c = 0; c < cells; c++) {
@@ -97,7 +107,6 @@ export function createMorph(gen, gallery, update) {
   function draw() {
     const frame = Math.round(position);
     drawDigit(canvas, frames, frame);
-    canvas.dataset.framesDrawn = ++drawn; // read by tests/browser/bench.mjs
     if (frame === shown) return;
     shown = frame;
     scrubber.value = frame;
@@ -117,6 +126,7 @@ export function createMorph(gen, gallery, update) {
     fps.frames++;
     if (now - fps.start >= 1000) {
       $("fps").textContent = `${Math.round((fps.frames * 1000) / (now - fps.start))} fps`;
+      performance.measure("morph-frames", { start: fps.start, end: now, detail: { frames: fps.frames } });
       fps.start = now;
       fps.frames = 0;
     }
@@ -133,18 +143,31 @@ export function createMorph(gen, gallery, update) {
     raf = requestAnimationFrame(tick);
   }
 
+  /** Shows `next`'s morph when Morph is the section, and returns the state shown: if the module
+   *  refuses the path or pair of `next`, the last morph that loaded stays (at first, the empty path). */
   function render(next) {
-    state = next;
-    $("path-undo").disabled = state.pair !== null || state.path.length === 0;
-    if (state.section !== "morph") {
-      setPlaying(false);
-      return;
+    if (next.pair && !next.pair.every((i) => gallery.latent(i))) {
+      say(message, `The link's sample pair ${next.pair.join("-")} is not in the gallery, so it was dropped.`);
+      next = { ...next, pair: null };
     }
-    const nextKey = JSON.stringify(state.pair ? [state.pair, state.seed, state.method, state.spread, state.digit] : state.path);
-    if (nextKey === key) return;
-    key = nextKey;
-    load();
-    setPlaying(state.pair !== null); // a sample pair was just clicked: show the morph
+    if (next.section === "morph") {
+      const nextKey = JSON.stringify(next.pair ? [next.pair, next.seed, next.method, next.spread, next.digit] : next.path);
+      if (nextKey !== key) {
+        const decoded = attempt(message, "The morph could not be drawn", () => decode(next));
+        if (!decoded) return render({ ...next, ...loaded });
+        key = nextKey;
+        loaded = { path: next.path, pair: next.pair };
+        show(decoded);
+        setPlaying(next.pair !== null); // a sample pair was just clicked: show the morph
+      }
+    } else {
+      setPlaying(false);
+    }
+    state = next;
+    setDisabled(undo, state.pair !== null || state.path.length === 0, addButtons[0]);
+    const full = state.pair === null && state.path.length >= stopLimit;
+    for (const button of addButtons) setDisabled(button, full, undo);
+    return state;
   }
 
   return { render };

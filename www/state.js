@@ -3,36 +3,69 @@
 
 export const SECTIONS = ["generate", "morph", "explore", "about"];
 export const LOOP = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
-export const DEFAULT_SPREAD = { gmm: 0.85, gaussian: 0.2 }; // as Method::default_spread in Rust
+export const MAX_SEED = Number.MAX_SAFE_INTEGER; // 2^53 − 1, the largest seed a JS number holds exactly
 const SPREAD_RANGE = [0.05, 2]; // the spread slider's range
 
-/** A non-negative integer seed below 2^53 from text, or null. */
+/** A whole-number seed from 0 to MAX_SEED from text, or null. */
 export function parseSeed(text) {
   const seed = Number(text);
-  return /^\d+$/.test(text) && Number.isSafeInteger(seed) ? seed : null;
+  return /^\d+$/.test(text) && seed <= MAX_SEED ? seed : null;
 }
 
 export function randomSeed() {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
 
-/** Reads the state from a hash; anything missing or invalid takes its default (seed: null). */
-export function readHash(hash) {
-  const params = new URLSearchParams(hash.replace(/^#/, ""));
-  const section = params.get("section");
-  const method = params.get("method") === "gaussian" ? "gaussian" : "gmm";
-  const spread = Number(params.get("spread") ?? NaN);
-  const digit = params.get("digit") ?? "";
-  const path = params.get("path") ?? "";
-  const pair = params.get("pair") ?? "";
+const params = (hash) => new URLSearchParams(hash.replace(/^#/, ""));
+
+/** The section a hash names, or the first one. */
+export function readSection(hash) {
+  const section = params(hash).get("section");
+  return SECTIONS.includes(section) ? section : SECTIONS[0];
+}
+
+/** Reads the state from a hash. Anything missing takes its default (the seed a random one);
+ *  anything invalid is dropped or clamped, and `notes[section]` says so for the section it belongs to.
+ *  `limits`: `defaultSpread` per method and `maxStops`, the longest path the module can draw. */
+export function readHash(hash, { defaultSpread, maxStops }) {
+  const read = params(hash);
+  const notes = { generate: [], morph: [] };
+  /** The parameter `name` through `parse` (null: invalid), or `fallback` when missing or invalid. */
+  const get = (name, section, parse, fallback, expected) => {
+    const text = read.get(name);
+    if (text === null) return fallback;
+    const value = parse(text);
+    if (value !== null) return value;
+    notes[section].push(`The link's ${name} “${text}” is not ${expected}, so it was dropped.`);
+    return fallback;
+  };
+
+  const section = get("section", "generate", (s) => (SECTIONS.includes(s) ? s : null), SECTIONS[0],
+    `one of ${SECTIONS.join(", ")}`);
+  const seed = get("seed", "generate", parseSeed, null, `a whole number from 0 to ${MAX_SEED}`) ?? randomSeed();
+  const method = get("method", "generate", (m) => (Object.hasOwn(defaultSpread, m) ? m : null), "gmm",
+    Object.keys(defaultSpread).join(" or "));
+  let spread = get("spread", "generate", (s) => (s && Number.isFinite(Number(s)) ? Number(s) : null),
+    defaultSpread[method], "a number");
+  const [low, high] = SPREAD_RANGE;
+  if (spread < low || spread > high) {
+    notes.generate.push(`The link's spread ${spread} is outside ${low}–${high}, so it was clamped.`);
+    spread = Math.min(Math.max(spread, low), high);
+  }
+  const digit = get("digit", "generate", (d) => (d === "all" ? "all" : /^\d$/.test(d) ? Number(d) : null),
+    "all", "a digit 0–9 or “all”");
+  let path = get("path", "morph", (p) => (/^(\d(-\d)*)?$/.test(p) ? p.split("-").filter(Boolean).map(Number) : null),
+    LOOP, "digits 0–9 joined by “-”");
+  if (path.length > maxStops) {
+    notes.morph.push(`The link's path has ${path.length} stops, more than the ${maxStops} a path can hold, ` +
+      `so only the first ${maxStops} were kept.`);
+    path = path.slice(0, maxStops);
+  }
+  const pair = get("pair", "morph", (p) => (/^\d+-\d+$/.test(p) ? p.split("-").map(Number) : null),
+    null, "two sample numbers joined by “-”");
   return {
-    section: SECTIONS.includes(section) ? section : "generate",
-    seed: parseSeed(params.get("seed") ?? ""),
-    method,
-    spread: spread >= SPREAD_RANGE[0] && spread <= SPREAD_RANGE[1] ? spread : DEFAULT_SPREAD[method],
-    digit: /^\d$/.test(digit) ? Number(digit) : null, // null: all ten digits
-    path: /^\d(-\d)*$/.test(path) ? path.split("-").map(Number) : LOOP,
-    pair: /^\d+-\d+$/.test(pair) ? pair.split("-").map(Number) : null, // two gallery indices
+    state: { section, seed, method, spread, digit: digit === "all" ? null : digit, path, pair },
+    notes,
   };
 }
 

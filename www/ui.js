@@ -2,6 +2,30 @@
 
 export const $ = (id) => document.getElementById(id);
 
+/** Shows `text` in a section's message box, or hides the box when `text` is empty. */
+export function say(box, text) {
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+/** Runs `call`, a call into the WebAssembly module, and returns its result; if the module refuses
+ *  (it throws an Error that names the argument), says so in `box` and returns undefined. */
+export function attempt(box, what, call) {
+  try {
+    return call();
+  } catch (error) {
+    say(box, `${what}: ${error.message}`);
+    return undefined;
+  }
+}
+
+/** Disables or enables `control`; when it held the focus and is disabled, the focus moves to `next`. */
+export function setDisabled(control, disabled, next) {
+  const focused = document.activeElement === control;
+  control.disabled = disabled;
+  if (focused && disabled) next.focus();
+}
+
 /** Shows a range input's value in its <output for="…"> and calls onInput with the number.
  *  Returns a setter that moves the slider without calling onInput. */
 export function bindRange(input, format, onInput) {

@@ -18,13 +18,16 @@ after(async () => {
   await server?.close();
 });
 
+/** Resolves once the page has drawn a gallery (the mark generate.js sets). */
+const galleryDrawn = (page) => page.waitForFunction(() => performance.getEntriesByName("gallery-drawn").length > 0);
+
 /** Opens the page at `hash`, waits for the first gallery, runs `check(page)`, then asserts that
  *  nothing went wrong on the way (console errors, failed or foreign requests). */
 async function onPage(hash, check, options) {
   const { context, page, problems } = await openPage(browser, server.origin, options);
   try {
     await page.goto(`${server.origin}/#${hash}`);
-    await page.waitForFunction(() => window.__firstGalleryMs);
+    await galleryDrawn(page);
     await check(page);
     assert.deepEqual(problems, []);
   } finally {
@@ -129,7 +132,7 @@ test("a new seed draws new digits, and reloading the URL draws the same ones", a
     assert.ok(page.url().includes(`seed=${seed}`));
 
     await page.reload();
-    await page.waitForFunction(() => window.__firstGalleryMs);
+    await galleryDrawn(page);
     assert.equal(await page.inputValue("#seed"), seed);
     assert.deepEqual(await canvasPixels(page, "#gallery canvas"), second);
 
@@ -196,7 +199,7 @@ test("a path built by clicking digits plays and survives a reload", async () => 
     assert.equal(await page.textContent("#path-text"), "3 → 8");
     assert.ok(page.url().includes("path=3-8"));
     await page.reload();
-    await page.waitForFunction(() => window.__firstGalleryMs);
+    await galleryDrawn(page);
     assert.equal(await page.textContent("#path-text"), "3 → 8");
     assert.equal(await page.getAttribute("#scrubber", "max"), "60");
   });
@@ -229,16 +232,25 @@ test("clicking the scatter decodes that point; the sliders redraw their images",
   });
 });
 
-test("About shows the model card, the training command and a decode timing", async () => {
+test("About shows the model card, every training command to copy, and a decode timing", async () => {
   await onPage("section=about", async (page) => {
+    const info = await page.evaluate(async () => new (await import("./pkg/latent_digits.js")).Generator().info());
     const card = await page.textContent("#model-card");
     assert.match(card, /mnist/);
     // The evaluator's scores of the default mixture samples (accuracy first).
     assert.match(card, /Mixture samples: class accuracy[^]*?0\.9\d+, \d+\.\d+, /);
-    assert.ok((await page.textContent("#train-command")).trim().length > 0);
+    assert.ok((await page.textContent("#about")).includes(`layer widths ${info.architecture.replaceAll("-", " → ")};`));
+
+    assert.ok(info.trainCommands.length > 0);
+    assert.deepEqual(await page.locator("#train-commands code").allTextContents(), info.trainCommands);
+    const copy = page.locator("#train-commands button").last();
+    await copy.click();
+    assert.equal(await copy.textContent(), "Copied");
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), info.trainCommands.at(-1));
+
     assert.match(await page.textContent("#timing"), /one digit takes \d+(\.\d+)? ms/);
     await screenshot(page, "about");
-  });
+  }, { permissions: ["clipboard-read", "clipboard-write"] });
 });
 
 test("every section fits a phone screen without sideways scrolling", async () => {

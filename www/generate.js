@@ -6,6 +6,9 @@ import { $, attempt, bindRange, downloadPng, formatMs, say } from "./ui.js";
 const PER_ROW = 10;
 const ONE_DIGIT_ROWS = 6;
 
+/** How many samples the gallery of `digit` holds (null: a row of each digit). */
+export const gallerySize = (digit) => PER_ROW * (digit === null ? 10 : ONE_DIGIT_ROWS);
+
 /** Latents, mixture components and decoded images of the gallery, in row order. */
 function sampleGallery(gen, latentDim, { seed, method, spread, digit }) {
   const groups = digit === null

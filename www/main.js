@@ -2,7 +2,7 @@
 // section, so Back returns to the previous one), renders the sections.
 import { createAbout } from "./about.js";
 import { createExplore } from "./explore.js";
-import { createGenerate } from "./generate.js";
+import { createGenerate, gallerySize } from "./generate.js";
 import { loadGenerator } from "./load.js";
 import { createMorph, maxStops } from "./morph.js";
 import { SECTIONS, readHash, readSection, writeHash } from "./state.js";
@@ -40,7 +40,7 @@ function start(gen, info) {
     apply({ ...state, ...patch }, newSection ? "pushState" : "replaceState");
   }
 
-  const limits = { defaultSpread: info.defaultSpread, maxStops: maxStops(info.maxImages) };
+  const limits = { defaultSpread: info.defaultSpread, maxStops: maxStops(info.maxImages), gallerySize };
   function applyUrl() {
     const { state: read, notes } = readHash(location.hash, limits);
     for (const [name, box] of Object.entries(messages)) say(box, notes[name]?.join(" ") ?? "");

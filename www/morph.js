@@ -2,7 +2,7 @@
 // All frames are decoded up front in one call; the animation only draws them.
 import { PIXELS, drawDigit, drawSheet } from "./draw.js";
 import { LOOP } from "./state.js";
-import { $, attempt, bindRange, digitButtons, downloadPng, say, setDisabled } from "./ui.js";
+import { $, attempt, bindRange, digitButtons, downloadPng, setDisabled } from "./ui.js";
 
 const STEPS_PER_LEG = 60; // at speed 1 a leg takes a second: a new frame at every 60 Hz refresh
 const STRIP_FRAMES = 11;
@@ -146,10 +146,7 @@ export function createMorph(gen, info, gallery, update) {
   /** Shows `next`'s morph when Morph is the section, and returns the state shown: if the module
    *  refuses the path or pair of `next`, the last morph that loaded stays (at first, the empty path). */
   function render(next) {
-    if (next.pair && !next.pair.every((i) => gallery.latent(i))) {
-      say(message, `The link's sample pair ${next.pair.join("-")} is not in the gallery, so it was dropped.`);
-      next = { ...next, pair: null };
-    }
+    if (next.pair && !next.pair.every((i) => gallery.latent(i))) next = { ...next, pair: null }; // the gallery failed to draw
     if (next.section === "morph") {
       const nextKey = JSON.stringify(next.pair ? [next.pair, next.seed, next.method, next.spread, next.digit] : next.path);
       if (nextKey !== key) {

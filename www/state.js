@@ -26,8 +26,9 @@ export function readSection(hash) {
 
 /** Reads the state from a hash. Anything missing takes its default (the seed a random one);
  *  anything invalid is dropped or clamped, and `notes[section]` says so for the section it belongs to.
- *  `limits`: `defaultSpread` per method and `maxStops`, the longest path the module can draw. */
-export function readHash(hash, { defaultSpread, maxStops }) {
+ *  `limits`: `defaultSpread` per method, `maxStops`, the longest path the module can draw, and
+ *  `gallerySize(digit)`, how many samples a pair can choose from. */
+export function readHash(hash, { defaultSpread, maxStops, gallerySize }) {
   const read = params(hash);
   const notes = { generate: [], morph: [] };
   /** The parameter `name` through `parse` (null: invalid), or `fallback` when missing or invalid. */
@@ -52,8 +53,9 @@ export function readHash(hash, { defaultSpread, maxStops }) {
     notes.generate.push(`The link's spread ${spread} is outside ${low}–${high}, so it was clamped.`);
     spread = Math.min(Math.max(spread, low), high);
   }
-  const digit = get("digit", "generate", (d) => (d === "all" ? "all" : /^\d$/.test(d) ? Number(d) : null),
+  const digitText = get("digit", "generate", (d) => (d === "all" || /^\d$/.test(d) ? d : null),
     "all", "a digit 0–9 or “all”");
+  const digit = digitText === "all" ? null : Number(digitText); // null: a row of each digit
   let path = get("path", "morph", (p) => (/^(\d(-\d)*)?$/.test(p) ? p.split("-").filter(Boolean).map(Number) : null),
     LOOP, "digits 0–9 joined by “-”");
   if (path.length > maxStops) {
@@ -61,10 +63,13 @@ export function readHash(hash, { defaultSpread, maxStops }) {
       `so only the first ${maxStops} were kept.`);
     path = path.slice(0, maxStops);
   }
-  const pair = get("pair", "morph", (p) => (/^\d+-\d+$/.test(p) ? p.split("-").map(Number) : null),
-    null, "two sample numbers joined by “-”");
+  const size = gallerySize(digit);
+  const pair = get("pair", "morph", (p) => {
+    const indices = p.split("-").map(Number);
+    return /^\d+-\d+$/.test(p) && indices.every((i) => i < size) ? indices : null;
+  }, null, `two sample numbers below ${size} joined by “-”`);
   return {
-    state: { section, seed, method, spread, digit: digit === "all" ? null : digit, path, pair },
+    state: { section, seed, method, spread, digit, path, pair },
     notes,
   };
 }

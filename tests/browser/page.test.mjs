@@ -79,6 +79,10 @@ function assertDigitLike(pixels, what) {
 
 const maxDifference = (a, b) => Math.max(...a.map((p, i) => Math.abs(p - b[i])));
 
+const focusedId = (page) => page.evaluate(() => document.activeElement.id);
+const visibleSections = (page) => page.$$eval("main > section", (all) => all.filter((s) => !s.hidden).map((s) => s.id));
+const hashParam = (page, name) => new URLSearchParams(new URL(page.url()).hash.slice(1)).get(name);
+
 /** Width and height from a PNG file's header. */
 async function pngSize(download) {
   const bytes = await readFile(await download.path());
@@ -179,6 +183,7 @@ test("clicking two samples morphs from the first to the second", async () => {
     await page.waitForSelector("#morph-canvas", { state: "visible" });
     assert.match(await page.textContent("#path-text"), /^digit 0 .* → digit 7 /);
     assert.equal(await page.textContent("#play"), "Pause");
+    assert.equal(await focusedId(page), "morph-title", "the focus stayed on the hidden sample");
     await page.click("#play");
 
     await page.focus("#scrubber");
@@ -188,6 +193,12 @@ test("clicking two samples morphs from the first to the second", async () => {
     const [last] = await canvasPixels(page, "#morph-canvas");
     assert.ok(maxDifference(first, samples[3]) <= 2, "the morph does not start at the first sample");
     assert.ok(maxDifference(last, samples[75]) <= 2, "the morph does not end at the second sample");
+
+    await page.goBack();
+    assert.deepEqual(await visibleSections(page), ["generate"]);
+    assert.equal(hashParam(page, "pair"), null);
+    assert.deepEqual(await canvasPixels(page, "#gallery canvas"), samples);
+    assert.equal(await focusedId(page), "generate-title");
   });
 });
 
@@ -202,6 +213,118 @@ test("a path built by clicking digits plays and survives a reload", async () => 
     await galleryDrawn(page);
     assert.equal(await page.textContent("#path-text"), "3 → 8");
     assert.equal(await page.getAttribute("#scrubber", "max"), "60");
+
+    // Undo until the path is empty: the focus moves from the disabled Undo to the digits.
+    await page.focus("#path-undo");
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Enter");
+    assert.equal(await page.textContent("#path-text"), "Empty: click or tap digits to build a path.");
+    assert.ok(await page.isDisabled("#path-undo"));
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), "Add 0 to the path");
+  });
+});
+
+test("a link with 200 morph stops keeps the first 167 with a note; the section works and its new URL loads cleanly", async () => {
+  const stops = Array.from({ length: 200 }, (_, i) => i % 10);
+  await onPage(`section=morph&seed=1&path=${stops.join("-")}&pair=3-100`, async (page) => {
+    assert.ok(await page.isVisible("#morph-message"));
+    assert.match(await page.textContent("#morph-message"), /path has 200 stops, more than the 167 .* first 167 were kept/);
+    assert.match(await page.textContent("#morph-message"), /pair “3-100” is not two sample numbers below 100/);
+    const kept = stops.slice(0, 167);
+    assert.equal(await page.textContent("#path-text"), `${kept.join(" → ")} (full: a path holds at most 167 stops)`);
+    assert.equal(hashParam(page, "path"), kept.join("-"));
+    assert.equal(hashParam(page, "pair"), null);
+    assert.equal(await page.getAttribute("#scrubber", "max"), String(166 * 60));
+    await page.focus("#scrubber");
+    await page.keyboard.press("End");
+    assert.equal(await page.textContent("#morph-caption"), "5 → 6: 100%");
+    assertDigitLike((await canvasPixels(page, "#morph-canvas"))[0], "last frame");
+    assert.ok(await page.isDisabled("#path-digits button >> nth=0"), "a full path takes more stops");
+
+    await page.click("#path-undo");
+    assert.ok(await page.isHidden("#morph-message"));
+    await page.click("#path-digits button:text-is('9')");
+    assert.match(await page.textContent("#path-text"), /4 → 5 → 9 \(full/);
+
+    await page.reload();
+    await galleryDrawn(page);
+    assert.ok(await page.isHidden("#morph-message"));
+    assert.match(await page.textContent("#path-text"), /4 → 5 → 9 \(full/);
+    assert.equal(hashParam(page, "path").split("-").length, 167);
+  });
+});
+
+test("the largest seed draws a gallery; a seed out of range or not a number is refused with a message", async () => {
+  await onPage("seed=abc&spread=9", async (page) => {
+    const message = page.locator("#generate-message");
+    assert.match(await message.textContent(), /seed “abc” is not a whole number from 0 to 9007199254740991/);
+    assert.match(await message.textContent(), /spread 9 is outside 0\.05–2, so it was clamped/);
+    assert.equal(await page.textContent("output[for='spread']"), "2.00");
+    const seed = await page.inputValue("#seed");
+    assert.match(seed, /^\d+$/);
+    assert.equal(hashParam(page, "seed"), seed);
+    assert.equal((await canvasPixels(page, "#gallery canvas")).length, 100);
+
+    await page.fill("#seed", "9007199254740991");
+    await page.press("#seed", "Enter");
+    assert.ok(await message.isHidden());
+    assert.equal(hashParam(page, "seed"), "9007199254740991");
+    const largest = await canvasPixels(page, "#gallery canvas");
+    largest.forEach((pixels, i) => assertDigitLike(pixels, `sample ${i}`));
+
+    await page.fill("#seed", "9007199254740992");
+    await page.press("#seed", "Enter");
+    assert.equal(await message.textContent(), "The seed must be a whole number from 0 to 9007199254740991.");
+    assert.equal(hashParam(page, "seed"), "9007199254740991");
+    assert.deepEqual(await canvasPixels(page, "#gallery canvas"), largest);
+
+    await page.click("#new-samples");
+    assert.ok(await message.isHidden());
+    assert.notDeepEqual(await canvasPixels(page, "#gallery canvas"), largest);
+  });
+});
+
+test("controls stay disabled under a progress bar until the module is ready", async () => {
+  const { context, page, problems } = await openPage(browser, server.origin);
+  try {
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route("**/*.wasm", async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${server.origin}/#section=morph&seed=5`, { waitUntil: "domcontentloaded" });
+    await page.waitForSelector("nav button[aria-current='page']", { state: "attached" }); // main.js runs
+    const controls = "nav button, main button, main input, main select";
+    const enabled = () => page.$$eval(controls, (all) => all.filter((c) => !c.disabled).map((c) => c.outerHTML));
+    assert.deepEqual(await enabled(), []);
+    assert.ok(await page.isVisible("#status progress"));
+    assert.match(await page.textContent("#status"), /Loading the model/);
+
+    release();
+    await galleryDrawn(page);
+    assert.ok(await page.isHidden("#status"));
+    for (const control of ["nav button >> nth=0", "#play", "#path-loop", "#path-digits button >> nth=0", "#speed"]) {
+      assert.ok(await page.isEnabled(control), `${control} is still disabled`);
+    }
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("Back and Forward move between the sections visited", async () => {
+  await onPage("seed=1", async (page) => {
+    await page.click("nav button[data-section='morph']");
+    await page.click("nav button[data-section='explore']");
+    await page.goBack();
+    assert.deepEqual(await visibleSections(page), ["morph"]);
+    assert.equal(hashParam(page, "section"), "morph");
+    await page.goBack();
+    assert.deepEqual(await visibleSections(page), ["generate"]);
+    assert.equal(await page.getAttribute("nav button[data-section='generate']", "aria-current"), "page");
+    await page.goForward();
+    assert.deepEqual(await visibleSections(page), ["morph"]);
   });
 });
 
@@ -245,7 +368,7 @@ test("About shows the model card, every training command to copy, and a decode t
     assert.deepEqual(await page.locator("#train-commands code").allTextContents(), info.trainCommands);
     const copy = page.locator("#train-commands button").last();
     await copy.click();
-    assert.equal(await copy.textContent(), "Copied");
+    await page.waitForSelector("#train-commands button:text-is('Copied')");
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), info.trainCommands.at(-1));
 
     assert.match(await page.textContent("#timing"), /one digit takes \d+(\.\d+)? ms/);
@@ -262,6 +385,45 @@ test("every section fits a phone screen without sideways scrolling", async () =>
       await screenshot(page, `phone-${section}`);
     }
   }, { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+});
+
+test("on a touch phone, samples are tap-sized, a tip stays on screen, a tap on the plane shows its digit", async () => {
+  await onPage("seed=1", async (page) => {
+    const samples = page.locator("#gallery button.sample");
+    const sizes = await samples.evaluateAll((all) => all.map((b) => b.getBoundingClientRect())
+      .map(({ width, height }) => Math.min(width, height)));
+    assert.ok(Math.min(...sizes) >= 44, `a sample is ${Math.min(...sizes)} px`);
+
+    for (const index of [4, 9]) { // the last column of each line of the first row
+      const sample = samples.nth(index);
+      await sample.tap();
+      const [tip, left, right] = await sample.evaluate((button) => {
+        const style = getComputedStyle(button, "::after");
+        const x = button.getBoundingClientRect().left + button.clientLeft + parseFloat(style.left) +
+          new DOMMatrix(style.transform).e;
+        return [style.content, x, x + parseFloat(style.width)];
+      });
+      assert.match(tip, /digit 0 · component \d+ of \d+/);
+      const width = await page.evaluate(() => window.innerWidth);
+      assert.ok(left >= 0 && right <= width, `sample ${index}'s tip spans ${left}–${right} px of ${width}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `with sample ${index}'s tip open the page is ${overflow} px too wide`);
+      await sample.tap(); // unselect
+    }
+    await screenshot(page, "phone-tip");
+
+    await page.tap("nav button[data-section='explore']");
+    const scatter = page.locator("#scatter");
+    await scatter.evaluate((plane) => plane.scrollIntoView({ block: "end" }));
+    const inView = () => page.$eval("#pca-figure", (figure) => {
+      const { top, bottom } = figure.getBoundingClientRect();
+      return top >= 0 && bottom <= window.innerHeight;
+    });
+    assert.equal(await inView(), false);
+    const box = await scatter.boundingBox();
+    await page.touchscreen.tap(box.x + box.width * 0.3, box.y + box.height * 0.4);
+    assert.ok(await inView(), "the decoded digit is out of sight after a tap on the plane");
+  }, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
 });
 
 test("every control has a name a screen reader can announce", async () => {

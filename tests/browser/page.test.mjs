@@ -94,6 +94,7 @@ test("the gallery shows a row of digit-like samples for each digit", async () =>
   await onPage("seed=1234", async (page) => {
     const labels = await page.locator(".row-label").allTextContents();
     assert.deepEqual(labels, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    assert.equal(hashParam(page, "spread"), "0.85");
     const images = await canvasPixels(page, "#gallery canvas");
     assert.equal(images.length, 100);
     images.forEach((pixels, i) => assertDigitLike(pixels, `sample ${i}`));

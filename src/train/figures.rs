@@ -1,13 +1,19 @@
 //! The report's figures, redrawn from a trained model folder: PNG image grids (MNIST-style white
 //! strokes on black, each digit upscaled ×2 with 2-px gaps), an animated GIF of the path through
-//! the class means, a bar chart of the PCA eigenvalues and two-digit PCA scatter plots.
+//! the class means, and charts drawn with plotters in an embedded font: a bar chart of the PCA
+//! eigenvalues and two-digit PCA scatter plots.
 
+use std::error::Error;
 use std::io::Cursor;
 use std::path::Path;
 
 use burn::tensor::Device;
 use image::codecs::gif::{GifEncoder, Repeat};
-use image::{Delay, DynamicImage, Frame, GrayImage, ImageFormat, Luma, Rgb, RgbImage, imageops};
+use image::{Delay, DynamicImage, Frame, GrayImage, ImageFormat, Luma, RgbImage, imageops};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::register_font;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::{Images, Split};
 use super::files::write_atomic;
@@ -36,22 +42,66 @@ const SPARSE_NONZEROS: [usize; 6] = [1, 2, 4, 8, 16, 32];
 /// Mixture samples per digit in `nearest_neighbours.png`.
 const NEIGHBOUR_SAMPLES: usize = 5;
 
-const WHITE: Rgb<u8> = Rgb([255, 255, 255]);
-const BLACK: Rgb<u8> = Rgb([0, 0, 0]);
-const BAR_COLOUR: Rgb<u8> = Rgb([49, 104, 168]);
-/// Colours of the first and second digit in a PCA scatter plot.
-const PAIR_COLOURS: [Rgb<u8>; 2] = [Rgb([222, 102, 16]), Rgb([40, 96, 200])];
+/// The charts' font, DejaVu Sans (licence in `assets/fonts/LICENSE`), so that no chart depends
+/// on the fonts of the machine that draws it.
+const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+/// The name the font is registered under in plotters.
+const FONT_FAMILY: &str = "sans-serif";
+/// Pixel size of chart titles.
+const TITLE_SIZE: u32 = 22;
+/// Pixel size of axis labels and legends.
+const LABEL_SIZE: u32 = 18;
+/// Pixel size of tick labels.
+const TICK_SIZE: u32 = 15;
+/// Height of the band along the top of a chart that holds its title.
+const TITLE_BAND: u32 = 40;
+/// Space around a chart's plotting area.
+const MARGIN: u32 = 12;
+/// Height of the tick labels and axis label under the x axis.
+const X_LABEL_AREA: u32 = 50;
+/// Width of the tick labels and axis label left of the y axis.
+const Y_LABEL_AREA: u32 = 70;
+/// Size of the bar chart.
+const BAR_CHART_SIZE: (u32, u32) = (640, 400);
+/// Side of the scatter plots' square plotting area.
+const PLOT_SIDE: u32 = 500;
+/// Size of a scatter plot.
+const SCATTER_SIZE: (u32, u32) = (
+    PLOT_SIDE + 2 * MARGIN + Y_LABEL_AREA,
+    PLOT_SIDE + TITLE_BAND + 2 * MARGIN + X_LABEL_AREA,
+);
+/// Radius of a scatter plot's dots.
+const DOT_RADIUS: u32 = 2;
+const BAR_COLOUR: RGBColor = RGBColor(49, 104, 168);
+/// Colour of each digit 0–9 in scatter plots (matplotlib's "tab10").
+const DIGIT_COLOURS: [RGBColor; CLASSES] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
 
 /// Writes the report's figures into `out` (created if missing), one line per file on stderr.
 pub fn write_figures(dir: &ModelDir, out: &Path) -> Result<(), String> {
+    let train = dir.images(Split::Train)?;
+    let test = dir.images(Split::Test)?;
+    draw_figures(dir, &train, &test, out)
+}
+
+/// Writes the figures of the model in `dir`, with `train` and `test` as the data sets.
+fn draw_figures(dir: &ModelDir, train: &Images, test: &Images, out: &Path) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let generator = dir.generator()?;
     let device = default_device();
     let encoder = dir.encoder(&device)?;
-    let test = dir.images(Split::Test)?;
-    let train = dir.images(Split::Train)?;
 
-    let pairs = reconstructions(&generator, &encoder, &test, &device)?;
+    let pairs = reconstructions(&generator, &encoder, test, &device)?;
     save_png(out, "reconstructions.png", grid(&pairs, CLASSES))?;
 
     let gaussian = SampleOptions::new(Method::Gaussian, 1);
@@ -72,17 +122,15 @@ pub fn write_figures(dir: &ModelDir, out: &Path) -> Result<(), String> {
     let frames = generator.path(&tour, STEPS_PER_LEG).map_err(message)?;
     save(out, "morph.gif", gif(&frames)?)?;
 
-    save_png(
-        out,
-        "pca_eigenvalues.png",
-        bar_chart(&generator.stats().pca.eigenvalues),
-    )?;
+    let eigenvalues = bar_chart(&generator.stats().pca.eigenvalues).map_err(message)?;
+    save_png(out, "pca_eigenvalues.png", eigenvalues)?;
     for pair in [[0, 1], [4, 9]] {
         let name = format!("pca_{}{}.png", pair[0], pair[1]);
-        save_png(out, &name, pair_pca(&encoder, &train, &test, pair, &device))?;
+        let plot = pair_pca(&encoder, train, test, pair, &device).map_err(message)?;
+        save_png(out, &name, plot)?;
     }
 
-    let pairs = nearest_neighbours(&generator, &train)?;
+    let pairs = nearest_neighbours(&generator, train)?;
     save_png(
         out,
         "nearest_neighbours.png",
@@ -202,37 +250,121 @@ fn gif(frames: &[f32]) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Fills the `width × height` rectangle at `(x, y)`, clipped to the image.
-fn fill(image: &mut RgbImage, (x, y): (u32, u32), (width, height): (u32, u32), colour: Rgb<u8>) {
-    for py in y..(y + height).min(image.height()) {
-        for px in x..(x + width).min(image.width()) {
-            image.put_pixel(px, py, colour);
-        }
+/// A chart of `width × height` pixels on white: `title` centred in a band along the top, the rest
+/// drawn by `draw`.
+fn chart(
+    (width, height): (u32, u32),
+    title: &str,
+    draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<(), Box<dyn Error>>,
+) -> Result<RgbImage, Box<dyn Error>> {
+    // Registering again only replaces the entry, so each chart can do it.
+    if register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_err() {
+        return Err("the embedded font does not parse".into());
     }
+    let mut pixels = vec![0; (width * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (band, body) = root.split_vertically(TITLE_BAND);
+        let style = text(TITLE_SIZE).pos(Pos::new(HPos::Center, VPos::Center));
+        band.draw_text(title, &style, (width as i32 / 2, TITLE_BAND as i32 / 2))?;
+        draw(&body)?;
+        root.present()?;
+    }
+    Ok(RgbImage::from_raw(width, height, pixels).expect("the buffer holds width × height pixels"))
 }
 
-/// Bars of `values` (non-negative) on white, scaled so the largest is 200 px tall, over an axis.
-fn bar_chart(values: &[f32]) -> RgbImage {
-    const PLOT_HEIGHT: u32 = 200;
-    const BAR: u32 = 12;
-    const SPACE: u32 = 4;
-    const MARGIN: u32 = 10;
-    let n = values.len() as u32;
-    let width = 2 * MARGIN + n * (BAR + SPACE) - SPACE;
-    let mut chart = RgbImage::from_pixel(width, PLOT_HEIGHT + 2 * MARGIN, WHITE);
-    let largest = values.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
-    let base = MARGIN + PLOT_HEIGHT;
-    for (i, &value) in (0..).zip(values) {
-        let height = ((value.max(0.0) / largest) * PLOT_HEIGHT as f32).round() as u32;
-        fill(
-            &mut chart,
-            (MARGIN + i * (BAR + SPACE), base - height),
-            (BAR, height),
-            BAR_COLOUR,
-        );
-    }
-    fill(&mut chart, (MARGIN / 2, base), (width - MARGIN, 1), BLACK);
-    chart
+/// The embedded font at `size` pixels, in black.
+fn text(size: u32) -> TextStyle<'static> {
+    (FONT_FAMILY, size).into_font().color(&BLACK)
+}
+
+/// A tick label: the shortest decimal that reads back as `value` ("2", "0.5").
+fn tick(value: &f32) -> String {
+    value.to_string()
+}
+
+/// Bars of `values` (non-negative), the variances along the principal components of the codes.
+fn bar_chart(values: &[f32]) -> Result<RgbImage, Box<dyn Error>> {
+    let title = "Variance of the codes along each principal component";
+    chart(BAR_CHART_SIZE, title, |area| {
+        let top = 1.05 * values.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
+        let mut chart = ChartBuilder::on(area)
+            .margin(MARGIN)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(0.5..values.len() as f32 + 0.5, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc("component")
+            .y_desc("eigenvalue (variance)")
+            .light_line_style(TRANSPARENT)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(LABEL_SIZE))
+            .draw()?;
+        chart.draw_series((1..).zip(values).map(|(i, &value)| {
+            let x = i as f32;
+            Rectangle::new([(x - 0.4, 0.0), (x + 0.4, value)], BAR_COLOUR.filled())
+        }))?;
+        Ok(())
+    })
+}
+
+/// Points coloured by their digit, with a legend, on a square plot with both axes at one scale.
+fn scatter(points: &[[f32; 2]], digits: &[u8], title: &str) -> Result<RgbImage, Box<dyn Error>> {
+    chart(SCATTER_SIZE, title, |area| {
+        // The square plot is `span` wide on both axes, centred on the points.
+        let bounds = [0, 1].map(|axis| {
+            let values = points.iter().map(|p| p[axis]);
+            let low = values.clone().fold(f32::INFINITY, f32::min);
+            (low, values.fold(f32::NEG_INFINITY, f32::max))
+        });
+        let span = 1.1
+            * bounds
+                .map(|(low, high)| high - low)
+                .into_iter()
+                .fold(1e-6, f32::max);
+        let [x, y] = bounds.map(|(low, high)| (low + high - span) / 2.0..(low + high + span) / 2.0);
+        let mut chart = ChartBuilder::on(area)
+            .margin(MARGIN)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(x, y)?;
+        chart
+            .configure_mesh()
+            .x_desc("principal component 1")
+            .y_desc("principal component 2")
+            .light_line_style(TRANSPARENT)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(text(TICK_SIZE))
+            .axis_desc_style(text(LABEL_SIZE))
+            .draw()?;
+        for digit in 0..CLASSES as u8 {
+            let colour = DIGIT_COLOURS[usize::from(digit)];
+            let of_digit = points.iter().zip(digits).filter(|&(_, &d)| d == digit);
+            let dots: Vec<_> = of_digit
+                .map(|(&[x, y], _)| Circle::new((x, y), DOT_RADIUS, colour.filled()))
+                .collect();
+            if !dots.is_empty() {
+                chart
+                    .draw_series(dots)?
+                    .label(format!("{digit}s"))
+                    .legend(move |at| Circle::new(at, 5, colour.filled()));
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(text(LABEL_SIZE))
+            .draw()?;
+        Ok(())
+    })
 }
 
 /// Test codes of the two digits of `pair` on the first two principal components of their
@@ -243,7 +375,7 @@ fn pair_pca(
     test: &Images,
     pair: [usize; 2],
     device: &Device,
-) -> RgbImage {
+) -> Result<RgbImage, Box<dyn Error>> {
     let of_pair = |images: &Images| {
         let indices: Vec<usize> = (0..images.len())
             .filter(|&i| pair.contains(&usize::from(images.labels[i])))
@@ -264,49 +396,8 @@ fn pair_pca(
         .chunks_exact(LATENT_DIM)
         .map(|z| pca.project(z))
         .collect();
-    let groups: Vec<usize> = test
-        .labels
-        .iter()
-        .map(|&l| usize::from(usize::from(l) == pair[1]))
-        .collect();
-    scatter(&points, &groups)
-}
-
-/// Points as 3-px squares on white, coloured by group, both axes at one scale, with the axes
-/// through the origin drawn in black.
-fn scatter(points: &[[f32; 2]], groups: &[usize]) -> RgbImage {
-    const SIZE: u32 = 400;
-    const MARGIN: u32 = 8;
-    const DOT: u32 = 3;
-    let mut plot = RgbImage::from_pixel(SIZE, SIZE, WHITE);
-    // The bounds include the origin, where the axes cross.
-    let bound = |axis: usize, combine: fn(f32, f32) -> f32| {
-        points.iter().map(|p| p[axis]).fold(0.0, combine)
-    };
-    let (low, high) = (
-        [bound(0, f32::min), bound(1, f32::min)],
-        [bound(0, f32::max), bound(1, f32::max)],
-    );
-    let span = (high[0] - low[0])
-        .max(high[1] - low[1])
-        .max(f32::MIN_POSITIVE);
-    let scale = (SIZE - 2 * MARGIN - DOT) as f32 / span;
-    // Centre the cloud; y grows upwards.
-    let offset = [0, 1].map(|axis| {
-        MARGIN as f32 + ((SIZE - 2 * MARGIN - DOT) as f32 - (high[axis] - low[axis]) * scale) / 2.0
-    });
-    let to_pixel = |p: [f32; 2]| {
-        let x = offset[0] + (p[0] - low[0]) * scale;
-        let y = offset[1] + (high[1] - p[1]) * scale;
-        (x.round() as u32, y.round() as u32)
-    };
-    let (origin_x, origin_y) = to_pixel([0.0, 0.0]);
-    fill(&mut plot, (0, origin_y + DOT / 2), (SIZE, 1), BLACK);
-    fill(&mut plot, (origin_x + DOT / 2, 0), (1, SIZE), BLACK);
-    for (&point, &group) in points.iter().zip(groups) {
-        fill(&mut plot, to_pixel(point), (DOT, DOT), PAIR_COLOURS[group]);
-    }
-    plot
+    let title = format!("{}s and {}s in the latent space (PCA)", pair[0], pair[1]);
+    scatter(&points, &test.labels, &title)
 }
 
 /// Index of the training image closest to `query` in Euclidean pixel distance.
@@ -361,8 +452,8 @@ mod tests {
     use std::fs::File;
     use std::io::BufReader;
 
-    use image::AnimationDecoder;
     use image::codecs::gif::GifDecoder;
+    use image::{AnimationDecoder, Rgb};
 
     use super::*;
 
@@ -374,29 +465,105 @@ mod tests {
         darkest <= 64 && brightest >= 192
     }
 
+    /// The pixels of `image` in the rectangle from `(x0, y0)` to `(x1, y1)`, exclusive.
+    fn pixels_in(
+        image: &RgbImage,
+        (x0, y0): (u32, u32),
+        (x1, y1): (u32, u32),
+    ) -> impl Iterator<Item = Rgb<u8>> + '_ {
+        (y0..y1).flat_map(move |y| (x0..x1).map(move |x| *image.get_pixel(x, y)))
+    }
+
+    /// True when some pixel is as dark as text (each channel below 100).
+    fn has_text(mut pixels: impl Iterator<Item = Rgb<u8>>) -> bool {
+        pixels.any(|p| p.0.iter().all(|&c| c < 100))
+    }
+
+    /// Asserts that `chart` has text in its title band and along both axes.
+    fn assert_labelled(chart: &RgbImage) {
+        let (width, height) = chart.dimensions();
+        let bands = [
+            ("title band", (0, 0), (width, TITLE_BAND)),
+            ("y axis", (0, TITLE_BAND), (MARGIN + Y_LABEL_AREA, height)),
+            ("x axis", (0, height - X_LABEL_AREA), (width, height)),
+        ];
+        for (band, from, to) in bands {
+            assert!(
+                has_text(pixels_in(chart, from, to)),
+                "no text in the {band}"
+            );
+        }
+    }
+
+    fn rgb(colour: RGBColor) -> Rgb<u8> {
+        Rgb([colour.0, colour.1, colour.2])
+    }
+
+    #[test]
+    fn the_bar_chart_has_a_title_axis_labels_and_bars() {
+        let bars = bar_chart(&[4.0, 2.0, 1.0, 0.5]).unwrap();
+        assert_eq!(bars.dimensions(), BAR_CHART_SIZE);
+        assert_labelled(&bars);
+        assert!(bars.pixels().any(|&p| p == rgb(BAR_COLOUR)));
+    }
+
+    #[test]
+    fn the_scatter_plot_has_a_legend_of_each_digits_colour() {
+        // 0s, 4s and 9s along the falling diagonal, which leaves the legend's corner empty.
+        let digits: Vec<u8> = [0, 4, 9].iter().flat_map(|&d| [d; 20]).collect();
+        let points: Vec<[f32; 2]> = (0..digits.len())
+            .map(|i| {
+                let t = i as f32 / digits.len() as f32;
+                [t, 1.0 - t]
+            })
+            .collect();
+        let plot = scatter(&points, &digits, "title").unwrap();
+        assert_eq!(plot.dimensions(), SCATTER_SIZE);
+        assert_labelled(&plot);
+
+        // The legend is in the top right corner of the plotting area, the dots below it.
+        let (width, height) = SCATTER_SIZE;
+        let (right, top) = (width - MARGIN, TITLE_BAND + MARGIN);
+        let legend: Vec<_> = pixels_in(&plot, (right - 150, top), (right, top + 100)).collect();
+        let dots: Vec<_> = pixels_in(&plot, (0, top + 100), (width, height)).collect();
+        assert!(has_text(legend.iter().copied()));
+        for digit in [0, 4, 9] {
+            let colour = rgb(DIGIT_COLOURS[digit]);
+            assert!(legend.contains(&colour), "digit {digit} in the legend");
+            assert!(dots.contains(&colour), "dots of digit {digit}");
+        }
+        let absent = rgb(DIGIT_COLOURS[1]);
+        assert!(
+            !legend.contains(&absent),
+            "a digit without dots in the legend"
+        );
+    }
+
     #[test]
     fn figures_of_the_committed_model_are_written_at_their_sizes() {
         let out =
             std::env::temp_dir().join(format!("latent-digits-figures-{}", std::process::id()));
         let model = ModelDir::open(Path::new("model")).expect("the committed model folder opens");
-        write_figures(&model, &out).unwrap();
+        // A few hundred test digits stand in for both data sets: every digit is among them.
+        let images = model.images(Split::Test).unwrap().truncated(500);
+        draw_figures(&model, &images, &images, &out).unwrap();
 
         // A grid of c columns and r rows is (58c − 2) × (58r − 2) pixels.
         let expected = [
-            ("reconstructions.png", 578, 114),
-            ("gaussian_samples.png", 578, 578),
-            ("mixture_samples.png", 578, 578),
-            ("basis_vectors.png", 462, 230),
-            ("sparse_means.png", 578, 346),
-            ("convex_grid.png", 578, 578),
-            ("nearest_neighbours.png", 578, 578),
-            ("pca_eigenvalues.png", 528, 220),
-            ("pca_01.png", 400, 400),
-            ("pca_49.png", 400, 400),
+            ("reconstructions.png", (578, 114)),
+            ("gaussian_samples.png", (578, 578)),
+            ("mixture_samples.png", (578, 578)),
+            ("basis_vectors.png", (462, 230)),
+            ("sparse_means.png", (578, 346)),
+            ("convex_grid.png", (578, 578)),
+            ("nearest_neighbours.png", (578, 578)),
+            ("pca_eigenvalues.png", BAR_CHART_SIZE),
+            ("pca_01.png", SCATTER_SIZE),
+            ("pca_49.png", SCATTER_SIZE),
         ];
-        for (name, width, height) in expected {
+        for (name, size) in expected {
             let image = image::open(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!((image.width(), image.height()), (width, height), "{name}");
+            assert_eq!((image.width(), image.height()), size, "{name}");
             assert!(has_contrast(&image.to_luma8()), "{name} is blank");
         }
 

@@ -3,7 +3,7 @@
 //! bindings do.
 
 use crate::artifact::{self, LatentStats};
-use crate::inference::IntegerDecoder;
+use crate::integer_decoder::IntegerDecoder;
 use crate::latent::{CLASSES, Method, Samples, rng_for};
 use crate::model::{Arch, Decoder, LATENT_DIM, default_device, load_record_bytes};
 

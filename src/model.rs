@@ -1,12 +1,18 @@
 //! The autoencoder network, written once and shared by the trainer and the wasm decoder.
+//!
+//! [`Arch::decoder_layers`] is the one definition of the decoder's layers and their activations.
+//! Two forward passes follow it: [`Decoder::decode`] here, in burn, is the reference (the trainer
+//! and the command-line tool use it), and [`crate::integer_decoder`] is the one that ships (every
+//! digit the page draws); a test there checks that they agree.
 
-use burn::module::{Module, ModuleMapper, Param, Quantizer};
+use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::store::{DTypePolicy, ModuleRecord};
-use burn::tensor::Bytes;
-use burn::tensor::activation::{relu, sigmoid};
-use burn::tensor::quantization::{Calibration, QuantScheme, ScaleDtype};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::activation;
+use burn::tensor::quantization::{
+    BlockLayout, QuantScheme, QuantStore, ScaleDtype, scale_to_dtype,
+};
+use burn::tensor::{Bytes, Device, Tensor, TensorData};
 
 /// Pixels in one 28×28 image.
 pub const IMAGE_PIXELS: usize = 28 * 28;
@@ -63,9 +69,92 @@ impl Arch {
         widths.reverse();
         widths
     }
+
+    /// The encoder's layers, from the image to the code: ReLU between them, and no activation
+    /// after the code layer, so codes can take any sign.
+    pub fn encoder_layers(self) -> Vec<LayerShape> {
+        LayerShape::stack(&self.encoder_widths(), Activation::Identity)
+    }
+
+    /// The decoder's layers, from the code to the pixels: ReLU between them and a sigmoid after
+    /// the last one. Both forward passes of the decoder apply exactly this list.
+    pub fn decoder_layers(self) -> Vec<LayerShape> {
+        LayerShape::stack(&self.decoder_widths(), Activation::Sigmoid)
+    }
 }
 
-/// One dense layer's parameters as plain floats.
+/// What a layer applies to each of its outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// Nothing: the output is the layer's affine map (the encoder's code layer).
+    Identity,
+    /// `max(x, 0)`, between layers.
+    Relu,
+    /// [`sigmoid`], after the decoder's last layer: pixels in (0, 1).
+    Sigmoid,
+}
+
+impl Activation {
+    /// Applies the activation to one number, as the integer decoder does.
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Self::Identity => x,
+            // One comparison: `f32::max` is a library call in wasm builds (for its NaN rules).
+            Self::Relu => {
+                if x > 0.0 {
+                    x
+                } else {
+                    0.0
+                }
+            }
+            Self::Sigmoid => sigmoid(x),
+        }
+    }
+
+    /// Applies the activation to every element of a tensor, as burn's forward pass does.
+    pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Self::Identity => x,
+            Self::Relu => activation::relu(x),
+            Self::Sigmoid => activation::sigmoid(x),
+        }
+    }
+}
+
+/// The logistic function `1 / (1 + e^−x)`: the decoder's output activation, for plain numbers.
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// One dense layer's shape: `inputs` → `outputs`, then `activation` on each output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerShape {
+    /// Input width.
+    pub inputs: usize,
+    /// Output width.
+    pub outputs: usize,
+    /// Applied to each output.
+    pub activation: Activation,
+}
+
+impl LayerShape {
+    /// Layer `i` maps `widths[i]` to `widths[i + 1]`; ReLU after each layer but the last, which
+    /// is followed by `output`.
+    fn stack(widths: &[usize], output: Activation) -> Vec<Self> {
+        let last = widths.len() - 2;
+        widths
+            .windows(2)
+            .enumerate()
+            .map(|(i, pair)| Self {
+                inputs: pair[0],
+                outputs: pair[1],
+                activation: if i == last { output } else { Activation::Relu },
+            })
+            .collect()
+    }
+}
+
+/// One dense layer's parameters as plain floats, and its activation.
 pub struct DenseLayer {
     /// Input width.
     pub inputs: usize,
@@ -73,6 +162,8 @@ pub struct DenseLayer {
     pub weight: Vec<f32>,
     /// One per output.
     pub bias: Vec<f32>,
+    /// Applied to each output after the bias.
+    pub activation: Activation,
 }
 
 /// How a new network's parameters are filled.
@@ -84,15 +175,19 @@ enum Fill {
     Zeros,
 }
 
-/// A stack of dense layers with ReLU between them and no activation after the last one.
+/// A stack of dense layers, each followed by its activation.
 #[derive(Module, Debug)]
 pub struct Mlp {
     layers: Vec<Linear>,
+    /// One per layer, from [`Arch::encoder_layers`] or [`Arch::decoder_layers`] (not stored in
+    /// records: the architecture fixes them).
+    #[module(skip)]
+    activations: Vec<Activation>,
 }
 
 impl Mlp {
-    /// Builds a stack whose layer `i` maps `widths[i]` to `widths[i + 1]`, filled as `fill` says.
-    fn new(widths: &[usize], fill: Fill, device: &Device) -> Self {
+    /// Builds the stack of `shapes`, filled as `fill` says.
+    fn new(shapes: &[LayerShape], fill: Fill, device: &Device) -> Self {
         let initializer = match fill {
             // Variance 2 / fan-in keeps the signal's scale through ReLU layers.
             Fill::HeNormal => Initializer::KaimingNormal {
@@ -101,26 +196,39 @@ impl Mlp {
             },
             Fill::Zeros => Initializer::Zeros,
         };
-        let layers = widths
-            .windows(2)
-            .map(|pair| {
-                let mut layer = LinearConfig::new(pair[0], pair[1])
+        let layers = shapes
+            .iter()
+            .map(|shape| {
+                let mut layer = LinearConfig::new(shape.inputs, shape.outputs)
                     .with_initializer(initializer.clone())
                     .init(device);
                 layer.bias = layer.bias.map(|bias| bias.map(|b| b.zeros_like()));
                 layer
             })
             .collect();
-        Self { layers }
+        Self {
+            layers,
+            activations: shapes.iter().map(|shape| shape.activation).collect(),
+        }
     }
 
-    /// Applies the stack; the output is the last layer's pre-activation.
-    pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
-        let last = self.layers.len() - 1;
-        self.layers.iter().enumerate().fold(input, |x, (i, layer)| {
-            let y = layer.forward(x);
-            if i == last { y } else { relu(y) }
-        })
+    /// Applies every layer and its activation but the last layer's activation; returns the last
+    /// layer's pre-activation and that activation.
+    fn pre_activation(&self, input: Tensor<2>) -> (Tensor<2>, Activation) {
+        let (last, hidden) = self.layers.split_last().expect("at least one layer");
+        let x = hidden
+            .iter()
+            .zip(&self.activations)
+            .fold(input, |x, (layer, activation)| {
+                activation.forward(layer.forward(x))
+            });
+        (last.forward(x), self.activations[hidden.len()])
+    }
+
+    /// Applies every layer, each followed by its activation.
+    fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        let (x, activation) = self.pre_activation(input);
+        activation.forward(x)
     }
 
     /// Copies every layer's parameters out of the tensors.
@@ -133,7 +241,8 @@ impl Mlp {
         };
         self.layers
             .iter()
-            .map(|layer| {
+            .zip(&self.activations)
+            .map(|(layer, &activation)| {
                 let weight = layer.weight.val();
                 let [inputs, outputs] = weight.dims();
                 DenseLayer {
@@ -143,19 +252,22 @@ impl Mlp {
                         .bias
                         .as_ref()
                         .map_or_else(|| vec![0.0; outputs], |b| floats(b.val())),
+                    activation,
                 }
             })
             .collect()
     }
 }
 
-/// Maps images to 32-d codes. The code layer is linear (no ReLU) so codes can take any sign.
+/// Maps images to 32-d codes through [`Arch::encoder_layers`].
 #[derive(Module, Debug)]
 pub struct Encoder {
     mlp: Mlp,
 }
 
-/// Maps 32-d codes to images; [`Decoder::logits`] for training, [`Decoder::decode`] for pixels.
+/// Maps 32-d codes to images through [`Arch::decoder_layers`]; [`Decoder::logits`] for training,
+/// [`Decoder::decode`] for pixels. This is the reference forward pass; the page decodes with
+/// [`crate::integer_decoder::IntegerDecoder`], built from [`Decoder::dense_layers`].
 #[derive(Module, Debug)]
 pub struct Decoder {
     mlp: Mlp,
@@ -165,14 +277,14 @@ impl Encoder {
     /// A freshly initialised encoder.
     pub fn new(arch: Arch, device: &Device) -> Self {
         Self {
-            mlp: Mlp::new(&arch.encoder_widths(), Fill::HeNormal, device),
+            mlp: Mlp::new(&arch.encoder_layers(), Fill::HeNormal, device),
         }
     }
 
     /// An all-zero encoder to load a record into (no random numbers drawn).
     pub fn skeleton(arch: Arch, device: &Device) -> Self {
         Self {
-            mlp: Mlp::new(&arch.encoder_widths(), Fill::Zeros, device),
+            mlp: Mlp::new(&arch.encoder_layers(), Fill::Zeros, device),
         }
     }
 
@@ -186,28 +298,30 @@ impl Decoder {
     /// A freshly initialised decoder.
     pub fn new(arch: Arch, device: &Device) -> Self {
         Self {
-            mlp: Mlp::new(&arch.decoder_widths(), Fill::HeNormal, device),
+            mlp: Mlp::new(&arch.decoder_layers(), Fill::HeNormal, device),
         }
     }
 
     /// An all-zero decoder to load a record into (no random numbers drawn).
     pub fn skeleton(arch: Arch, device: &Device) -> Self {
         Self {
-            mlp: Mlp::new(&arch.decoder_widths(), Fill::Zeros, device),
+            mlp: Mlp::new(&arch.decoder_layers(), Fill::Zeros, device),
         }
     }
 
-    /// `[batch, 32]` codes to `[batch, 784]` pixel logits.
+    /// `[batch, 32]` codes to `[batch, 784]` pixel logits: the pixels before the last layer's
+    /// sigmoid, which is where the training losses start.
     pub fn logits(&self, codes: Tensor<2>) -> Tensor<2> {
-        self.mlp.forward(codes)
+        self.mlp.pre_activation(codes).0
     }
 
     /// `[batch, 32]` codes to `[batch, 784]` pixels in [0, 1].
     pub fn decode(&self, codes: Tensor<2>) -> Tensor<2> {
-        sigmoid(self.logits(codes))
+        self.mlp.forward(codes)
     }
 
-    /// Every layer's parameters, from the code to the pixels (for [`crate::inference`]).
+    /// Every layer's parameters and activation, from the code to the pixels (for
+    /// [`crate::integer_decoder`]).
     pub fn dense_layers(&self) -> Vec<DenseLayer> {
         self.mlp.dense_layers()
     }
@@ -286,10 +400,268 @@ pub fn dequantize_weights<M: Module>(module: M) -> M {
     module.map(&mut Dequantize)
 }
 
-/// Quantizes every weight to 8 bits with one f16 scale per block of 4 inputs × 16 outputs (64
-/// weights): how the shipped decoder is stored (about a quarter of f32; MODEL.md has what the
-/// block size costs in cross-entropy). Load it with [`load_record_bytes`].
+/// The shipped decoder's blocks: 4 inputs × 16 outputs of a weight (its `[inputs, outputs]`
+/// matrix), 16 outputs of a bias.
+const SHIPPING_BLOCK: [u8; 2] = [4, 16];
+
+/// How the shipped decoder is stored: 8-bit integers in [−128, 127], one f16 scale per
+/// [`SHIPPING_BLOCK`], unpacked (one byte per weight).
+pub fn shipping_scheme() -> QuantScheme {
+    QuantScheme::default()
+        .with_store(QuantStore::Native)
+        .per_block(SHIPPING_BLOCK, ScaleDtype::F16)
+}
+
+/// Quantizes every parameter of `module` as [`shipping_scheme`] says: how the shipped decoder
+/// is stored (about a quarter of f32; MODEL.md has what the block size costs in cross-entropy).
+/// Parameter ids are kept. Load the record with [`load_record_bytes`].
+///
+/// The integers and scales are computed here in plain Rust, so every backend gives the same
+/// bytes: burn-ndarray 0.22 has no kernel for this scheme. They are what burn-flex's
+/// `quantize_weights` gives with min-max calibration (tested below).
 pub fn quantize_for_shipping<M: Module>(module: M) -> M {
-    let scheme = QuantScheme::default().per_block([4, 16], ScaleDtype::F16);
-    module.quantize_weights(&mut Quantizer::new(Calibration::MinMax, scheme))
+    struct Ship;
+    impl ModuleMapper for Ship {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(quantize_blocks)
+        }
+    }
+    module.map(&mut Ship)
+}
+
+/// `tensor` in [`shipping_scheme`]: each block's scale is its largest magnitude over 127.5
+/// (half the 255 steps), rounded up to an f16 so no value is clipped (an all-zero block gets the
+/// smallest positive f16 instead); each value is rounded to the nearest step, ties away from zero.
+fn quantize_blocks<const D: usize>(tensor: Tensor<D>) -> Tensor<D> {
+    let scheme = shipping_scheme();
+    let (device, shape) = (tensor.device(), tensor.shape());
+    let values = tensor
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("f32 values");
+    let blocks = BlockLayout::new(&shape, &scheme.block_size().expect("a block scheme"));
+    assert!(
+        blocks.divides(),
+        "{shape:?} is not a whole number of {SHIPPING_BLOCK:?} blocks"
+    );
+    let (lowest, highest) = scheme.value.range();
+    let mut peaks = vec![0.0f32; blocks.num_blocks()];
+    for (i, &x) in values.iter().enumerate() {
+        let peak = &mut peaks[blocks.block_of(i)];
+        *peak = peak.max(x.abs());
+    }
+    let scales: Vec<f32> = peaks
+        .iter()
+        .map(|&peak| {
+            let scale = scale_to_dtype(2.0 * peak / (highest - lowest), scheme.scale_dtype());
+            if scale > 0.0 && scale.is_finite() {
+                scale
+            } else {
+                scale_to_dtype(f32::MIN_POSITIVE, scheme.scale_dtype())
+            }
+        })
+        .collect();
+    let integers: Vec<i8> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let inverse = 1.0 / scales[blocks.block_of(i)];
+            (x * inverse).round().clamp(lowest, highest) as i8
+        })
+        .collect();
+    let data = TensorData::quantized(integers, shape, scheme, &scales, None);
+    Tensor::from_data(data, &device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A freshly initialised decoder of `arch`.
+    fn fresh_decoder(arch: Arch, seed: u64) -> Decoder {
+        let device = default_device();
+        device.seed(seed);
+        Decoder::new(arch, &device)
+    }
+
+    #[test]
+    fn the_layer_lists_follow_the_widths_with_relu_between() {
+        let decoder = Arch::Nine.decoder_layers();
+        let widths: Vec<_> = decoder.iter().map(|l| (l.inputs, l.outputs)).collect();
+        assert_eq!(
+            widths,
+            [(32, 64), (64, 128), (128, 256), (256, 512), (512, 784)]
+        );
+        let activations: Vec<_> = decoder.iter().map(|l| l.activation).collect();
+        use Activation::{Identity, Relu, Sigmoid};
+        assert_eq!(activations, [Relu, Relu, Relu, Relu, Sigmoid]);
+        assert_eq!(
+            Arch::One.decoder_layers(),
+            [LayerShape {
+                inputs: 32,
+                outputs: 784,
+                activation: Sigmoid
+            }]
+        );
+        let encoder: Vec<_> = Arch::Five
+            .encoder_layers()
+            .iter()
+            .map(|l| l.activation)
+            .collect();
+        assert_eq!(encoder, [Relu, Relu, Identity]);
+    }
+
+    #[test]
+    fn each_activation_is_the_same_on_numbers_and_tensors() {
+        let xs = [-30.0f32, -2.5, -0.0, 0.0, 1e-3, 0.75, 40.0];
+        let device = default_device();
+        for activation in [Activation::Identity, Activation::Relu, Activation::Sigmoid] {
+            let tensor = Tensor::<1>::from_data(TensorData::new(xs.to_vec(), [xs.len()]), &device);
+            let burn = activation.forward(tensor).into_data();
+            for (&x, y) in xs.iter().zip(burn.iter::<f32>()) {
+                let plain = activation.apply(x);
+                assert!(
+                    (plain - y).abs() <= 1e-6,
+                    "{activation:?}({x}): {plain} vs {y}"
+                );
+            }
+        }
+        assert_eq!(sigmoid(0.0), 0.5);
+        assert_eq!((sigmoid(-200.0), sigmoid(200.0)), (0.0, 1.0));
+    }
+
+    #[test]
+    fn shipped_weights_are_within_half_a_step_of_the_originals_after_a_record_round_trip() {
+        let device = default_device();
+        let decoder = fresh_decoder(Arch::Five, 11);
+        let original = decoder.dense_layers();
+        let bytes = quantize_for_shipping(decoder)
+            .into_record()
+            .into_bytes()
+            .unwrap();
+        let loaded = load_record_bytes(Decoder::skeleton(Arch::Five, &device), &bytes).unwrap();
+        for (before, after) in original.iter().zip(&loaded.dense_layers()) {
+            let outputs = before.bias.len();
+            // Each block's largest magnitude, over 4 inputs × 16 outputs.
+            let block = |k: usize| (k / outputs / 4, k % outputs / 16);
+            let mut peaks = std::collections::HashMap::<_, f32>::new();
+            for (k, w) in before.weight.iter().enumerate() {
+                let peak = peaks.entry(block(k)).or_default();
+                *peak = peak.max(w.abs());
+            }
+            for (k, (w, q)) in before.weight.iter().zip(&after.weight).enumerate() {
+                // A step is the peak over 127.5, rounded up to an f16 (at most 2⁻¹⁰ more).
+                let half_step = peaks[&block(k)] / 127.5 * (1.0 + 1e-3) / 2.0;
+                assert!((w - q).abs() <= half_step, "weight {k}: {w} → {q}");
+            }
+            assert_eq!(after.bias, before.bias, "zero biases stay zero");
+            assert_eq!(after.activation, before.activation);
+        }
+    }
+
+    /// Quantization-aware training decodes through the shipped weights and updates the
+    /// full-precision ones (straight through): the gradients must reach the original parameters.
+    #[cfg(feature = "train")]
+    #[test]
+    fn gradients_through_the_shipped_weights_reach_the_full_precision_ones() {
+        use burn::optim::GradientsParams;
+        let device = default_device().autodiff();
+        let decoder = Decoder::new(Arch::One, &device);
+        let shipped = dequantize_weights(quantize_for_shipping(decoder.valid())).train();
+        let codes = Tensor::<2>::ones([3, LATENT_DIM], &device);
+        let grads = GradientsParams::from_grads(shipped.logits(codes).sum().backward(), &shipped);
+        // logits = codes · W + b summed over 3 rows of ones: every gradient is 3.
+        let layer = &decoder.mlp.layers[0];
+        let weight = grads.get::<2>(layer.weight.id).expect("a weight gradient");
+        let bias = grads
+            .get::<1>(layer.bias.as_ref().unwrap().id)
+            .expect("a bias gradient");
+        assert_eq!(weight.dims(), [LATENT_DIM, IMAGE_PIXELS]);
+        for gradient in [weight.into_data(), bias.into_data()] {
+            assert!(gradient.iter::<f32>().all(|g| g == 3.0));
+        }
+    }
+
+    /// A 64 × 32 weight of 32 blocks: mixed signs and sizes, a block of zeros, a block of ties
+    /// (±k + ½ steps) and one whose largest magnitude is negative.
+    fn pinned_weight() -> Tensor<2> {
+        let values: Vec<f32> = (0..64 * 32)
+            .map(|k| {
+                let (i, o) = (k / 32, k % 32);
+                match (i / 4, o / 16) {
+                    (0, 0) => 0.0,
+                    (0, 1) => (o as f32 - 23.5) * 0.5 * (1 + i) as f32,
+                    (1, 0) => -1.0 + (o as f32) * 1e-3,
+                    _ => ((k * 7919 % 1000) as f32 / 1000.0 - 0.45) * (1 + i % 5) as f32 * 0.1,
+                }
+            })
+            .collect();
+        Tensor::from_data(TensorData::new(values, [64, 32]), &default_device())
+    }
+
+    /// CRC-32 of [`pinned_weight`]'s shipped bytes, from burn-flex's own `quantize_weights`.
+    const PINNED_CRC: u32 = 0x532B_2E82;
+
+    #[test]
+    fn shipped_bytes_are_the_same_on_every_backend() {
+        let data = quantize_blocks(pinned_weight()).into_data();
+        assert_eq!(data.dtype(), burn::tensor::DType::QFloat(shipping_scheme()));
+        // 2048 integers, then 32 f16 scales.
+        assert_eq!(data.as_bytes().len(), 64 * 32 + 32 * 2);
+        assert_eq!(crc32fast::hash(data.as_bytes()), PINNED_CRC);
+    }
+
+    /// Before this module computed the integers itself, `quantize_for_shipping` was burn's
+    /// `quantize_weights` with min-max calibration, which only burn-flex can run.
+    #[cfg(feature = "flex")]
+    #[test]
+    fn the_shipped_quantization_is_burn_flexs() {
+        use burn::module::{ModuleVisitor, Quantizer};
+        use burn::tensor::quantization::Calibration;
+        /// Every parameter's stored data (values and scales, for a quantized one), in order.
+        fn stored(module: &impl Module) -> Vec<TensorData> {
+            struct Collect(Vec<TensorData>);
+            impl ModuleVisitor for Collect {
+                fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                    self.0.push(param.val().into_data());
+                }
+            }
+            let mut collect = Collect(Vec::new());
+            module.visit(&mut collect);
+            collect.0
+        }
+        fn quantize_weights<M: Module>(module: M) -> M {
+            let scheme = QuantScheme::default().per_block(SHIPPING_BLOCK, ScaleDtype::F16);
+            module.quantize_weights(&mut Quantizer::new(Calibration::MinMax, scheme))
+        }
+        let (burn_flex, burn_flex_param) = (
+            quantize_weights::<Decoder>,
+            quantize_weights::<Param<Tensor<2>>>,
+        );
+        let device = default_device();
+        let committed = load_record_bytes(
+            Decoder::skeleton(Arch::Nine, &device),
+            crate::generator::EMBEDDED_DECODER,
+        )
+        .unwrap();
+        for decoder in [
+            committed,
+            fresh_decoder(Arch::Nine, 3),
+            fresh_decoder(Arch::One, 4),
+        ] {
+            let ours = quantize_for_shipping(decoder.clone());
+            let theirs = burn_flex(decoder);
+            assert_eq!(stored(&ours), stored(&theirs));
+            assert_eq!(
+                ours.into_record().into_bytes().unwrap(),
+                theirs.clone().into_record().into_bytes().unwrap()
+            );
+        }
+        let pinned = burn_flex_param(Param::from_tensor(pinned_weight()));
+        assert_eq!(
+            crc32fast::hash(pinned.val().into_data().as_bytes()),
+            PINNED_CRC
+        );
+    }
 }

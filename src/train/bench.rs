@@ -9,7 +9,7 @@ use super::data::Split;
 use super::loss::Loss;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
 use super::trainer::{LatentRegulariser, step};
-use crate::inference::IntegerDecoder;
+use crate::integer_decoder::IntegerDecoder;
 use crate::latent::fit::{self, EmSettings};
 use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, LATENT_DIM, default_device};
 

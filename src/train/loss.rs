@@ -1,8 +1,11 @@
-//! Reconstruction losses: the three compared in the original report.
+//! Reconstruction losses: the three compared in the original report, and the scores of decoded
+//! pixels.
 
 use burn::tensor::Tensor;
 use burn::tensor::activation::log_sigmoid;
 use rayon::prelude::*;
+
+use crate::model::sigmoid;
 
 /// Which reconstruction loss to train with.
 #[derive(
@@ -60,14 +63,15 @@ impl Loss {
         match self {
             Self::Bce => pairs
                 .map(|((&z, &x), g)| {
-                    // max(z, 0) − z·x + log(1 + e^(−|z|)), and σ(z) from the same exponential.
+                    // max(z, 0) − z·x + log(1 + e^(−|z|)), and σ(z) from the same exponential
+                    // (equal to `sigmoid(z)`, without a second `exp`).
                     let e = (-z.abs()).exp();
-                    let sigmoid = if z >= 0.0 {
+                    let y = if z >= 0.0 {
                         1.0 / (1.0 + e)
                     } else {
                         e / (1.0 + e)
                     };
-                    *g = (sigmoid - x) / count;
+                    *g = (y - x) / count;
                     f64::from(z.max(0.0) - z * x + e.ln_1p())
                 })
                 .sum(),
@@ -101,8 +105,24 @@ impl Loss {
     }
 }
 
-fn sigmoid(z: f32) -> f32 {
-    1.0 / (1.0 + (-z).exp())
+/// Probabilities are clamped to `[PROBABILITY_FLOOR, 1 − PROBABILITY_FLOOR]` before their
+/// logarithm in [`probability_scores`], so a pixel decoded as exactly 0 or 1 costs a finite amount.
+pub const PROBABILITY_FLOOR: f64 = 1e-7;
+
+/// Mean binary cross-entropy and mean squared error per pixel of `pixels` (probabilities, such
+/// as decoded images) against `targets` (pixels in [0, 1]), in that order. Each probability is
+/// clamped to [1e-7, 1 − 1e-7] first ([`PROBABILITY_FLOOR`]), for both scores.
+pub fn probability_scores(pixels: &[f32], targets: &[f32]) -> (f64, f64) {
+    assert_eq!(pixels.len(), targets.len(), "one target per pixel");
+    let (mut bce, mut mse) = (0.0, 0.0);
+    for (&p, &x) in pixels.iter().zip(targets) {
+        let p = f64::from(p).clamp(PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR);
+        let x = f64::from(x);
+        bce -= x * p.ln() + (1.0 - x) * (1.0 - p).ln();
+        mse += (p - x).powi(2);
+    }
+    let n = pixels.len() as f64;
+    (bce / n, mse / n)
 }
 
 /// Mean binary cross-entropy per pixel of `sigmoid(logits)` against `targets`, computed stably
@@ -120,9 +140,8 @@ pub fn mse(pixels: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::default_device;
+    use crate::model::{Activation, default_device};
     use burn::tensor::TensorData;
-    use burn::tensor::activation::sigmoid;
 
     /// Euclidean distance between each image and its target, averaged over the batch.
     fn euclidean(pixels: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
@@ -133,8 +152,8 @@ mod tests {
     fn reference(loss: Loss, logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
         match loss {
             Loss::Bce => bce_with_logits(logits, targets),
-            Loss::Mse => mse(sigmoid(logits), targets),
-            Loss::Euclid => euclidean(sigmoid(logits), targets),
+            Loss::Mse => mse(Activation::Sigmoid.forward(logits), targets),
+            Loss::Euclid => euclidean(Activation::Sigmoid.forward(logits), targets),
         }
     }
 
@@ -155,10 +174,9 @@ mod tests {
         // sigmoid(0) = 0.5 → −ln 0.5 whatever the target; sigmoid(2) vs 1 → −ln σ(2).
         let logits = tensor(&[0.0, 0.0, 2.0, -3.0], 4);
         let targets = tensor(&[0.0, 1.0, 1.0, 0.25], 4);
-        let sig = |z: f32| 1.0 / (1.0 + (-z).exp());
         let expected = [(0.0f32, 0.0f32), (0.0, 1.0), (2.0, 1.0), (-3.0, 0.25)]
             .iter()
-            .map(|&(z, x)| -(x * sig(z).ln() + (1.0 - x) * (1.0 - sig(z)).ln()))
+            .map(|&(z, x)| -(x * sigmoid(z).ln() + (1.0 - x) * (1.0 - sigmoid(z)).ln()))
             .sum::<f32>()
             / 4.0;
         let got = scalar(bce_with_logits(logits, targets));
@@ -226,5 +244,29 @@ mod tests {
         let (value, gradient) = Loss::Bce.value_and_gradient(&[200.0, -200.0], &[0.0, 1.0], 2);
         assert!((value - 200.0).abs() < 1e-3, "{value}");
         assert_eq!(gradient, vec![0.5, -0.5]);
+    }
+
+    #[test]
+    fn probability_scores_on_known_values_and_at_the_clamp() {
+        // p = ½ costs ln 2 whatever the target; (½ − 1)² = (½ − 0)² = ¼.
+        let (bce, mse) = probability_scores(&[0.5, 0.5], &[1.0, 0.0]);
+        assert!((bce - std::f64::consts::LN_2).abs() < 1e-12, "{bce}");
+        assert!((mse - 0.25).abs() < 1e-12, "{mse}");
+        // A certain, wrong pixel costs −ln 1e-7, not infinity; a certain, right one almost 0.
+        let (bce, mse) = probability_scores(&[0.0, 1.0], &[1.0, 1.0]);
+        assert!((bce - 1e7f64.ln() / 2.0).abs() < 1e-6, "{bce}");
+        assert!((mse - 0.5).abs() < 1e-6, "{mse}");
+        // The scores of probabilities agree with the loss on the logits they came from.
+        let logits = [-4.0f32, -0.5, 0.0, 1.5, 6.0];
+        let targets = [0.0f32, 0.25, 1.0, 0.8, 1.0];
+        let pixels: Vec<f32> = logits.iter().map(|&z| sigmoid(z)).collect();
+        let (bce, mse) = probability_scores(&pixels, &targets);
+        let from_logits = Loss::Bce.value_and_gradient(&logits, &targets, 5).0;
+        assert!((bce - from_logits).abs() < 1e-6, "{bce} vs {from_logits}");
+        let mse_from_logits = Loss::Mse.value_and_gradient(&logits, &targets, 5).0;
+        assert!(
+            (mse - mse_from_logits).abs() < 1e-6,
+            "{mse} vs {mse_from_logits}"
+        );
     }
 }

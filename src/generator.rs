@@ -29,44 +29,48 @@ fn invalid(message: String) -> GeneratorError {
     GeneratorError::InvalidArgument(message)
 }
 
-/// Checks that `value` is a finite number with `|value| ≤ MAX_MAGNITUDE`.
-pub fn finite_arg(name: &str, value: f64) -> Result<f32> {
-    if !value.is_finite() {
+/// Checks that `value` is finite with `|value| ≤ MAX_MAGNITUDE`; `what` names it in the error.
+fn bounded(what: &str, value: f64) -> Result<f32> {
+    if !(value.is_finite() && value.abs() <= MAX_MAGNITUDE) {
         return Err(invalid(format!(
-            "{name} must be a finite number, got {value}"
-        )));
-    }
-    if value.abs() > MAX_MAGNITUDE {
-        return Err(invalid(format!(
-            "{name} must be between -{MAX_MAGNITUDE} and {MAX_MAGNITUDE}, got {value}"
+            "{what} must be a finite number between -{MAX_MAGNITUDE} and {MAX_MAGNITUDE}, got {value}"
         )));
     }
     Ok(value as f32)
 }
 
-/// Checks that `value` is a whole number in `min..=max`.
-pub fn integer_arg(name: &str, value: f64, min: usize, max: usize) -> Result<usize> {
-    if !(value.is_finite() && value.fract() == 0.0 && value >= min as f64 && value <= max as f64) {
+/// Checks that `count` is in `min..=MAX_IMAGES`; `what` names it in the error.
+fn check_count(what: &str, count: usize, min: usize) -> Result<()> {
+    if !(min..=MAX_IMAGES).contains(&count) {
         return Err(invalid(format!(
-            "{name} must be a whole number from {min} to {max}, got {value}"
+            "{what} must be from {min} to {MAX_IMAGES}, got {count}"
         )));
     }
-    Ok(value as usize)
+    Ok(())
 }
 
-/// Checks that `value` is a digit 0–9.
-pub fn digit_arg(name: &str, value: f64) -> Result<usize> {
-    integer_arg(name, value, 0, CLASSES - 1)
-}
+/// A digit class, 0–9.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Digit(u8);
 
-/// Parses a sampling method name: "gmm" (mixture) or "gaussian".
-pub fn method_arg(name: &str) -> Result<Method> {
-    match name {
-        "gmm" => Ok(Method::Mixture),
-        "gaussian" => Ok(Method::Gaussian),
-        other => Err(invalid(format!(
-            "method must be \"gmm\" or \"gaussian\", got {other:?}"
-        ))),
+impl Digit {
+    /// The digit `value`, or an error unless it is 0–9.
+    pub fn new(value: usize) -> Result<Self> {
+        u8::try_from(value)
+            .ok()
+            .filter(|&d| usize::from(d) < CLASSES)
+            .map(Self)
+            .ok_or_else(|| invalid(format!("a digit must be from 0 to 9, got {value}")))
+    }
+
+    /// The ten digits in order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        (0..CLASSES as u8).map(Self)
+    }
+
+    /// The digit as an index, 0–9.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
     }
 }
 
@@ -93,10 +97,10 @@ impl SampleOptions {
 
     /// Replaces the spread after checking it is finite and non-negative.
     pub fn with_spread(self, spread: f64) -> Result<Self> {
-        let spread = finite_arg("spread", spread)?;
+        let spread = bounded("the spread", spread)?;
         if spread < 0.0 {
             return Err(invalid(format!(
-                "spread must not be negative, got {spread}"
+                "the spread must not be negative, got {spread}"
             )));
         }
         Ok(Self { spread, ..self })
@@ -155,18 +159,17 @@ impl Generator {
     /// Draws `n` codes of `digit`.
     pub fn sample_latents(
         &self,
-        digit: usize,
+        digit: Digit,
         n: usize,
         options: SampleOptions,
     ) -> Result<Samples> {
-        check_digit(digit)?;
-        check_count("n", n, 1)?;
-        let mut rng = rng_for(options.seed, digit);
-        Ok(self.stats.classes[digit].sample(n, options.method, options.spread, &mut rng))
+        check_count("the number of samples", n, 1)?;
+        let mut rng = rng_for(options.seed, digit.index());
+        Ok(self.stats.classes[digit.index()].sample(n, options.method, options.spread, &mut rng))
     }
 
     /// Draws and decodes `n` images of `digit`.
-    pub fn sample(&self, digit: usize, n: usize, options: SampleOptions) -> Result<Vec<f32>> {
+    pub fn sample(&self, digit: Digit, n: usize, options: SampleOptions) -> Result<Vec<f32>> {
         let samples = self.sample_latents(digit, n, options)?;
         self.decode(&samples.latents)
     }
@@ -175,12 +178,11 @@ impl Generator {
     /// native `sample` command writes and `evaluate` scores).
     pub fn sample_every_digit(&self, per_class: usize, options: SampleOptions) -> Result<DigitSet> {
         let mut set = DigitSet::default();
-        for digit in 0..CLASSES {
+        for digit in Digit::all() {
             let samples = self.sample_latents(digit, per_class, options)?;
             set.images.extend(self.decode(&samples.latents)?);
             set.latents.extend(samples.latents);
-            set.labels
-                .extend(std::iter::repeat_n(digit as u8, per_class));
+            set.labels.extend(std::iter::repeat_n(digit.0, per_class));
         }
         Ok(set)
     }
@@ -189,17 +191,17 @@ impl Generator {
     pub fn decode(&self, latents: &[f32]) -> Result<Vec<f32>> {
         if latents.is_empty() || !latents.len().is_multiple_of(LATENT_DIM) {
             return Err(invalid(format!(
-                "latents must hold a positive multiple of {LATENT_DIM} values, got {}",
+                "the codes must hold a positive multiple of {LATENT_DIM} values, got {}",
                 latents.len()
             )));
         }
-        check_count("latents.length / 32", latents.len() / LATENT_DIM, 1)?;
+        check_count("the number of codes", latents.len() / LATENT_DIM, 1)?;
         if let Some(i) = latents
             .iter()
             .position(|v| !v.is_finite() || f64::from(v.abs()) > MAX_MAGNITUDE)
         {
             return Err(invalid(format!(
-                "latents[{i}] must be a finite number of magnitude at most {MAX_MAGNITUDE}, got {}",
+                "code value {i} must be a finite number of magnitude at most {MAX_MAGNITUDE}, got {}",
                 latents[i]
             )));
         }
@@ -207,49 +209,52 @@ impl Generator {
     }
 
     /// The mean code of `digit`.
-    pub fn class_mean(&self, digit: usize) -> Result<&[f32]> {
-        check_digit(digit)?;
-        Ok(&self.stats.classes[digit].gaussian.mean)
+    pub fn class_mean(&self, digit: Digit) -> &[f32] {
+        &self.stats.classes[digit.index()].gaussian.mean
     }
 
     /// `steps` images along the segment between the class means of `from` and `to`, ends included.
-    pub fn interpolate(&self, from: usize, to: usize, steps: usize) -> Result<Vec<f32>> {
-        check_count("steps", steps, 2)?;
+    pub fn interpolate(&self, from: Digit, to: Digit, steps: usize) -> Result<Vec<f32>> {
+        check_count("the number of steps", steps, 2)?;
         self.path(&[from, to], steps - 1)
     }
 
     /// Frames through the class means of `digits` in order, `steps_per_leg` per leg, the final
     /// mean included: `(digits.len() − 1) · steps_per_leg + 1` images.
-    pub fn path(&self, digits: &[usize], steps_per_leg: usize) -> Result<Vec<f32>> {
+    pub fn path(&self, digits: &[Digit], steps_per_leg: usize) -> Result<Vec<f32>> {
         if digits.len() < 2 {
             return Err(invalid(format!(
-                "digits must name at least 2 digits, got {}",
+                "a path needs at least 2 digits, got {}",
                 digits.len()
             )));
         }
-        for &d in digits {
-            check_digit(d)?;
-        }
-        check_count("stepsPerLeg", steps_per_leg, 1)?;
+        check_count("the steps per leg", steps_per_leg, 1)?;
         let frames = (digits.len() - 1)
             .checked_mul(steps_per_leg)
             .and_then(|f| f.checked_add(1))
             .unwrap_or(usize::MAX);
-        check_count("(digits.length - 1) * stepsPerLeg + 1 frames", frames, 2)?;
+        if frames > MAX_IMAGES {
+            return Err(invalid(format!(
+                "a path through {} digits at {steps_per_leg} steps per leg has {frames} frames, \
+                 more than the {MAX_IMAGES} one call may produce",
+                digits.len()
+            )));
+        }
         let mut latents = Vec::with_capacity(frames * LATENT_DIM);
         for leg in digits.windows(2) {
-            let (a, b) = (self.class_mean(leg[0])?, self.class_mean(leg[1])?);
+            let (a, b) = (self.class_mean(leg[0]), self.class_mean(leg[1]));
             for step in 0..steps_per_leg {
                 let t = step as f32 / steps_per_leg as f32;
                 latents.extend(a.iter().zip(b).map(|(x, y)| (1.0 - t) * x + t * y));
             }
         }
-        latents.extend_from_slice(self.class_mean(*digits.last().expect("two digits"))?);
+        latents.extend_from_slice(self.class_mean(*digits.last().expect("two digits")));
         self.decode(&latents)
     }
 
     /// Decodes `scale · eᵢ` for each of the 32 unit vectors.
-    pub fn basis_vectors(&self, scale: f32) -> Result<Vec<f32>> {
+    pub fn basis_vectors(&self, scale: f64) -> Result<Vec<f32>> {
+        let scale = bounded("the scale", scale)?;
         let mut latents = vec![0.0; LATENT_DIM * LATENT_DIM];
         for i in 0..LATENT_DIM {
             latents[i * LATENT_DIM + i] = scale;
@@ -261,7 +266,7 @@ impl Generator {
     pub fn sparse_means(&self, nonzeros: usize) -> Result<Vec<f32>> {
         if !(1..=LATENT_DIM).contains(&nonzeros) {
             return Err(invalid(format!(
-                "nonzeros must be from 1 to {LATENT_DIM}, got {nonzeros}"
+                "the number of kept entries must be from 1 to {LATENT_DIM}, got {nonzeros}"
             )));
         }
         let mut latents = Vec::with_capacity(CLASSES * LATENT_DIM);
@@ -278,26 +283,12 @@ impl Generator {
         self.decode(&latents)
     }
 
-    /// Decodes the point `(x, y)` of the plane of the first two principal components.
-    pub fn decode_pca_point(&self, x: f32, y: f32) -> Result<Vec<f32>> {
-        self.decode(&self.stats.pca.back_project(x, y))
+    /// Decodes the most likely code whose projection on the first two principal components is
+    /// `(x, y)` (see [`crate::latent::Pca::likeliest_code`]).
+    pub fn decode_pca_point(&self, x: f64, y: f64) -> Result<Vec<f32>> {
+        let (x, y) = (bounded("x", x)?, bounded("y", y)?);
+        self.decode(&self.stats.pca.likeliest_code(&self.stats.classes, x, y))
     }
-}
-
-fn check_digit(digit: usize) -> Result<()> {
-    if digit >= CLASSES {
-        return Err(invalid(format!("digit must be from 0 to 9, got {digit}")));
-    }
-    Ok(())
-}
-
-fn check_count(name: &str, count: usize, min: usize) -> Result<()> {
-    if !(min..=MAX_IMAGES).contains(&count) {
-        return Err(invalid(format!(
-            "{name} must be from {min} to {MAX_IMAGES}, got {count}"
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -313,12 +304,13 @@ mod tests {
     fn same_seed_same_digits_and_pixels_in_range() {
         let g = committed();
         let options = SampleOptions::new(Method::Mixture, 9);
-        let a = g.sample(6, 4, options).unwrap();
-        assert_eq!(a, g.sample(6, 4, options).unwrap());
+        let six = Digit::new(6).unwrap();
+        let a = g.sample(six, 4, options).unwrap();
+        assert_eq!(a, g.sample(six, 4, options).unwrap());
         assert_ne!(
             a,
             g.sample(
-                6,
+                six,
                 4,
                 SampleOptions {
                     seed: 10,
@@ -346,38 +338,33 @@ mod tests {
     }
 
     #[test]
-    fn argument_checks_name_the_argument() {
-        assert!(
-            digit_arg("digit", 11.0)
-                .unwrap_err()
-                .to_string()
-                .contains("digit")
+    fn argument_checks_say_what_is_wrong() {
+        let message = |e: GeneratorError| e.to_string();
+        assert_eq!(
+            message(Digit::new(11).unwrap_err()),
+            "a digit must be from 0 to 9, got 11"
         );
-        assert!(
-            integer_arg("n", 1e9, 1, MAX_IMAGES)
-                .unwrap_err()
-                .to_string()
-                .contains("n must be")
-        );
-        assert!(
-            finite_arg("x", f64::NAN)
-                .unwrap_err()
-                .to_string()
-                .contains("x must be")
-        );
-        assert!(
-            SampleOptions::new(Method::Gaussian, 0)
-                .with_spread(-1.0)
-                .is_err()
-        );
-        assert_eq!(SampleOptions::new(Method::Gaussian, 0).spread, 0.2);
+        assert_eq!(Digit::new(9).unwrap().index(), 9);
         let g = committed();
+        let options = SampleOptions::new(Method::Gaussian, 0);
+        assert_eq!(options.spread, 0.2);
+        let seven = Digit::new(7).unwrap();
         assert!(
-            g.decode(&[0.0; 33])
-                .unwrap_err()
-                .to_string()
-                .contains("latents")
+            message(g.sample(seven, 20_000, options).unwrap_err()).contains("number of samples")
         );
-        assert!(g.path(&[1], 4).is_err());
+        assert!(message(options.with_spread(-1.0).unwrap_err()).contains("spread"));
+        assert!(message(options.with_spread(f64::NAN).unwrap_err()).contains("spread"));
+        assert!(message(g.decode(&[0.0; 33]).unwrap_err()).contains("codes"));
+        assert!(message(g.decode_pca_point(f64::INFINITY, 0.0).unwrap_err()).starts_with("x "));
+        assert!(message(g.path(&[seven], 4).unwrap_err()).contains("at least 2 digits"));
+        let long = vec![seven; 200];
+        assert!(message(g.path(&long, 60).unwrap_err()).contains("11941 frames"));
+        assert_eq!(g.path(&long[..167], 60).unwrap().len(), 9961 * IMAGE_PIXELS);
+        // Any 64-bit seed is a seed.
+        let huge = SampleOptions::new(Method::Mixture, u64::MAX);
+        assert_eq!(
+            g.sample(seven, 2, huge).unwrap(),
+            g.sample(seven, 2, huge).unwrap()
+        );
     }
 }

@@ -1,8 +1,17 @@
 //! latent-digits: generate handwritten digits from an autoencoder's 32-d latent space.
 //!
-//! - [`model`]: the network, shared by the trainer and the wasm decoder.
+//! - [`model`]: the network, defined once: burn's encoder and decoder (the trainer's, and the
+//!   reference forward pass) and the record loading and 8-bit quantization of the shipped weights.
 //! - [`integer_decoder`]: the decoder's forward pass in 16-bit integers, how the page decodes.
-//! - `train` (feature `train`): data loading, training, fitting and the command-line tool.
+//! - [`latent`]: the statistics of the codes (Gaussians, mixtures, PCA) and sampling from them;
+//!   `latent::fit` (feature `train`) fits them.
+//! - [`artifact`]: the versioned, checksummed `latent.bin` that carries the statistics and the
+//!   model card.
+//! - [`generator`]: decoder plus statistics: every operation the page offers, with the one
+//!   check of every argument.
+//! - `web` (wasm32 only): the thin JS bindings of the generator.
+//! - `train` (feature `train`): data loading, training, fitting, evaluation and the
+//!   command-line tool.
 
 pub mod artifact;
 pub mod generator;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use latent_digits::train::commands::{self, Cli};
+use latent_digits::train::cli::{self, Cli};
 
 /// Training frees and reallocates megabyte-sized tensors every step; mimalloc keeps that memory
 /// mapped instead of returning it to the kernel and faulting it back in.
@@ -11,7 +11,7 @@ use latent_digits::train::commands::{self, Cli};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    match commands::run(Cli::parse()) {
+    match cli::run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");

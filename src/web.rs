@@ -1,13 +1,12 @@
-//! JavaScript bindings: a thin `Generator` class that checks arguments, calls
-//! [`crate::generator::Generator`], and returns typed arrays or throws a JS `Error`.
+//! JavaScript bindings: a thin `Generator` class over [`crate::generator::Generator`]. The
+//! bindings only turn JS values into typed Rust values (numbers into whole numbers, arrays into
+//! vectors); the core owns every range check, and its errors become JS `Error`s through `?`.
 
-use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array, Uint32Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::generator::{
-    self as core, SampleOptions, digit_arg, finite_arg, integer_arg, method_arg,
-};
+use crate::generator::{self as core, Digit, SampleOptions};
 use crate::latent::{CLASSES, Method};
 use crate::model::LATENT_DIM;
 
@@ -17,14 +16,31 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-fn js_error(message: impl std::fmt::Display) -> JsValue {
-    js_sys::Error::new(&message.to_string()).into()
+/// Largest whole number a JS number holds exactly (2^53 − 1): the largest seed or count.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// A JS number that must be a whole number from 0 to 2^53 − 1.
+fn whole_number(name: &str, value: f64) -> Result<u64, JsError> {
+    if value.is_finite() && value.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&value) {
+        Ok(value as u64)
+    } else {
+        Err(JsError::new(&format!(
+            "{name} must be a whole number from 0 to {MAX_SAFE_INTEGER}, got {value}"
+        )))
+    }
 }
 
-/// Largest seed a JS number holds exactly (2^53 − 1).
-const MAX_SEED: f64 = 9_007_199_254_740_991.0;
+/// A JS number used as a count or index; the core checks its range.
+fn count(name: &str, value: f64) -> Result<usize, JsError> {
+    usize::try_from(whole_number(name, value)?)
+        .map_err(|_| JsError::new(&format!("{name} is far too large: {value}")))
+}
 
-/// The options object of `sample`, `sampleLatents` and `sampleComponents`.
+fn digit(name: &str, value: f64) -> Result<Digit, JsError> {
+    Ok(Digit::new(count(name, value)?)?)
+}
+
+/// The options object of `sample` and `sampleLatents`.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct JsSampleOptions {
@@ -33,42 +49,47 @@ struct JsSampleOptions {
     seed: Option<f64>,
 }
 
-fn sample_options(options: JsValue) -> Result<SampleOptions, JsValue> {
+fn sample_options(options: JsValue) -> Result<SampleOptions, JsError> {
     let parsed: JsSampleOptions = if options.is_undefined() || options.is_null() {
         JsSampleOptions::default()
     } else {
-        serde_wasm_bindgen::from_value(options).map_err(|e| js_error(format!("options: {e}")))?
+        serde_wasm_bindgen::from_value(options)
+            .map_err(|e| JsError::new(&format!("options: {e}")))?
     };
-    let method = parsed
-        .method
-        .as_deref()
-        .map_or(Ok(Method::Mixture), method_arg)
-        .map_err(js_error)?;
+    let method = match parsed.method.as_deref() {
+        None | Some("gmm") => Method::Mixture,
+        Some("gaussian") => Method::Gaussian,
+        Some(other) => {
+            return Err(JsError::new(&format!(
+                "method must be \"gmm\" or \"gaussian\", got {other:?}"
+            )));
+        }
+    };
     let seed = match parsed.seed {
-        Some(seed) => integer_arg("seed", seed, 0, MAX_SEED as usize).map_err(js_error)? as u64,
+        Some(seed) => whole_number("seed", seed)?,
         None => random_seed()?,
     };
     let options = SampleOptions::new(method, seed);
-    match parsed.spread {
-        Some(spread) => options.with_spread(spread).map_err(js_error),
-        None => Ok(options),
-    }
+    Ok(match parsed.spread {
+        Some(spread) => options.with_spread(spread)?,
+        None => options,
+    })
 }
 
-fn random_seed() -> Result<u64, JsValue> {
+fn random_seed() -> Result<u64, JsError> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes)
-        .map_err(|e| js_error(format!("no random source for a seed: {e}")))?;
-    Ok(u64::from_le_bytes(bytes) & (MAX_SEED as u64))
+        .map_err(|e| JsError::new(&format!("no random source for a seed: {e}")))?;
+    Ok(u64::from_le_bytes(bytes) & (MAX_SAFE_INTEGER as u64))
 }
 
 /// Reads a `Float32Array` or an array of numbers.
-fn float_values(name: &str, value: &JsValue) -> Result<Vec<f32>, JsValue> {
+fn float_values(name: &str, value: &JsValue) -> Result<Vec<f32>, JsError> {
     if let Some(typed) = value.dyn_ref::<Float32Array>() {
         return Ok(typed.to_vec());
     }
     let array = value.dyn_ref::<Array>().ok_or_else(|| {
-        js_error(format!(
+        JsError::new(&format!(
             "{name} must be a Float32Array or an array of numbers"
         ))
     })?;
@@ -78,9 +99,16 @@ fn float_values(name: &str, value: &JsValue) -> Result<Vec<f32>, JsValue> {
         .map(|(i, v)| {
             v.as_f64()
                 .map(|f| f as f32)
-                .ok_or_else(|| js_error(format!("{name}[{i}] must be a number")))
+                .ok_or_else(|| JsError::new(&format!("{name}[{i}] must be a number")))
         })
         .collect()
+}
+
+/// Sets `object[key] = value`.
+fn set(object: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {
+    Reflect::set(object, &key.into(), value)
+        .map(drop)
+        .map_err(|_| JsError::new(&format!("cannot set {key}")))
 }
 
 /// What `info()` returns.
@@ -92,10 +120,20 @@ struct Info<'a> {
     classes: usize,
     components: Vec<usize>,
     architecture: String,
+    default_spread: DefaultSpread,
+    max_images: usize,
     metrics: Metrics<'a>,
-    train_command: &'a str,
+    /// The command lines that reproduce the model, in order.
+    train_commands: Vec<&'a str>,
     version: &'static str,
     format_version: u32,
+}
+
+/// The covariance scale each method samples with unless told otherwise.
+#[derive(Serialize)]
+struct DefaultSpread {
+    gmm: f32,
+    gaussian: f32,
 }
 
 #[derive(Serialize)]
@@ -137,14 +175,14 @@ pub struct JsGenerator {
 impl JsGenerator {
     /// Parses the embedded decoder and statistics; throws if they are corrupt.
     #[wasm_bindgen(constructor)]
-    pub fn new() -> Result<JsGenerator, JsValue> {
-        core::Generator::embedded()
-            .map(|inner| Self { inner })
-            .map_err(js_error)
+    pub fn new() -> Result<JsGenerator, JsError> {
+        Ok(Self {
+            inner: core::Generator::embedded()?,
+        })
     }
 
     /// The model card: data set, sizes, components per digit, metrics, training command.
-    pub fn info(&self) -> Result<JsValue, JsValue> {
+    pub fn info(&self) -> Result<JsValue, JsError> {
         let stats = self.inner.stats();
         let card = &stats.card;
         let arch = crate::model::Arch::from_layers(card.arch_layers).expect("validated at load");
@@ -164,6 +202,11 @@ impl JsGenerator {
                 .map(|c| c.mixture.weights.len())
                 .collect(),
             architecture: widths.join("-"),
+            default_spread: DefaultSpread {
+                gmm: Method::Mixture.default_spread(),
+                gaussian: Method::Gaussian.default_spread(),
+            },
+            max_images: core::MAX_IMAGES,
             metrics: Metrics {
                 test_bce: card.test_bce,
                 test_mse: card.test_mse,
@@ -177,75 +220,54 @@ impl JsGenerator {
                 gaussian_samples: card.sample_quality.map(|q| quality_row(&q.gaussian)),
                 reconstructions: card.sample_quality.map(|q| quality_row(&q.reconstructions)),
             },
-            train_command: &card.train_command,
+            train_commands: card.train_command.lines().collect(),
             version: env!("CARGO_PKG_VERSION"),
             format_version: crate::artifact::FORMAT_VERSION,
         };
-        info.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .map_err(js_error)
+        Ok(info.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
     }
 
     /// `n` decoded samples of `digit`, `n × 784` pixels.
-    pub fn sample(&self, digit: f64, n: f64, options: JsValue) -> Result<Vec<f32>, JsValue> {
+    pub fn sample(&self, digit: f64, n: f64, options: JsValue) -> Result<Vec<f32>, JsError> {
         let (digit, n, options) = sample_args(digit, n, options)?;
-        self.inner.sample(digit, n, options).map_err(js_error)
+        Ok(self.inner.sample(digit, n, options)?)
     }
 
-    /// The codes `sample` decodes, `n × 32` values.
+    /// `{ latents, components }`: the codes `sample` decodes (`n × 32` values) and the mixture
+    /// component each was drawn from (0 for the single Gaussian).
     #[wasm_bindgen(js_name = sampleLatents)]
-    pub fn sample_latents(
-        &self,
-        digit: f64,
-        n: f64,
-        options: JsValue,
-    ) -> Result<Vec<f32>, JsValue> {
+    pub fn sample_latents(&self, digit: f64, n: f64, options: JsValue) -> Result<Object, JsError> {
         let (digit, n, options) = sample_args(digit, n, options)?;
-        Ok(self
-            .inner
-            .sample_latents(digit, n, options)
-            .map_err(js_error)?
-            .latents)
-    }
-
-    /// The mixture component of each sample (0 for the single Gaussian).
-    #[wasm_bindgen(js_name = sampleComponents)]
-    pub fn sample_components(
-        &self,
-        digit: f64,
-        n: f64,
-        options: JsValue,
-    ) -> Result<Vec<u32>, JsValue> {
-        let (digit, n, options) = sample_args(digit, n, options)?;
-        Ok(self
-            .inner
-            .sample_latents(digit, n, options)
-            .map_err(js_error)?
-            .components)
+        let samples = self.inner.sample_latents(digit, n, options)?;
+        let object = Object::new();
+        set(
+            &object,
+            "latents",
+            &Float32Array::from(&samples.latents[..]),
+        )?;
+        set(
+            &object,
+            "components",
+            &Uint32Array::from(&samples.components[..]),
+        )?;
+        Ok(object)
     }
 
     /// Decodes `k × 32` codes into `k × 784` pixels.
-    pub fn decode(&self, latents: JsValue) -> Result<Vec<f32>, JsValue> {
-        self.inner
-            .decode(&float_values("latents", &latents)?)
-            .map_err(js_error)
+    pub fn decode(&self, latents: JsValue) -> Result<Vec<f32>, JsError> {
+        Ok(self.inner.decode(&float_values("latents", &latents)?)?)
     }
 
     /// The mean code of `digit`.
     #[wasm_bindgen(js_name = classMean)]
-    pub fn class_mean(&self, digit: f64) -> Result<Vec<f32>, JsValue> {
-        let digit = digit_arg("digit", digit).map_err(js_error)?;
-        self.inner
-            .class_mean(digit)
-            .map(<[f32]>::to_vec)
-            .map_err(js_error)
+    pub fn class_mean(&self, digit: f64) -> Result<Vec<f32>, JsError> {
+        Ok(self.inner.class_mean(self::digit("digit", digit)?).to_vec())
     }
 
     /// `steps` images from the mean of `from` to the mean of `to`, ends included.
-    pub fn interpolate(&self, from: f64, to: f64, steps: f64) -> Result<Vec<f32>, JsValue> {
-        let from = digit_arg("from", from).map_err(js_error)?;
-        let to = digit_arg("to", to).map_err(js_error)?;
-        let steps = integer_arg("steps", steps, 2, core::MAX_IMAGES).map_err(js_error)?;
-        self.inner.interpolate(from, to, steps).map_err(js_error)
+    pub fn interpolate(&self, from: f64, to: f64, steps: f64) -> Result<Vec<f32>, JsError> {
+        let (from, to) = (digit("from", from)?, digit("to", to)?);
+        Ok(self.inner.interpolate(from, to, count("steps", steps)?)?)
     }
 
     /// Frames through the class means of `digits`: `(digits.length − 1) · stepsPerLeg + 1` images.
@@ -253,64 +275,50 @@ impl JsGenerator {
         &self,
         digits: JsValue,
         #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64,
-    ) -> Result<Vec<f32>, JsValue> {
+    ) -> Result<Vec<f32>, JsError> {
         let array = digits
             .dyn_ref::<Array>()
-            .ok_or_else(|| js_error("digits must be an array of digits 0–9"))?;
+            .ok_or_else(|| JsError::new("digits must be an array of digits 0–9"))?;
         let digits = array
             .iter()
             .enumerate()
-            .map(|(i, d)| digit_arg(&format!("digits[{i}]"), d.as_f64().unwrap_or(f64::NAN)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(js_error)?;
-        let steps_per_leg =
-            integer_arg("stepsPerLeg", steps_per_leg, 1, core::MAX_IMAGES).map_err(js_error)?;
-        self.inner.path(&digits, steps_per_leg).map_err(js_error)
+            .map(|(i, d)| digit(&format!("digits[{i}]"), d.as_f64().unwrap_or(f64::NAN)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let steps_per_leg = count("stepsPerLeg", steps_per_leg)?;
+        Ok(self.inner.path(&digits, steps_per_leg)?)
     }
 
     /// The 32 unit codes times `scale`, decoded.
     #[wasm_bindgen(js_name = basisVectors)]
-    pub fn basis_vectors(&self, scale: f64) -> Result<Vec<f32>, JsValue> {
-        self.inner
-            .basis_vectors(finite_arg("scale", scale).map_err(js_error)?)
-            .map_err(js_error)
+    pub fn basis_vectors(&self, scale: f64) -> Result<Vec<f32>, JsError> {
+        Ok(self.inner.basis_vectors(scale)?)
     }
 
     /// Each class mean keeping only its `nonzeros` largest entries, decoded.
     #[wasm_bindgen(js_name = sparseMeans)]
-    pub fn sparse_means(&self, nonzeros: f64) -> Result<Vec<f32>, JsValue> {
-        let nonzeros = integer_arg("nonzeros", nonzeros, 1, LATENT_DIM).map_err(js_error)?;
-        self.inner.sparse_means(nonzeros).map_err(js_error)
+    pub fn sparse_means(&self, nonzeros: f64) -> Result<Vec<f32>, JsError> {
+        Ok(self.inner.sparse_means(count("nonzeros", nonzeros)?)?)
     }
 
     /// `{ eigenvalues, points, labels }`: the PCA spectrum and the 2-D projections of test codes.
-    pub fn pca(&self) -> Result<JsValue, JsValue> {
+    pub fn pca(&self) -> Result<Object, JsError> {
         let pca = &self.inner.stats().pca;
         let object = Object::new();
-        Reflect::set(
+        set(
             &object,
-            &"eigenvalues".into(),
+            "eigenvalues",
             &Float32Array::from(&pca.eigenvalues[..]),
         )?;
-        Reflect::set(
-            &object,
-            &"points".into(),
-            &Float32Array::from(&pca.points[..]),
-        )?;
-        Reflect::set(
-            &object,
-            &"labels".into(),
-            &Uint8Array::from(&pca.labels[..]),
-        )?;
-        Ok(object.into())
+        set(&object, "points", &Float32Array::from(&pca.points[..]))?;
+        set(&object, "labels", &Uint8Array::from(&pca.labels[..]))?;
+        Ok(object)
     }
 
-    /// Decodes the point `(x, y)` of the plane of the first two principal components.
+    /// Decodes the most likely code at the point `(x, y)` of the plane of the first two
+    /// principal components.
     #[wasm_bindgen(js_name = decodePcaPoint)]
-    pub fn decode_pca_point(&self, x: f64, y: f64) -> Result<Vec<f32>, JsValue> {
-        let x = finite_arg("x", x).map_err(js_error)?;
-        let y = finite_arg("y", y).map_err(js_error)?;
-        self.inner.decode_pca_point(x, y).map_err(js_error)
+    pub fn decode_pca_point(&self, x: f64, y: f64) -> Result<Vec<f32>, JsError> {
+        Ok(self.inner.decode_pca_point(x, y)?)
     }
 }
 
@@ -318,8 +326,10 @@ fn sample_args(
     digit: f64,
     n: f64,
     options: JsValue,
-) -> Result<(usize, usize, SampleOptions), JsValue> {
-    let digit = digit_arg("digit", digit).map_err(js_error)?;
-    let n = integer_arg("n", n, 1, core::MAX_IMAGES).map_err(js_error)?;
-    Ok((digit, n, sample_options(options)?))
+) -> Result<(Digit, usize, SampleOptions), JsError> {
+    Ok((
+        self::digit("digit", digit)?,
+        count("n", n)?,
+        sample_options(options)?,
+    ))
 }

@@ -2,9 +2,9 @@
 //! `WASM_BINDGEN_USE_BROWSER=1`) in headless Chromium.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Float32Array, Object, Reflect};
+use js_sys::{Array, Float32Array, Object, Reflect, Uint32Array};
 use latent_digits::web::JsGenerator;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{JsCast, JsError, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const PIXELS: usize = 784;
@@ -27,10 +27,18 @@ fn options(method: &str, spread: Option<f64>, seed: f64) -> JsValue {
     object.into()
 }
 
-fn error_message(result: Result<impl Sized, JsValue>) -> String {
-    let error = result.err().expect("the call should throw");
+fn error_message(result: Result<impl Sized, JsError>) -> String {
+    let error = JsValue::from(result.err().expect("the call should throw"));
     let error: js_sys::Error = error.dyn_into().expect("a JS Error is thrown");
     error.message().into()
+}
+
+/// `sampleLatents`' result: the codes and the component of each.
+fn latents_and_components(result: Object) -> (Vec<f32>, Vec<u32>) {
+    let get = |key: &str| Reflect::get(&result, &key.into()).unwrap();
+    let latents: Float32Array = get("latents").dyn_into().unwrap();
+    let components: Uint32Array = get("components").dyn_into().unwrap();
+    (latents.to_vec(), components.to_vec())
 }
 
 fn mean_squared(a: &[f32], b: &[f32]) -> f32 {
@@ -97,12 +105,11 @@ fn samples_have_the_right_shape_and_pixel_range() {
             "{method}: {bright} bright pixels in 5 digits"
         );
     }
-    assert_eq!(
+    let (latents, components) = latents_and_components(
         g.sample_latents(3.0, 4.0, options("gmm", None, 7.0))
-            .unwrap()
-            .len(),
-        4 * LATENT
+            .unwrap(),
     );
+    assert_eq!((latents.len(), components.len()), (4 * LATENT, 4));
 }
 
 #[wasm_bindgen_test]
@@ -111,17 +118,94 @@ fn same_seed_same_digits_other_seed_other_digits() {
     let draw = |seed| g.sample(8.0, 3.0, options("gmm", Some(0.5), seed)).unwrap();
     assert_eq!(draw(11.0), draw(11.0));
     assert_ne!(draw(11.0), draw(12.0));
-    let latents = g
-        .sample_latents(8.0, 3.0, options("gmm", Some(0.5), 11.0))
-        .unwrap();
+    let (latents, _) = latents_and_components(
+        g.sample_latents(8.0, 3.0, options("gmm", Some(0.5), 11.0))
+            .unwrap(),
+    );
     assert_eq!(
         g.decode(Float32Array::from(&latents[..]).into()).unwrap(),
         draw(11.0)
     );
-    let components = g
-        .sample_components(8.0, 3.0, options("gmm", Some(0.5), 11.0))
+    // Seeds are 64-bit clean up to the largest whole number a JS number holds exactly.
+    let largest = 9_007_199_254_740_991.0;
+    assert_eq!(draw(largest), draw(largest));
+    assert_ne!(draw(largest), draw(largest - 1.0));
+    assert_ne!(draw(4_294_967_296.0), draw(0.0), "2^32 is not wrapped to 0");
+    assert!(
+        error_message(g.sample(8.0, 3.0, options("gmm", None, largest + 1.0))).contains("seed")
+    );
+}
+
+#[wasm_bindgen_test]
+fn sample_latents_reports_the_component_each_code_was_drawn_from() {
+    let g = generator();
+    let info = g.info().unwrap();
+    let components: Array = Reflect::get(&info, &"components".into())
+        .unwrap()
+        .dyn_into()
         .unwrap();
-    assert_eq!(components.len(), 3);
+    let digit = (0..10u32)
+        .max_by_key(|&d| components.get(d).as_f64().unwrap() as u32)
+        .unwrap();
+    let k = components.get(digit).as_f64().unwrap() as u32;
+    assert!(k >= 2, "the richest mixture has {k} components");
+    // With a tiny spread every code sits on its component's mean: codes that report the same
+    // component coincide, codes that report different ones do not.
+    let (latents, drawn) = latents_and_components(
+        g.sample_latents(f64::from(digit), 200.0, options("gmm", Some(1e-6), 4.0))
+            .unwrap(),
+    );
+    assert!(drawn.iter().all(|&c| c < k), "components {drawn:?} of {k}");
+    let code = |i: usize| &latents[i * LATENT..(i + 1) * LATENT];
+    let mut distinct = 0;
+    for i in 1..drawn.len() {
+        let apart = mean_squared(code(0), code(i));
+        if drawn[i] == drawn[0] {
+            assert!(
+                apart < 1e-4,
+                "same component {} but {apart} apart",
+                drawn[0]
+            );
+        } else {
+            assert!(
+                apart > 1e-3,
+                "components {} and {} coincide",
+                drawn[0],
+                drawn[i]
+            );
+            distinct += 1;
+        }
+    }
+    assert!(distinct > 0, "200 draws all from one of {k} components");
+    let (_, gaussian) = latents_and_components(
+        g.sample_latents(1.0, 5.0, options("gaussian", None, 4.0))
+            .unwrap(),
+    );
+    assert_eq!(gaussian, [0; 5], "the single Gaussian is component 0");
+}
+
+#[wasm_bindgen_test]
+fn info_gives_the_constants_the_page_needs() {
+    let info = generator().info().unwrap();
+    let get = |key: &str| Reflect::get(&info, &key.into()).unwrap();
+    assert_eq!(
+        get("architecture").as_string().as_deref(),
+        Some("784-512-256-128-64-32-64-128-256-512-784")
+    );
+    assert_eq!(get("maxImages").as_f64(), Some(10_000.0));
+    let spread = get("defaultSpread");
+    let spread_of = |m: &str| Reflect::get(&spread, &m.into()).unwrap().as_f64().unwrap();
+    assert_eq!(spread_of("gaussian") as f32, 0.2);
+    assert_eq!(spread_of("gmm") as f32, 0.85);
+    let commands: Array = get("trainCommands").dyn_into().unwrap();
+    assert!(commands.length() >= 1);
+    assert!(
+        commands
+            .iter()
+            .all(|c| c.as_string().unwrap().contains("latent-digits")
+                || c.as_string().unwrap().contains("cargo run")),
+        "every line is a command a user can run"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -202,7 +286,7 @@ fn basis_vectors_and_sparse_means_have_their_sizes() {
 }
 
 #[wasm_bindgen_test]
-fn pca_sizes_and_projected_class_means_decode_near_the_mean() {
+fn pca_sizes_and_cluster_centres_decode_to_their_digit() {
     let g = generator();
     let pca = g.pca().unwrap();
     let get = |key: &str| Reflect::get(&pca, &key.into()).unwrap();
@@ -215,15 +299,15 @@ fn pca_sizes_and_projected_class_means_decode_near_the_mean() {
     assert_eq!(points.length(), 2 * labels.length());
     assert!(labels.length() >= 1000);
 
-    // The back-projection of a class mean's coordinates decodes closer to that mean's image than
-    // to any other digit's mean image.
-    let stats_mean = |d: f64| {
-        g.decode(Float32Array::from(&g.class_mean(d).unwrap()[..]).into())
-            .unwrap()
-    };
+    // Clicking the centre of a digit's cluster decodes that digit: nearer to its own mean
+    // training image than to any other digit's.
+    let means: Vec<Vec<f32>> = MEAN_IMAGES
+        .chunks(PIXELS)
+        .map(|m| m.iter().map(|&b| f32::from(b) / 255.0).collect())
+        .collect();
     let point_labels = labels.to_vec();
     let coords = points.to_vec();
-    for digit in [0u8, 1] {
+    for digit in 0..10u8 {
         let mine: Vec<&[f32]> = coords
             .chunks(2)
             .zip(&point_labels)
@@ -234,11 +318,15 @@ fn pca_sizes_and_projected_class_means_decode_near_the_mean() {
         let decoded = g
             .decode_pca_point(f64::from(centre(0)), f64::from(centre(1)))
             .unwrap();
-        let other = 1.0 - f64::from(digit);
-        assert!(
-            mean_squared(&decoded, &stats_mean(f64::from(digit)))
-                < mean_squared(&decoded, &stats_mean(other)),
-            "projection of digit {digit}'s centre decodes nearer to another digit"
+        let nearest = (0..10)
+            .min_by(|&a, &b| {
+                mean_squared(&decoded, &means[a]).total_cmp(&mean_squared(&decoded, &means[b]))
+            })
+            .unwrap();
+        assert_eq!(
+            nearest,
+            usize::from(digit),
+            "the centre of the {digit}s decodes most like a {nearest}"
         );
     }
 }
@@ -265,8 +353,18 @@ fn bad_input_throws_a_named_error_and_the_instance_keeps_working() {
             error_message(g.sample(f64::NAN, 1.0, JsValue::UNDEFINED)),
             "digit",
         ),
-        (error_message(g.sample(1.0, 1e9, JsValue::UNDEFINED)), "n"),
-        (error_message(g.sample(1.0, 0.0, JsValue::UNDEFINED)), "n"),
+        (
+            error_message(g.sample(1.0, 1e9, JsValue::UNDEFINED)),
+            "number of samples must be from 1 to 10000",
+        ),
+        (
+            error_message(g.sample(1.0, 0.0, JsValue::UNDEFINED)),
+            "number of samples",
+        ),
+        (
+            error_message(g.sample(1.0, 1e300, JsValue::UNDEFINED)),
+            "n must be a whole number",
+        ),
         (
             error_message(g.sample(1.0, 1.0, options("vae", None, 1.0))),
             "method",
@@ -286,16 +384,23 @@ fn bad_input_throws_a_named_error_and_the_instance_keeps_working() {
         (error_message(g.sample(1.0, 1.0, "fast".into())), "options"),
         (
             error_message(g.decode(Float32Array::new_with_length(31).into())),
-            "latents",
+            "multiple of 32",
         ),
         (
             error_message(g.decode(Float32Array::from(&[f32::NAN; 32][..]).into())),
-            "latents",
+            "finite",
         ),
         (error_message(g.decode("not numbers".into())), "latents"),
         (error_message(g.class_mean(10.0)), "digit"),
-        (error_message(g.interpolate(0.0, 12.0, 5.0)), "to"),
+        (error_message(g.interpolate(0.0, 12.0, 5.0)), "got 12"),
         (error_message(g.interpolate(0.0, 1.0, 1.0)), "steps"),
+        (
+            error_message(g.path(
+                Array::from_iter((0..200).map(|d| JsValue::from(d % 10))).into(),
+                60.0,
+            )),
+            "11941 frames",
+        ),
         (
             error_message(g.path(Array::of1(&3.into()).into(), 5.0)),
             "digits",
@@ -306,11 +411,12 @@ fn bad_input_throws_a_named_error_and_the_instance_keeps_working() {
         ),
         (
             error_message(g.path(Array::of2(&3.into(), &4.into()).into(), 1e9)),
-            "stepsPerLeg",
+            "steps per leg",
         ),
         (error_message(g.basis_vectors(f64::NAN)), "scale"),
-        (error_message(g.sparse_means(0.0)), "nonzeros"),
-        (error_message(g.sparse_means(33.0)), "nonzeros"),
+        (error_message(g.sparse_means(0.0)), "kept entries"),
+        (error_message(g.sparse_means(33.0)), "kept entries"),
+        (error_message(g.sparse_means(-1.0)), "nonzeros"),
         (error_message(g.decode_pca_point(f64::INFINITY, 0.0)), "x"),
     ];
     for (message, argument) in cases {

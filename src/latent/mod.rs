@@ -230,12 +230,78 @@ impl Pca {
         })
     }
 
-    /// The code at `(x, y)` in the plane of the first two components.
+    /// The code at `(x, y)` in the plane of the first two components, the other 30 at the mean.
     pub fn back_project(&self, x: f32, y: f32) -> Vec<f32> {
         let (first, second) = self.components.split_at(LATENT_DIM);
         (0..LATENT_DIM)
             .map(|i| self.mean[i] + x * first[i] + y * second[i])
             .collect()
+    }
+
+    /// The most likely code whose projection is `(x, y)`. The point belongs to the digit whose
+    /// cluster it is most central to (the smallest Mahalanobis distance to the digit's Gaussian
+    /// projected on the plane, so that a cluster's centre is its own digit even where clusters
+    /// overlap); the code is that Gaussian's mean conditioned on the projection,
+    /// `μ + ΣWᵀ(WΣWᵀ)⁻¹(p − W(μ − m))`.
+    pub fn likeliest_code(&self, classes: &[ClassStats], x: f32, y: f32) -> Vec<f32> {
+        let point = [f64::from(x), f64::from(y)];
+        classes
+            .iter()
+            .map(|class| self.condition(&class.gaussian, point))
+            .min_by(|a, b| a.distance.total_cmp(&b.distance))
+            .map_or_else(|| self.back_project(x, y), |fit| fit.code)
+    }
+
+    /// The projection of `gaussian` onto the plane, evaluated and conditioned at `point`.
+    fn condition(&self, gaussian: &Gaussian, point: [f64; 2]) -> ConditionedCode {
+        // B = W·L (2×32), so that the projected covariance is S = W·Σ·Wᵀ = B·Bᵀ.
+        let mut b = [[0f64; LATENT_DIM]; 2];
+        for (axis, row) in b.iter_mut().enumerate() {
+            let w = &self.components[axis * LATENT_DIM..(axis + 1) * LATENT_DIM];
+            for_each_factor_entry(&gaussian.cholesky, |i, j, l| row[j] += f64::from(w[i]) * l);
+        }
+        let dot = |u: &[f64; LATENT_DIM], v: &[f64; LATENT_DIM]| -> f64 {
+            u.iter().zip(v).map(|(a, b)| a * b).sum()
+        };
+        let s = [
+            [dot(&b[0], &b[0]), dot(&b[0], &b[1])],
+            [dot(&b[0], &b[1]), dot(&b[1], &b[1])],
+        ];
+        let centre = self.project(&gaussian.mean).map(f64::from);
+        let d = [point[0] - centre[0], point[1] - centre[1]];
+        let det = s[0][0] * s[1][1] - s[0][1] * s[0][1];
+        // u = S⁻¹·d
+        let u = [
+            (s[1][1] * d[0] - s[0][1] * d[1]) / det,
+            (s[0][0] * d[1] - s[0][1] * d[0]) / det,
+        ];
+        let distance = d[0] * u[0] + d[1] * u[1];
+        // code = μ + L·(Bᵀ·u)
+        let v: [f64; LATENT_DIM] = std::array::from_fn(|j| b[0][j] * u[0] + b[1][j] * u[1]);
+        let mut code: Vec<f64> = gaussian.mean.iter().map(|&m| f64::from(m)).collect();
+        for_each_factor_entry(&gaussian.cholesky, |i, j, l| code[i] += l * v[j]);
+        ConditionedCode {
+            distance,
+            code: code.into_iter().map(|c| c as f32).collect(),
+        }
+    }
+}
+
+/// A Gaussian seen from a point of the plane: the point's squared Mahalanobis distance from the
+/// Gaussian's projection, and the Gaussian's most likely code with that projection.
+struct ConditionedCode {
+    distance: f64,
+    code: Vec<f32>,
+}
+
+/// Calls `visit(i, j, Lᵢⱼ)` for every entry of a packed lower-triangular factor.
+fn for_each_factor_entry(packed: &[f32], mut visit: impl FnMut(usize, usize, f64)) {
+    let mut row_start = 0;
+    for i in 0..LATENT_DIM {
+        for (j, &l) in packed[row_start..row_start + i + 1].iter().enumerate() {
+            visit(i, j, f64::from(l));
+        }
+        row_start += i + 1;
     }
 }
 
@@ -321,21 +387,64 @@ mod tests {
         );
     }
 
-    #[test]
-    fn pca_projection_and_back_projection_agree_in_the_plane() {
+    /// A PCA whose first two axes are the (0, 1) plane turned by 30°, centred at 1.
+    fn turned_pca() -> Pca {
         let mut components = vec![0.0; LATENT_DIM * LATENT_DIM];
         for i in 0..LATENT_DIM {
             components[i * LATENT_DIM + i] = 1.0;
         }
-        let pca = Pca {
+        let (sin, cos) = 30f32.to_radians().sin_cos();
+        components[..2].copy_from_slice(&[cos, sin]);
+        components[LATENT_DIM..LATENT_DIM + 2].copy_from_slice(&[-sin, cos]);
+        Pca {
             mean: vec![1.0; LATENT_DIM],
             eigenvalues: vec![1.0; LATENT_DIM],
             components,
             points: vec![],
             labels: vec![],
+        }
+    }
+
+    #[test]
+    fn pca_projects_onto_turned_axes_and_back() {
+        let pca = turned_pca();
+        let mut z = vec![1.0; LATENT_DIM];
+        z[0] = 2.0; // one unit along the first coordinate from the mean
+        let (sin, cos) = 30f32.to_radians().sin_cos();
+        let [x, y] = pca.project(&z);
+        assert!(
+            (x - cos).abs() < 1e-6 && (y + sin).abs() < 1e-6,
+            "({x}, {y})"
+        );
+        let back = pca.back_project(x, y);
+        assert!(back.iter().zip(&z).all(|(a, b)| (a - b).abs() < 1e-6));
+    }
+
+    #[test]
+    fn the_likeliest_code_comes_from_the_digit_whose_cluster_holds_the_point() {
+        let pca = turned_pca();
+        let mut near = diagonal(0.0, 0.5);
+        near.mean[5] = 4.0; // off the plane: the back-projection would put it at the mean, 1
+        let class = |gaussian: Gaussian| ClassStats {
+            gaussian: gaussian.clone(),
+            mixture: Mixture {
+                weights: vec![1.0],
+                components: vec![gaussian],
+            },
         };
-        let z = pca.back_project(2.0, -3.0);
-        assert_eq!(pca.project(&z), [2.0, -3.0]);
-        assert_eq!(z[2], 1.0);
+        let classes = [class(diagonal(9.0, 0.5)), class(near.clone())];
+        let [x, y] = pca.project(&near.mean);
+        let code = pca.likeliest_code(&classes, x, y);
+        assert!(
+            code.iter()
+                .zip(&near.mean)
+                .all(|(a, b)| (a - b).abs() < 1e-4),
+            "{code:?}"
+        );
+        // Off the cluster's centre, the code still projects onto the point asked for.
+        let code = pca.likeliest_code(&classes, x + 0.3, y - 0.2);
+        let [px, py] = pca.project(&code);
+        assert!((px - x - 0.3).abs() < 1e-4 && (py - y + 0.2).abs() < 1e-4);
+        assert!((code[5] - 4.0).abs() < 1e-4, "off-plane coordinate kept");
     }
 }

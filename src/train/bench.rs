@@ -40,7 +40,7 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
         "machine: {} ({threads} threads available)",
-        super::commands::machine_description()
+        super::machine::machine_description()
     );
 
     let ad_device = device.clone().autodiff();

@@ -97,18 +97,36 @@ impl Images {
     }
 }
 
-/// Why a data file could not be read.
-#[derive(Debug)]
+/// Why a data file could not be read. Its `Debug` form is its message, so that a test which
+/// unwraps a missing data set says how to install it.
 pub enum DataError {
     /// Neither the file nor its `.gz` exists.
-    Missing { path: PathBuf, hint: &'static str },
+    Missing {
+        /// The file looked for.
+        path: PathBuf,
+        /// How to install it.
+        hint: &'static str,
+    },
     /// The file exists but could not be read or decompressed.
     Io {
+        /// The file.
         path: PathBuf,
+        /// What went wrong.
         source: std::io::Error,
     },
     /// The file's header or length is not what an IDX file of this kind has.
-    Corrupt { path: PathBuf, reason: String },
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl fmt::Debug for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 impl fmt::Display for DataError {

@@ -13,10 +13,11 @@ use burn::tensor::{Device, Tensor, TensorData};
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::classifier::{Classifier, FEATURES};
 use super::data::{Images, Split};
+use super::files::read_npy;
 use super::model_dir::{ModelDir, encode_all};
 use crate::artifact::{QualityScores, SampleQuality};
 use crate::generator::{Generator, SampleOptions};
@@ -328,6 +329,97 @@ pub fn header() -> String {
     )
 }
 
+/// The images `evaluate` scores beside its two reference sets.
+pub enum Candidates {
+    /// The model's own samples, `per_class` of each digit drawn with `options`.
+    Samples {
+        /// Method, spread and seed.
+        options: SampleOptions,
+        /// Samples per digit.
+        per_class: usize,
+    },
+    /// Images from files: `N×784` float32 in [0, 1] and `N` int64 digits (`.npy`).
+    Files {
+        /// The images.
+        images: PathBuf,
+        /// Their digits.
+        labels: PathBuf,
+    },
+}
+
+/// Scores real training digits, the model's reconstructions of the test digits and
+/// `candidates` with the classifier in `classifier`, prints a table, and returns one JSON
+/// object per line.
+pub fn evaluate_model(
+    model: &Path,
+    classifier: &Path,
+    candidates: &Candidates,
+    device: &Device,
+) -> Result<Vec<serde_json::Value>, String> {
+    let dir = ModelDir::open(model)?;
+    let (evaluator, train, test) = evaluator_for(&dir, classifier, device)?;
+    let generator = dir.generator()?;
+    let (name, images, labels) = match candidates {
+        Candidates::Files { images, labels } => {
+            let (pixels, labels) = read_image_set(images, labels)?;
+            (images.display().to_string(), pixels, labels)
+        }
+        Candidates::Samples { options, per_class } => {
+            let set = generator
+                .sample_every_digit(*per_class, *options)
+                .map_err(|e| e.to_string())?;
+            let method = match options.method {
+                Method::Mixture => "mixture",
+                Method::Gaussian => "single Gaussian",
+            };
+            let name = format!(
+                "{method} samples, spread {}, seed {}",
+                options.spread, options.seed
+            );
+            (name, set.images, set.labels)
+        }
+    };
+    let (real, real_labels) = training_reference(&train, test.len() / CLASSES);
+    let reconstructions = reconstruct(&dir, &generator, &test, device)?;
+    println!("{}", header());
+    let mut report = Vec::new();
+    for (line, pixels, labels) in [
+        ("real training digits", &real, &real_labels),
+        (
+            "reconstructions of the test digits",
+            &reconstructions,
+            &test.labels,
+        ),
+        (name.as_str(), &images, &labels),
+    ] {
+        let scores = evaluator.score(pixels, labels)?;
+        println!("{}", format_line(line, &scores));
+        report.push(serde_json::json!({ "set": line, "scores": scores }));
+    }
+    Ok(report)
+}
+
+/// Reads `N×784` float32 images and `N` integer labels from `.npy` files.
+fn read_image_set(images: &Path, labels: &Path) -> Result<(Vec<f32>, Vec<u8>), String> {
+    let pixels = read_npy::<f32>(images)?;
+    let labels_values = read_npy::<i64>(labels)?;
+    if pixels.len() != labels_values.len() * IMAGE_PIXELS {
+        return Err(format!(
+            "{} holds {} values, not {IMAGE_PIXELS} for each of the {} labels in {}",
+            images.display(),
+            pixels.len(),
+            labels_values.len(),
+            labels.display()
+        ));
+    }
+    let labels_u8 = labels_values
+        .iter()
+        .map(|&l| u8::try_from(l).ok().filter(|&d| usize::from(d) < CLASSES))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| format!("{} holds a label that is not a digit 0–9", labels.display()))?;
+    Ok((pixels, labels_u8))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,5 +503,38 @@ mod tests {
                 .score(&test.pixels[..784], &test.labels[..1])
                 .is_err()
         );
+    }
+}
+
+#[cfg(test)]
+mod explore_tests {
+    use crate::generator::Generator;
+    use crate::model::default_device;
+    use crate::train::classifier::{CLASSIFIER_DIR, Classifier};
+    use std::path::Path;
+
+    /// Clicking the centre of a digit's cluster in the page's Explore plane decodes that digit.
+    #[test]
+    fn each_cluster_centre_in_the_pca_plane_decodes_to_its_digit() {
+        let device = default_device();
+        let generator = Generator::embedded().unwrap();
+        let classifier = Classifier::load(Path::new(CLASSIFIER_DIR), &device).unwrap();
+        let pca = &generator.stats().pca;
+        let mut decoded = Vec::new();
+        for digit in 0..10u8 {
+            let mine: Vec<&[f32]> = pca
+                .points
+                .chunks(2)
+                .zip(&pca.labels)
+                .filter(|(_, l)| **l == digit)
+                .map(|(p, _)| p)
+                .collect();
+            let centre = |axis: usize| {
+                mine.iter().map(|p| f64::from(p[axis])).sum::<f64>() / mine.len() as f64
+            };
+            decoded.extend(generator.decode_pca_point(centre(0), centre(1)).unwrap());
+        }
+        let (_, predicted) = classifier.classify(&decoded, &device);
+        assert_eq!(predicted, (0..10).collect::<Vec<u8>>());
     }
 }

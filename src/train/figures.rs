@@ -18,7 +18,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::data::{Images, Split};
 use super::files::write_atomic;
 use super::model_dir::{ModelDir, encode_all};
-use crate::generator::{Generator, GeneratorError, SampleOptions};
+use crate::generator::{Digit, Generator, GeneratorError, SampleOptions};
 use crate::latent::fit::{fit_pca, to_matrix};
 use crate::latent::{CLASSES, Method, Pca};
 use crate::model::{Encoder, IMAGE_PIXELS, LATENT_DIM, default_device};
@@ -115,10 +115,13 @@ fn draw_figures(dir: &ModelDir, train: &Images, test: &Images, out: &Path) -> Re
     save_png(out, "basis_vectors.png", grid(&images, 8))?;
     let rows = SPARSE_NONZEROS.map(|k| generator.sparse_means(k));
     save_png(out, "sparse_means.png", grid(&concat(rows)?, CLASSES))?;
-    let rows = (0..CLASSES).map(|i| generator.interpolate(i, (i + 1) % CLASSES, CLASSES));
+    let digits: Vec<Digit> = Digit::all().collect();
+    let rows = digits
+        .iter()
+        .map(|&d| generator.interpolate(d, digits[(d.index() + 1) % CLASSES], CLASSES));
     save_png(out, "convex_grid.png", grid(&concat(rows)?, CLASSES))?;
 
-    let tour: Vec<usize> = (0..CLASSES).chain([0]).collect();
+    let tour: Vec<Digit> = Digit::all().chain([digits[0]]).collect();
     let frames = generator.path(&tour, STEPS_PER_LEG).map_err(message)?;
     save(out, "morph.gif", gif(&frames)?)?;
 
@@ -178,7 +181,7 @@ fn samples(
     per_digit: usize,
     options: SampleOptions,
 ) -> Result<Vec<f32>, String> {
-    concat((0..CLASSES).map(|digit| generator.sample(digit, per_digit, options)))
+    concat(Digit::all().map(|digit| generator.sample(digit, per_digit, options)))
 }
 
 /// The images of each batch, one batch after another.

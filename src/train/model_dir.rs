@@ -5,11 +5,14 @@ use std::path::{Path, PathBuf};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::commands::RunRecord;
 use super::data::{self, Images, Split};
 use super::trainer::read_json;
+use super::training_run::RunRecord;
 use crate::generator::Generator;
 use crate::model::{Arch, Decoder, Encoder, IMAGE_PIXELS, LATENT_DIM, load_record_bytes};
+
+/// Folder of the committed model.
+pub const MODEL_DIR: &str = "model";
 
 /// A folder written by `latent-digits train` (and `fit`).
 pub struct ModelDir {

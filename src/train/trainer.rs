@@ -423,15 +423,20 @@ pub fn evaluate(model: &Autoencoder, images: &Images, device: &Device) -> Recons
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::default_device;
     use crate::train::data::{self, Split};
 
     fn config(epochs: usize) -> TrainConfig {
+        tiny_config(Arch::Five, epochs)
+    }
+
+    /// A plain MNIST run of `arch` for `epochs` (batch 64, BCE, lr 1e-3, seed 4) for tests.
+    pub(crate) fn tiny_config(arch: Arch, epochs: usize) -> TrainConfig {
         TrainConfig {
             dataset: Dataset::Mnist,
-            arch: Arch::Five,
+            arch,
             loss: Loss::Bce,
             epochs,
             batch: 64,

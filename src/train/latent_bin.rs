@@ -1,12 +1,20 @@
-//! `fit`: encode the training digits and fit every latent statistic the generator embeds.
+//! Making a model folder's `latent.bin` (what `latent-digits fit` does): encode the training
+//! digits, fit every statistic the generator embeds (the maths is in [`crate::latent::fit`]),
+//! score the default samplers, and write `latent.bin`, `fit.json` and `mean_images.bin`.
+
+use std::path::Path;
+use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::data::{Images, Split};
+use super::classifier::CLASSIFIER_DIR;
+use super::data::{Dataset, Images, Split};
+use super::evaluate;
+use super::files::write_atomic;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
 use super::progress;
-use crate::artifact::{LatentStats, ModelCard};
+use crate::artifact::{self, LatentStats, ModelCard};
 use crate::latent::fit::{self, EmSettings};
 use crate::latent::{CLASSES, ClassStats, Pca};
 use crate::model::{IMAGE_PIXELS, LATENT_DIM, default_device};
@@ -64,6 +72,69 @@ pub fn mean_images(images: &Images) -> Vec<u8> {
         .enumerate()
         .map(|(i, s)| (255.0 * s / counts[i / IMAGE_PIXELS].max(1) as f64).round() as u8)
         .collect()
+}
+
+/// How `fit` fits: mixture components per digit, covariance floor and seed.
+#[derive(Clone, Copy, Debug)]
+pub struct FitOptions {
+    /// Components per digit.
+    pub components: Components,
+    /// Added to the diagonal of every mixture component's covariance.
+    pub floor: f64,
+    /// Seeds k-means and EM.
+    pub seed: u64,
+}
+
+/// Fits the statistics of the model in `model`, scores the default samplers with the
+/// classifier in [`CLASSIFIER_DIR`] (MNIST models), and writes `latent.bin`, `fit.json` and
+/// `mean_images.bin` into the folder.
+pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<(), String> {
+    let dir = ModelDir::open(model)?;
+    let started = Instant::now();
+    let (mut stats, reports) =
+        fit_latent_stats(&dir, options.components, options.floor, options.seed)?;
+    if dir.run.config.dataset == Dataset::Mnist {
+        eprintln!("scoring the default samples with the classifier in {CLASSIFIER_DIR}…");
+        let device = default_device();
+        let (evaluator, _, test) =
+            evaluate::evaluator_for(&dir, Path::new(CLASSIFIER_DIR), &device)?;
+        let generator = dir.generator_with(&artifact::encode(&stats))?;
+        let reconstructions = evaluate::reconstruct(&dir, &generator, &test, &device)?;
+        let quality = evaluate::sample_quality(&evaluator, &generator, &reconstructions, &test)?;
+        eprintln!("{quality:?}");
+        stats.card.sample_quality = Some(quality);
+    }
+    write_atomic(&model.join("latent.bin"), &artifact::encode(&stats))
+        .map_err(|e| e.to_string())?;
+    let json = serde_json::to_vec_pretty(&reports).map_err(|e| e.to_string())?;
+    write_atomic(&model.join("fit.json"), &json).map_err(|e| e.to_string())?;
+    let means = mean_images(&dir.images(Split::Train)?);
+    write_atomic(&model.join("mean_images.bin"), &means).map_err(|e| e.to_string())?;
+    eprintln!(
+        "fitted in {:.1}s; written to {}",
+        started.elapsed().as_secs_f64(),
+        model.join("latent.bin").display()
+    );
+    Ok(())
+}
+
+/// The test digits shown in the page's scatter plot: [`SCATTER_PER_CLASS`] of each digit,
+/// evenly spread over the whole test set (its two halves come from different writers, so the
+/// first digits of each class are not a fair sample).
+pub fn scatter_indices(labels: &[u8]) -> Vec<usize> {
+    let mut by_digit = vec![Vec::new(); CLASSES];
+    for (i, &label) in labels.iter().enumerate() {
+        by_digit[usize::from(label)].push(i);
+    }
+    let mut chosen: Vec<usize> = by_digit
+        .iter()
+        .flat_map(|indices| {
+            let taken = indices.len().min(SCATTER_PER_CLASS);
+            (0..taken).map(move |k| indices[k * indices.len() / taken])
+        })
+        .collect();
+    chosen.sort_unstable();
+    chosen
 }
 
 /// Fits the statistics of the model in `dir` (mixtures with covariance floor `floor`; the
@@ -145,14 +216,10 @@ pub fn fit_latent_stats(
         points: Vec::new(),
         labels: Vec::new(),
     };
-    let mut taken = [0usize; CLASSES];
-    for (code, &label) in test_codes.chunks(LATENT_DIM).zip(&test.labels) {
-        let slot = &mut taken[usize::from(label)];
-        if *slot < SCATTER_PER_CLASS {
-            *slot += 1;
-            pca.points.extend(pca.project(code));
-            pca.labels.push(label);
-        }
+    for i in scatter_indices(&test.labels) {
+        pca.points
+            .extend(pca.project(&test_codes[i * LATENT_DIM..(i + 1) * LATENT_DIM]));
+        pca.labels.push(test.labels[i]);
     }
 
     let run = &dir.run;
@@ -177,4 +244,57 @@ pub fn fit_latent_stats(
         sample_quality: None,
     };
     Ok((LatentStats { card, classes, pca }, reports))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generator::Generator;
+    use crate::train::model_dir::MODEL_DIR;
+
+    #[test]
+    fn scatter_digits_are_balanced_and_spread_over_the_test_set() {
+        let labels: Vec<u8> = (0..10_000).map(|i| ((i * 7) % CLASSES) as u8).collect();
+        let chosen = scatter_indices(&labels);
+        assert_eq!(chosen.len(), CLASSES * SCATTER_PER_CLASS);
+        for digit in 0..CLASSES as u8 {
+            let mine: Vec<usize> = chosen
+                .iter()
+                .copied()
+                .filter(|&i| labels[i] == digit)
+                .collect();
+            assert_eq!(mine.len(), SCATTER_PER_CLASS);
+            assert!(
+                mine[0] < 100 && *mine.last().unwrap() > 9_600,
+                "{digit}: {mine:?}"
+            );
+        }
+        assert_eq!(
+            scatter_indices(&[3, 3, 1]),
+            [0, 1, 2],
+            "small classes are taken whole"
+        );
+    }
+
+    /// The statistics of the committed model, refitted with one component per digit: what
+    /// `latent.bin` is made of loads into a generator whose samples are drawn from the card's
+    /// model and whose scatter plot has every digit.
+    #[test]
+    fn fitted_statistics_load_into_a_generator() {
+        let dir = ModelDir::open(Path::new(MODEL_DIR)).unwrap();
+        let (stats, reports) = fit_latent_stats(&dir, Components::Fixed(1), 1e-4, 5).unwrap();
+        assert_eq!(reports.len(), CLASSES);
+        assert!(reports.iter().all(|r| r.components == 1 && r.codes > 5000));
+        assert_eq!(stats.card.test_bce, dir.run.test.bce as f32);
+        assert_eq!(stats.card.train_command, dir.run.command);
+        assert_eq!(stats.pca.labels.len(), CLASSES * SCATTER_PER_CLASS);
+        assert!(stats.pca.eigenvalues.windows(2).all(|w| w[0] >= w[1]));
+        let generator = Generator::from_bytes(
+            &std::fs::read(dir.path.join("decoder.bpk")).unwrap(),
+            &artifact::encode(&stats),
+        )
+        .unwrap();
+        assert_eq!(generator.stats().classes.len(), CLASSES);
+        assert_eq!(generator.stats().classes[4].mixture.weights, [1.0]);
+    }
 }

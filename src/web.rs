@@ -129,11 +129,17 @@ struct Info<'a> {
     format_version: u32,
 }
 
-/// The covariance scale each method samples with unless told otherwise.
+/// The covariance scale each method samples with unless told otherwise, as the decimals they
+/// are written as (a widened `f32` would reach JS as 0.8500000238418579).
 #[derive(Serialize)]
 struct DefaultSpread {
-    gmm: f32,
-    gaussian: f32,
+    gmm: f64,
+    gaussian: f64,
+}
+
+/// The shortest decimal that reads back as `value`, as a JS number.
+fn as_decimal(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(f64::from(value))
 }
 
 #[derive(Serialize)]
@@ -203,8 +209,8 @@ impl JsGenerator {
                 .collect(),
             architecture: widths.join("-"),
             default_spread: DefaultSpread {
-                gmm: Method::Mixture.default_spread(),
-                gaussian: Method::Gaussian.default_spread(),
+                gmm: as_decimal(Method::Mixture.default_spread()),
+                gaussian: as_decimal(Method::Gaussian.default_spread()),
             },
             max_images: core::MAX_IMAGES,
             metrics: Metrics {

@@ -195,8 +195,8 @@ fn info_gives_the_constants_the_page_needs() {
     assert_eq!(get("maxImages").as_f64(), Some(10_000.0));
     let spread = get("defaultSpread");
     let spread_of = |m: &str| Reflect::get(&spread, &m.into()).unwrap().as_f64().unwrap();
-    assert_eq!(spread_of("gaussian") as f32, 0.2);
-    assert_eq!(spread_of("gmm") as f32, 0.85);
+    assert_eq!(spread_of("gaussian"), 0.2);
+    assert_eq!(spread_of("gmm"), 0.85, "the decimal, not a widened f32");
     let commands: Array = get("trainCommands").dyn_into().unwrap();
     assert!(commands.length() >= 1);
     assert!(

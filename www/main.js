@@ -21,20 +21,6 @@ function showSection(section) {
   if (focused?.hidden) $(`${section}-title`).focus();
 }
 
-/** info(), its spreads as the decimals they were written as: they are 32-bit floats, which arrive
- *  widened to 64 bits (0.85 as 0.8500000238418579) and would show so in the URL. */
-function readInfo(gen) {
-  const info = gen.info();
-  const shortest = (f32) => {
-    for (let digits = 1; ; digits++) {
-      const decimal = Number(f32.toPrecision(digits));
-      if (Math.fround(decimal) === f32) return decimal;
-    }
-  };
-  const spreads = Object.entries(info.defaultSpread).map(([method, spread]) => [method, shortest(spread)]);
-  return { ...info, defaultSpread: Object.fromEntries(spreads) };
-}
-
 /** Runs the page once the module is ready: every state change is rendered by each section, which
  *  returns the state it could apply, and only that state is written to the URL. */
 function start(gen, info) {
@@ -80,7 +66,7 @@ try {
     const mb = (bytes) => (bytes / 1e6).toFixed(1);
     $("load-amount").textContent = total ? `${mb(received)} of ${mb(total)} MB` : `${mb(received)} MB`;
   });
-  loaded = [gen, readInfo(gen)];
+  loaded = [gen, gen.info()];
 } catch (error) {
   say($("load-error"), `The WebAssembly module could not be loaded, so no digits can be drawn (${error.message}). ` +
     "This page needs a browser with WebAssembly; if you serve it yourself, build pkg/ first (see the README).");

@@ -5,6 +5,7 @@ use burn::tensor::Device;
 
 use super::data::Split;
 use super::evaluate;
+use super::loss::probability_scores;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
 use crate::model::LATENT_DIM;
 
@@ -53,21 +54,8 @@ pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<(),
         ("f32 decoder (burn)", &float_pixels),
         ("integer decoder (the page's)", &integer_pixels),
     ] {
-        let (bce, mse) = pixel_scores(pixels, &images.pixels);
+        let (bce, mse) = probability_scores(pixels, &images.pixels);
         println!("  {name:<30} BCE {bce:.5}  MSE {mse:.5}");
     }
     Ok(())
-}
-
-/// Mean binary cross-entropy and squared error per pixel of `pixels` against `targets`.
-fn pixel_scores(pixels: &[f32], targets: &[f32]) -> (f64, f64) {
-    let (mut bce, mut mse) = (0.0, 0.0);
-    for (&p, &x) in pixels.iter().zip(targets) {
-        let p = f64::from(p).clamp(1e-7, 1.0 - 1e-7);
-        let x = f64::from(x);
-        bce -= x * p.ln() + (1.0 - x) * (1.0 - p).ln();
-        mse += (p - x).powi(2);
-    }
-    let n = pixels.len() as f64;
-    (bce / n, mse / n)
 }

@@ -394,6 +394,12 @@ test("on a touch phone, samples are tap-sized, a tip stays on screen, a tap on t
     const sizes = await samples.evaluateAll((all) => all.map((b) => b.getBoundingClientRect())
       .map(({ width, height }) => Math.min(width, height)));
     assert.ok(Math.min(...sizes) >= 44, `a sample is ${Math.min(...sizes)} px`);
+    const small = await page.$$eval("button", (all) => all
+      .filter((button) => button.checkVisibility())
+      .map((button) => [button.textContent.trim() || button.getAttribute("aria-label"), button.getBoundingClientRect()])
+      .filter(([, { width, height }]) => Math.min(width, height) < 44)
+      .map(([name]) => name));
+    assert.deepEqual(small, [], "buttons under 44 px on a touch screen");
 
     for (const index of [4, 9]) { // the last column of each line of the first row
       const sample = samples.nth(index);

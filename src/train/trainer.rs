@@ -523,8 +523,6 @@ pub(crate) mod tests {
         );
     }
 
-    // burn-ndarray 0.22 cannot quantize the shipped decoder's packed 8-bit blocks.
-    #[cfg(feature = "flex")]
     #[test]
     fn quantization_aware_steps_train_the_weights_behind_the_shipped_decoder() {
         let device = default_device();

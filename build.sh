@@ -61,10 +61,13 @@ BACKEND_TESTS=(model:: integer_decoder:: train::trainer:: train::training_run:: 
   train::adam::)
 
 run_tests() {
+  # One native build holds both backends: every test runs on flex, then the backend-dependent
+  # ones again on ndarray (LATENT_DIGITS_BACKEND picks the device at run time).
+  local native=(--features ndarray,train)
   say "native tests (flex backend)"
-  cargo test --features train
+  cargo test "${native[@]}"
   say "native tests (ndarray backend): ${BACKEND_TESTS[*]}"
-  cargo test --no-default-features --features ndarray,train --lib -- "${BACKEND_TESTS[@]}"
+  LATENT_DIGITS_BACKEND=ndarray cargo test "${native[@]}" --lib -- "${BACKEND_TESTS[@]}"
 
   # The wasm tests build in the release profile, so they reuse the crates that `build` compiles
   # for the page.

@@ -365,18 +365,32 @@ impl Autoencoder {
     }
 }
 
-/// The device of the backend this build was compiled for: flex by default, ndarray when only the
-/// `ndarray` feature is on.
+/// Environment variable that picks the backend of a build with both (`flex` and `ndarray`).
+pub const BACKEND_VARIABLE: &str = "LATENT_DIGITS_BACKEND";
+
+/// The device models run on: the backend this build was compiled for, flex by default. A build
+/// with both backends runs on ndarray when `LATENT_DIGITS_BACKEND=ndarray` (how the tests cover
+/// both from one build).
 pub fn default_device() -> Device {
+    #[cfg(all(feature = "flex", feature = "ndarray"))]
+    if std::env::var(BACKEND_VARIABLE).as_deref() == Ok("ndarray") {
+        return ndarray_device();
+    }
     #[cfg(feature = "flex")]
     {
         Device::flex()
     }
     #[cfg(all(feature = "ndarray", not(feature = "flex")))]
-    #[allow(deprecated)]
     {
-        Device::ndarray()
+        ndarray_device()
     }
+}
+
+/// The deprecated burn-ndarray backend's device.
+#[cfg(feature = "ndarray")]
+#[allow(deprecated)]
+fn ndarray_device() -> Device {
+    Device::ndarray()
 }
 
 /// Loads a burnpack record of any float precision into `module` as plain floats: quantized
@@ -600,6 +614,18 @@ mod tests {
         Tensor::from_data(TensorData::new(values, [64, 32]), &default_device())
     }
 
+    /// In a build with both backends, the variable decides which one the models run on.
+    #[cfg(all(feature = "flex", feature = "ndarray"))]
+    #[test]
+    fn the_backend_variable_picks_the_device() {
+        let device = format!("{:?}", default_device()).to_lowercase();
+        let wanted = std::env::var(BACKEND_VARIABLE).unwrap_or_else(|_| "flex".to_string());
+        assert!(
+            device.contains(&wanted),
+            "{device} for {BACKEND_VARIABLE}={wanted}"
+        );
+    }
+
     /// CRC-32 of [`pinned_weight`]'s shipped bytes, from burn-flex's own `quantize_weights`.
     const PINNED_CRC: u32 = 0x532B_2E82;
 
@@ -639,7 +665,7 @@ mod tests {
             quantize_weights::<Decoder>,
             quantize_weights::<Param<Tensor<2>>>,
         );
-        let device = default_device();
+        let device = Device::flex();
         let committed = load_record_bytes(
             Decoder::skeleton(Arch::Nine, &device),
             crate::generator::EMBEDDED_DECODER,

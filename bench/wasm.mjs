@@ -28,7 +28,7 @@ function median(runs, warmup, work) {
   return times[Math.floor(runs / 2)];
 }
 
-const latents = generator.sampleLatents(3, 100, { seed: 1 });
+const { latents } = generator.sampleLatents(3, 100, { seed: 1 });
 const one = latents.slice(0, 32);
 const loop = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
 const stepsPerLeg = 24;

@@ -36,7 +36,7 @@ fn count(name: &str, value: f64) -> Result<usize, JsError> {
         .map_err(|_| JsError::new(&format!("{name} is far too large: {value}")))
 }
 
-fn digit(name: &str, value: f64) -> Result<Digit, JsError> {
+fn to_digit(name: &str, value: f64) -> Result<Digit, JsError> {
     Ok(Digit::new(count(name, value)?)?)
 }
 
@@ -267,12 +267,12 @@ impl JsGenerator {
     /// The mean code of `digit`.
     #[wasm_bindgen(js_name = classMean)]
     pub fn class_mean(&self, digit: f64) -> Result<Vec<f32>, JsError> {
-        Ok(self.inner.class_mean(self::digit("digit", digit)?).to_vec())
+        Ok(self.inner.class_mean(to_digit("digit", digit)?).to_vec())
     }
 
     /// `steps` images from the mean of `from` to the mean of `to`, ends included.
     pub fn interpolate(&self, from: f64, to: f64, steps: f64) -> Result<Vec<f32>, JsError> {
-        let (from, to) = (digit("from", from)?, digit("to", to)?);
+        let (from, to) = (to_digit("from", from)?, to_digit("to", to)?);
         Ok(self.inner.interpolate(from, to, count("steps", steps)?)?)
     }
 
@@ -288,7 +288,7 @@ impl JsGenerator {
         let digits = array
             .iter()
             .enumerate()
-            .map(|(i, d)| digit(&format!("digits[{i}]"), d.as_f64().unwrap_or(f64::NAN)))
+            .map(|(i, d)| to_digit(&format!("digits[{i}]"), d.as_f64().unwrap_or(f64::NAN)))
             .collect::<Result<Vec<_>, _>>()?;
         let steps_per_leg = count("stepsPerLeg", steps_per_leg)?;
         Ok(self.inner.path(&digits, steps_per_leg)?)
@@ -334,7 +334,7 @@ fn sample_args(
     options: JsValue,
 ) -> Result<(Digit, usize, SampleOptions), JsError> {
     Ok((
-        self::digit("digit", digit)?,
+        to_digit("digit", digit)?,
         count("n", n)?,
         sample_options(options)?,
     ))

@@ -1,4 +1,4 @@
-// Decode speed of the wasm module in Node, and the gzip transfer size of pkg/.
+// Decode and read speed of the wasm module in Node, and the gzip transfer size of pkg/.
 // Usage: ./build.sh build && node bench/wasm.mjs
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -7,6 +7,7 @@ import { initSync, Generator } from "../pkg/latent_digits.js";
 
 const wasmPath = new URL("../pkg/latent_digits_bg.wasm", import.meta.url);
 const jsPath = new URL("../pkg/latent_digits.js", import.meta.url);
+const encoderPath = new URL("../pkg/encoder.q8.bpk", import.meta.url);
 
 let started = performance.now();
 initSync({ module: readFileSync(wasmPath) });
@@ -43,13 +44,37 @@ const results = {
 };
 results["path, per animation frame (ms)"] = results[`path 0→…→9→0, ${frames} frames (ms)`] / frames;
 
+// Reading a drawing, as the page does on every pointer move: a 280×280 RGBA pad with a stroke.
+started = performance.now();
+generator.loadEncoder(readFileSync(encoderPath));
+results["loadEncoder (ms)"] = performance.now() - started;
+const side = 280;
+const pad = new Uint8ClampedArray(side * side * 4);
+for (let i = 3; i < pad.length; i += 4) pad[i] = 255;
+for (let y = 50; y < 230; y++) {
+  for (let x = 130; x < 150; x++) pad.fill(255, (y * side + x) * 4, (y * side + x) * 4 + 3);
+}
+let drawn = null;
+results["prepare 280×280 (ms)"] = median(200, 20, () => { drawn = generator.prepare(pad, side, side); });
+let code = null;
+results["encode 1 (ms)"] = median(400, 50, () => { code = generator.encode(drawn); });
+results["classify 1 (ms)"] = median(400, 50, () => generator.classify(code));
+results["prepare + encode + classify + decode (ms)"] = median(200, 20, () => {
+  const latent = generator.encode(generator.prepare(pad, side, side));
+  generator.classify(latent);
+  generator.decode(latent);
+});
+
 const gzip = (url) => gzipSync(readFileSync(url), { level: 9 }).length;
 results["transfer: wasm gzip (bytes)"] = gzip(wasmPath);
 results["transfer: js gzip (bytes)"] = gzip(jsPath);
 results["transfer: wasm + js gzip (bytes)"] = results["transfer: wasm gzip (bytes)"] + results["transfer: js gzip (bytes)"];
 results["wasm raw (bytes)"] = readFileSync(wasmPath).length;
+results["transfer: encoder gzip (bytes), fetched when a digit is read"] = gzip(encoderPath);
+results["transfer: all three gzip (bytes)"] = results["transfer: wasm + js gzip (bytes)"] +
+  results["transfer: encoder gzip (bytes), fetched when a digit is read"];
 
 console.log(`Node ${process.version}, ${process.arch}`);
 for (const [name, value] of Object.entries(results)) {
-  console.log(`${name.padEnd(44)} ${Number.isInteger(value) ? value : value.toFixed(3)}`);
+  console.log(`${name.padEnd(66)} ${Number.isInteger(value) ? value : value.toFixed(3)}`);
 }

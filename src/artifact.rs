@@ -10,7 +10,7 @@ use crate::model::LATENT_DIM;
 
 const MAGIC: &[u8; 8] = b"LDSTATS\0";
 /// Version written by this build; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
 
 /// Where the model came from and how good it is.
@@ -41,6 +41,20 @@ pub struct ModelCard {
     /// How realistic the default samples are, by `latent-digits evaluate` (MNIST models only:
     /// the evaluator's classifier reads digits).
     pub sample_quality: Option<SampleQuality>,
+    /// How well the page reads digits through its 8-bit encoder, measured by `fit` on the test
+    /// digits.
+    pub reading: Option<ReadingScores>,
+}
+
+/// How well the shipped encoder and the mixtures read digits, on the test set.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ReadingScores {
+    /// Share of the test digits whose code the mixtures classify as their label
+    /// (`Generator::classify`).
+    pub accuracy: f32,
+    /// For each digit d, the share of restyled test digits (`code − mean[c] + mean[d]`, c the
+    /// digit the code is read as) that are read as d once decoded and encoded again.
+    pub restyle: [f32; CLASSES],
 }
 
 /// The evaluator's scores of the model's samples at the default spreads and of its
@@ -266,6 +280,10 @@ pub(crate) mod tests {
                     mixture: scores(0.98),
                     gaussian: scores(0.9),
                     reconstructions: scores(0.99),
+                }),
+                reading: Some(ReadingScores {
+                    accuracy: 0.98,
+                    restyle: [0.75; CLASSES],
                 }),
             },
             classes,

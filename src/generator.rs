@@ -1,11 +1,12 @@
-//! The digit generator: the decoder plus the latent statistics, with every operation the page
-//! offers, argument checks included. Plain Rust, so native tests and the CLI use it as the wasm
-//! bindings do.
+//! The digit generator: the decoder plus the latent statistics (and, once loaded, the encoder),
+//! with every operation the page offers, argument checks included. Plain Rust, so native tests
+//! and the CLI use it as the wasm bindings do.
 
 use crate::artifact::{self, LatentStats};
-use crate::integer_decoder::IntegerDecoder;
+use crate::integer_net::IntegerNetwork;
 use crate::latent::{CLASSES, Method, Samples, rng_for};
-use crate::model::{Arch, Decoder, LATENT_DIM, default_device, load_record_bytes};
+use crate::model::{Arch, IMAGE_PIXELS, LATENT_DIM};
+use crate::record::read_dense_layers;
 
 /// Most images (or codes) one call may produce.
 pub const MAX_IMAGES: usize = 10_000;
@@ -47,6 +48,56 @@ fn check_count(what: &str, count: usize, min: usize) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Checks that `values` holds a positive whole number (at most [`MAX_IMAGES`]) of rows of
+/// `width`; `what` names the values and `rows` one row in the errors.
+fn check_rows(what: &str, rows: &str, values: &[f32], width: usize) -> Result<()> {
+    if values.is_empty() || !values.len().is_multiple_of(width) {
+        return Err(invalid(format!(
+            "{what} must hold a positive multiple of {width} values, got {}",
+            values.len()
+        )));
+    }
+    check_count(&format!("the number of {rows}"), values.len() / width, 1)
+}
+
+/// Checks row-major codes: whole rows of 32 finite values of magnitude at most
+/// [`MAX_MAGNITUDE`].
+fn check_latents(latents: &[f32]) -> Result<()> {
+    check_rows("the codes", "codes", latents, LATENT_DIM)?;
+    if let Some(i) = latents
+        .iter()
+        .position(|v| !v.is_finite() || f64::from(v.abs()) > MAX_MAGNITUDE)
+    {
+        return Err(invalid(format!(
+            "code value {i} must be a finite number of magnitude at most {MAX_MAGNITUDE}, got {}",
+            latents[i]
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a single code (exactly 32 values); `what` names it in the error.
+fn check_one_code(what: &str, code: &[f32]) -> Result<()> {
+    if code.len() != LATENT_DIM {
+        return Err(invalid(format!(
+            "{what} must hold {LATENT_DIM} values, got {}",
+            code.len()
+        )));
+    }
+    check_latents(code)
+}
+
+/// Probabilities from log-weights, computed stably (the largest is subtracted first).
+fn softmax(log_weights: &[f64]) -> Vec<f32> {
+    let largest = log_weights
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    let weights: Vec<f64> = log_weights.iter().map(|l| (l - largest).exp()).collect();
+    let total: f64 = weights.iter().sum();
+    weights.iter().map(|w| (w / total) as f32).collect()
 }
 
 /// A digit class, 0–9.
@@ -118,9 +169,14 @@ pub struct DigitSet {
     pub labels: Vec<u8>,
 }
 
-/// Decoder weights and latent statistics, ready to generate.
+/// Decoder weights and latent statistics, ready to generate; with the encoder, ready to read
+/// a visitor's digit.
 pub struct Generator {
-    decoder: IntegerDecoder,
+    arch: Arch,
+    decoder: IntegerNetwork,
+    /// Loaded on demand ([`Generator::load_encoder`]): the page's first gallery needs only the
+    /// decoder.
+    encoder: Option<IntegerNetwork>,
     stats: LatentStats,
 }
 
@@ -142,13 +198,28 @@ impl Generator {
         let arch = Arch::from_layers(stats.card.arch_layers).ok_or_else(|| {
             GeneratorError::CorruptModel(format!("unknown architecture {}", stats.card.arch_layers))
         })?;
-        let device = default_device();
-        let decoder = load_record_bytes(Decoder::skeleton(arch, &device), decoder_record)
+        let decoder = read_dense_layers(decoder_record, &arch.decoder_layers())
             .map_err(|e| GeneratorError::CorruptModel(format!("decoder record: {e}")))?;
         Ok(Self {
-            decoder: IntegerDecoder::new(&decoder),
+            arch,
+            decoder: IntegerNetwork::new(&decoder),
+            encoder: None,
             stats,
         })
+    }
+
+    /// Loads the encoder from its record (`encoder.q8.bpk`, or the f32 `encoder.bpk`), which
+    /// [`Generator::encode`] needs; a corrupt record leaves the generator as it was.
+    pub fn load_encoder(&mut self, encoder_record: &[u8]) -> Result<()> {
+        let layers = read_dense_layers(encoder_record, &self.arch.encoder_layers())
+            .map_err(|e| GeneratorError::CorruptModel(format!("encoder record: {e}")))?;
+        self.encoder = Some(IntegerNetwork::new(&layers));
+        Ok(())
+    }
+
+    /// Whether [`Generator::load_encoder`] has succeeded.
+    pub fn has_encoder(&self) -> bool {
+        self.encoder.is_some()
     }
 
     /// The latent statistics and model card.
@@ -189,23 +260,82 @@ impl Generator {
 
     /// Decodes row-major codes (a multiple of 32 values) into row-major 28×28 images in [0, 1].
     pub fn decode(&self, latents: &[f32]) -> Result<Vec<f32>> {
-        if latents.is_empty() || !latents.len().is_multiple_of(LATENT_DIM) {
-            return Err(invalid(format!(
-                "the codes must hold a positive multiple of {LATENT_DIM} values, got {}",
-                latents.len()
-            )));
-        }
-        check_count("the number of codes", latents.len() / LATENT_DIM, 1)?;
-        if let Some(i) = latents
+        check_latents(latents)?;
+        Ok(self.decoder.forward(latents))
+    }
+
+    /// Encodes row-major 28×28 images (a multiple of 784 values in [0, 1], prepared as MNIST's
+    /// digits were: see [`crate::prepare`]) into row-major 32-d codes.
+    pub fn encode(&self, images: &[f32]) -> Result<Vec<f32>> {
+        let encoder = self.encoder.as_ref().ok_or_else(|| {
+            invalid("the encoder is not loaded yet: load its record first".to_string())
+        })?;
+        check_rows("the images", "images", images, IMAGE_PIXELS)?;
+        if let Some(i) = images
             .iter()
-            .position(|v| !v.is_finite() || f64::from(v.abs()) > MAX_MAGNITUDE)
+            .position(|p| !(p.is_finite() && (0.0..=1.0).contains(p)))
         {
             return Err(invalid(format!(
-                "code value {i} must be a finite number of magnitude at most {MAX_MAGNITUDE}, got {}",
-                latents[i]
+                "pixel {i} of the images must be a number from 0 to 1, got {}",
+                images[i]
             )));
         }
-        Ok(self.decoder.decode(latents))
+        Ok(encoder.forward(images))
+    }
+
+    /// For each code, the probability of each digit (rows of 10 that sum to 1): the per-digit
+    /// mixtures as a generative classifier, p(digit | code) ∝ p(code | digit) · p(digit), with
+    /// the ten digits equally likely beforehand.
+    pub fn classify(&self, latents: &[f32]) -> Result<Vec<f32>> {
+        check_latents(latents)?;
+        let mut probabilities = Vec::with_capacity(latents.len() / LATENT_DIM * CLASSES);
+        for code in latents.chunks_exact(LATENT_DIM) {
+            let log_densities: Vec<f64> = self
+                .stats
+                .classes
+                .iter()
+                .map(|class| class.mixture.log_density(code))
+                .collect();
+            probabilities.extend(softmax(&log_densities));
+        }
+        Ok(probabilities)
+    }
+
+    /// The digit each code is likeliest to be, by [`Generator::classify`].
+    pub fn likeliest_digits(&self, latents: &[f32]) -> Result<Vec<Digit>> {
+        Ok(self
+            .classify(latents)?
+            .chunks_exact(CLASSES)
+            .map(|row| {
+                let best = (0..CLASSES)
+                    .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                    .expect("ten digits");
+                Digit(best as u8)
+            })
+            .collect())
+    }
+
+    /// Each code's coordinates on the first two principal components (the Explore scatter's
+    /// plane): rows of 2.
+    pub fn project(&self, latents: &[f32]) -> Result<Vec<f32>> {
+        check_latents(latents)?;
+        Ok(latents
+            .chunks_exact(LATENT_DIM)
+            .flat_map(|code| self.stats.pca.project(code))
+            .collect())
+    }
+
+    /// `code − mean[from] + mean[d]` for every digit d, decoded: the style of `code`, read as
+    /// the digit `from`, carried over to each digit (10 images, 0 to 9).
+    pub fn restyle(&self, code: &[f32], from: Digit) -> Result<Vec<f32>> {
+        check_one_code("the code", code)?;
+        let from_mean = self.class_mean(from);
+        let mut latents = Vec::with_capacity(CLASSES * LATENT_DIM);
+        for to in Digit::all() {
+            let to_mean = self.class_mean(to);
+            latents.extend((0..LATENT_DIM).map(|i| code[i] - from_mean[i] + to_mean[i]));
+        }
+        self.decode(&latents)
     }
 
     /// The mean code of `digit`.
@@ -228,27 +358,52 @@ impl Generator {
                 digits.len()
             )));
         }
+        let stops: Vec<&[f32]> = digits.iter().map(|&d| self.class_mean(d)).collect();
+        self.path_through(&stops, steps_per_leg)
+    }
+
+    /// Frames from `code` (a visitor's digit) through the class means of `digits` in order:
+    /// `digits.len() · steps_per_leg + 1` images, `code` first.
+    pub fn path_from(
+        &self,
+        code: &[f32],
+        digits: &[Digit],
+        steps_per_leg: usize,
+    ) -> Result<Vec<f32>> {
+        check_one_code("the starting code", code)?;
+        if digits.is_empty() {
+            return Err(invalid(
+                "a path from a code needs at least 1 digit, got 0".to_string(),
+            ));
+        }
+        let mut stops = vec![code];
+        stops.extend(digits.iter().map(|&d| self.class_mean(d)));
+        self.path_through(&stops, steps_per_leg)
+    }
+
+    /// Frames along the straight legs between consecutive `stops`, the last stop included.
+    fn path_through(&self, stops: &[&[f32]], steps_per_leg: usize) -> Result<Vec<f32>> {
         check_count("the steps per leg", steps_per_leg, 1)?;
-        let frames = (digits.len() - 1)
+        let frames = (stops.len() - 1)
             .checked_mul(steps_per_leg)
             .and_then(|f| f.checked_add(1))
             .unwrap_or(usize::MAX);
         if frames > MAX_IMAGES {
             return Err(invalid(format!(
-                "a path through {} digits at {steps_per_leg} steps per leg has {frames} frames, \
+                "a path through {} stops at {steps_per_leg} steps per leg has {frames} frames, \
                  more than the {MAX_IMAGES} one call may produce",
-                digits.len()
+                stops.len()
             )));
         }
         let mut latents = Vec::with_capacity(frames * LATENT_DIM);
-        for leg in digits.windows(2) {
-            let (a, b) = (self.class_mean(leg[0]), self.class_mean(leg[1]));
+        for leg in stops.windows(2) {
+            let (a, b) = (leg[0], leg[1]);
             for step in 0..steps_per_leg {
                 let t = step as f32 / steps_per_leg as f32;
                 latents.extend(a.iter().zip(b).map(|(x, y)| (1.0 - t) * x + t * y));
             }
         }
-        latents.extend_from_slice(self.class_mean(*digits.last().expect("two digits")));
+        latents.extend_from_slice(stops.last().expect("two stops"));
         self.decode(&latents)
     }
 

@@ -2,22 +2,26 @@
 //!
 //! - [`model`]: the network, defined once: burn's encoder and decoder (the trainer's, and the
 //!   reference forward pass) and the record loading and 8-bit quantization of the shipped weights.
-//! - [`integer_decoder`]: the decoder's forward pass in 16-bit integers, how the page decodes.
+//! - [`record`]: the networks' layers read from their burnpack records in plain Rust.
+//! - [`integer_net`]: the forward pass in 16-bit integers, how the page decodes and encodes.
+//! - [`prepare`]: an image of any size and colours prepared as MNIST's digits were.
 //! - [`latent`]: the statistics of the codes (Gaussians, mixtures, PCA) and sampling from them;
 //!   `latent::fit` (feature `train`) fits them.
 //! - [`artifact`]: the versioned, checksummed `latent.bin` that carries the statistics and the
 //!   model card.
-//! - [`generator`]: decoder plus statistics: every operation the page offers, with the one
-//!   check of every argument.
+//! - [`generator`]: decoder, encoder and statistics: every operation the page offers, with the
+//!   one check of every argument.
 //! - `web` (wasm32 only): the thin JS bindings of the generator.
 //! - `train` (feature `train`): data loading, training, fitting, evaluation and the
 //!   command-line tool.
 
 pub mod artifact;
 pub mod generator;
-pub mod integer_decoder;
+pub mod integer_net;
 pub mod latent;
 pub mod model;
+pub mod prepare;
+pub mod record;
 
 #[cfg(feature = "train")]
 pub mod train;

@@ -1,9 +1,10 @@
 //! The autoencoder network, written once and shared by the trainer and the wasm decoder.
 //!
-//! [`Arch::decoder_layers`] is the one definition of the decoder's layers and their activations.
-//! Two forward passes follow it: [`Decoder::decode`] here, in burn, is the reference (the trainer
-//! and the command-line tool use it), and [`crate::integer_decoder`] is the one that ships (every
-//! digit the page draws); a test there checks that they agree.
+//! [`Arch::decoder_layers`] and [`Arch::encoder_layers`] are the one definition of the layers and
+//! their activations. Two forward passes follow them: [`Decoder::decode`] and [`Encoder::encode`]
+//! here, in burn, are the references (the trainer and the command-line tool use them), and
+//! [`crate::integer_net`] is the one that ships (every digit the page draws or reads); tests there
+//! check that they agree.
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
@@ -267,7 +268,7 @@ pub struct Encoder {
 
 /// Maps 32-d codes to images through [`Arch::decoder_layers`]; [`Decoder::logits`] for training,
 /// [`Decoder::decode`] for pixels. This is the reference forward pass; the page decodes with
-/// [`crate::integer_decoder::IntegerDecoder`], built from [`Decoder::dense_layers`].
+/// [`crate::integer_net::IntegerNetwork`], built from the same layers.
 #[derive(Module, Debug)]
 pub struct Decoder {
     mlp: Mlp,
@@ -291,6 +292,12 @@ impl Encoder {
     /// `[batch, 784]` pixels in [0, 1] to `[batch, 32]` codes.
     pub fn encode(&self, images: Tensor<2>) -> Tensor<2> {
         self.mlp.forward(images)
+    }
+
+    /// Every layer's parameters and activation, from the pixels to the code (for
+    /// [`crate::integer_net`]).
+    pub fn dense_layers(&self) -> Vec<DenseLayer> {
+        self.mlp.dense_layers()
     }
 }
 
@@ -321,7 +328,7 @@ impl Decoder {
     }
 
     /// Every layer's parameters and activation, from the code to the pixels (for
-    /// [`crate::integer_decoder`]).
+    /// [`crate::integer_net`]).
     pub fn dense_layers(&self) -> Vec<DenseLayer> {
         self.mlp.dense_layers()
     }

@@ -2,13 +2,14 @@
 //! bindings only turn JS values into typed Rust values (numbers into whole numbers, arrays into
 //! vectors); the core owns every range check, and its errors become JS `Error`s through `?`.
 
-use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array, Uint32Array};
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array, Uint8ClampedArray, Uint32Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::generator::{self as core, Digit, SampleOptions};
 use crate::latent::{CLASSES, Method};
 use crate::model::LATENT_DIM;
+use crate::prepare::{self, Pixels};
 
 /// Installs the panic hook so a genuine bug shows a Rust message in the console.
 #[wasm_bindgen(start)]
@@ -36,8 +37,9 @@ fn count(name: &str, value: f64) -> Result<usize, JsError> {
         .map_err(|_| JsError::new(&format!("{name} is far too large: {value}")))
 }
 
+/// A JS number that must be a digit 0–9; the error names the argument.
 fn to_digit(name: &str, value: f64) -> Result<Digit, JsError> {
-    Ok(Digit::new(count(name, value)?)?)
+    Digit::new(count(name, value)?).map_err(|e| JsError::new(&format!("{name}: {e}")))
 }
 
 /// The options object of `sample` and `sampleLatents`.
@@ -160,6 +162,18 @@ struct Metrics<'a> {
     gaussian_samples: Option<[f32; 4]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reconstructions: Option<[f32; 4]>,
+    /// How the page reads digits (`classify`, `restyle`), measured on the test digits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reading: Option<Reading>,
+}
+
+/// [`crate::artifact::ReadingScores`] for JS.
+#[derive(Serialize)]
+struct Reading {
+    /// Share of the test digits `classify` reads right.
+    accuracy: f32,
+    /// For each digit d, the share of restyled test digits read as d.
+    restyle: [f32; CLASSES],
 }
 
 fn quality_row(scores: &crate::artifact::QualityScores) -> [f32; 4] {
@@ -225,6 +239,10 @@ impl JsGenerator {
                 mixture_samples: card.sample_quality.map(|q| quality_row(&q.mixture)),
                 gaussian_samples: card.sample_quality.map(|q| quality_row(&q.gaussian)),
                 reconstructions: card.sample_quality.map(|q| quality_row(&q.reconstructions)),
+                reading: card.reading.map(|r| Reading {
+                    accuracy: r.accuracy,
+                    restyle: r.restyle,
+                }),
             },
             train_commands: card.train_command.lines().collect(),
             version: env!("CARGO_PKG_VERSION"),
@@ -282,16 +300,85 @@ impl JsGenerator {
         digits: JsValue,
         #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64,
     ) -> Result<Vec<f32>, JsError> {
-        let array = digits
-            .dyn_ref::<Array>()
-            .ok_or_else(|| JsError::new("digits must be an array of digits 0–9"))?;
-        let digits = array
-            .iter()
-            .enumerate()
-            .map(|(i, d)| to_digit(&format!("digits[{i}]"), d.as_f64().unwrap_or(f64::NAN)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let digits = digit_list(&digits)?;
+        Ok(self
+            .inner
+            .path(&digits, count("stepsPerLeg", steps_per_leg)?)?)
+    }
+
+    /// Frames from `latent` (32 values) through the class means of `digits`:
+    /// `digits.length · stepsPerLeg + 1` images, `latent` decoded first.
+    #[wasm_bindgen(js_name = pathFrom)]
+    pub fn path_from(
+        &self,
+        latent: JsValue,
+        digits: JsValue,
+        #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64,
+    ) -> Result<Vec<f32>, JsError> {
+        let latent = float_values("latent", &latent)?;
+        let digits = digit_list(&digits)?;
         let steps_per_leg = count("stepsPerLeg", steps_per_leg)?;
-        Ok(self.inner.path(&digits, steps_per_leg)?)
+        Ok(self.inner.path_from(&latent, &digits, steps_per_leg)?)
+    }
+
+    /// An image of any size and colours (`pixels`: RGBA bytes, a `Uint8ClampedArray` as canvas
+    /// `ImageData` holds them, or one grey value in [0, 1] per pixel, a `Float32Array`) prepared
+    /// as MNIST's digits were: 784 pixels, light ink on black. An image without ink gives zeros.
+    pub fn prepare(&self, pixels: JsValue, width: f64, height: f64) -> Result<Vec<f32>, JsError> {
+        let (width, height) = (count("width", width)?, count("height", height)?);
+        let prepared = if let Some(rgba) = pixels.dyn_ref::<Uint8ClampedArray>() {
+            prepare::prepare(Pixels::Rgba(&rgba.to_vec()), width, height)
+        } else if let Some(rgba) = pixels.dyn_ref::<Uint8Array>() {
+            prepare::prepare(Pixels::Rgba(&rgba.to_vec()), width, height)
+        } else if let Some(grey) = pixels.dyn_ref::<Float32Array>() {
+            prepare::prepare(Pixels::Grey(&grey.to_vec()), width, height)
+        } else {
+            return Err(JsError::new(
+                "pixels must be a Uint8ClampedArray of RGBA bytes or a Float32Array of grey values",
+            ));
+        };
+        Ok(prepared?)
+    }
+
+    /// Loads the encoder from the bytes of its record (`encoder.q8.bpk`); `encode` needs it.
+    /// Throws if the bytes are not the encoder of this model (the generator keeps working).
+    #[wasm_bindgen(js_name = loadEncoder)]
+    pub fn load_encoder(&mut self, record: &[u8]) -> Result<(), JsError> {
+        Ok(self.inner.load_encoder(record)?)
+    }
+
+    /// Whether `loadEncoder` has succeeded.
+    #[wasm_bindgen(getter, js_name = hasEncoder)]
+    pub fn has_encoder(&self) -> bool {
+        self.inner.has_encoder()
+    }
+
+    /// Encodes `k × 784` prepared pixels in [0, 1] into `k × 32` codes.
+    pub fn encode(&self, images: JsValue) -> Result<Vec<f32>, JsError> {
+        Ok(self.inner.encode(&float_values("images", &images)?)?)
+    }
+
+    /// For `k × 32` codes, `k × 10` digit probabilities (each row sums to 1).
+    pub fn classify(&self, latents: JsValue) -> Result<Vec<f32>, JsError> {
+        Ok(self.inner.classify(&float_values("latents", &latents)?)?)
+    }
+
+    /// For `k × 32` codes, `k × 2` coordinates on the plane of the first two principal components
+    /// (the points of `pca()`).
+    pub fn project(&self, latents: JsValue) -> Result<Vec<f32>, JsError> {
+        Ok(self.inner.project(&float_values("latents", &latents)?)?)
+    }
+
+    /// `latent − mean[fromDigit] + mean[d]` decoded for d = 0…9: `10 × 784` pixels.
+    pub fn restyle(
+        &self,
+        latent: JsValue,
+        #[wasm_bindgen(js_name = fromDigit)] from_digit: f64,
+    ) -> Result<Vec<f32>, JsError> {
+        let latent = float_values("latent", &latent)?;
+        Ok(self
+            .inner
+            .restyle(&latent, to_digit("fromDigit", from_digit)?)?)
     }
 
     /// The 32 unit codes times `scale`, decoded.
@@ -326,6 +413,18 @@ impl JsGenerator {
     pub fn decode_pca_point(&self, x: f64, y: f64) -> Result<Vec<f32>, JsError> {
         Ok(self.inner.decode_pca_point(x, y)?)
     }
+}
+
+/// An array of digits 0–9.
+fn digit_list(digits: &JsValue) -> Result<Vec<Digit>, JsError> {
+    let array = digits
+        .dyn_ref::<Array>()
+        .ok_or_else(|| JsError::new("digits must be an array of digits 0–9"))?;
+    array
+        .iter()
+        .enumerate()
+        .map(|(i, d)| to_digit(&format!("digits[{i}]"), d.as_f64().unwrap_or(f64::NAN)))
+        .collect()
 }
 
 fn sample_args(

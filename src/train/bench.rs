@@ -9,7 +9,7 @@ use super::data::Split;
 use super::loss::Loss;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
 use super::trainer::{LatentRegulariser, step};
-use crate::integer_decoder::IntegerDecoder;
+use crate::integer_net::IntegerNetwork;
 use crate::latent::fit::{self, EmSettings};
 use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, LATENT_DIM, default_device};
 
@@ -94,9 +94,9 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
     });
     let hundred = time_ms(5, 50, || drop(decoder.decode_slice(&latents, &device)));
     println!("native decode, burn f32: 1 latent {one:.3} ms, batch of 100 {hundred:.3} ms");
-    let integer = IntegerDecoder::new(&decoder);
-    let one = time_ms(20, 200, || drop(integer.decode(&latents[..LATENT_DIM])));
-    let hundred = time_ms(5, 50, || drop(integer.decode(&latents)));
+    let integer = IntegerNetwork::new(&decoder.dense_layers());
+    let one = time_ms(20, 200, || drop(integer.forward(&latents[..LATENT_DIM])));
+    let hundred = time_ms(5, 50, || drop(integer.forward(&latents)));
     println!("native decode, integer path: 1 latent {one:.3} ms, batch of 100 {hundred:.3} ms");
     Ok(())
 }

@@ -35,7 +35,8 @@ pub struct Cli {
 enum Command {
     /// Train the autoencoder, checkpointing every epoch, then fit the latent statistics.
     Train(TrainArgs),
-    /// Fit per-digit Gaussians and mixtures and the PCA of the codes (writes latent.bin).
+    /// Fit per-digit Gaussians and mixtures and the PCA of the codes (writes latent.bin), and
+    /// store the encoder in 8 bits as the page loads it (encoder.q8.bpk).
     Fit(FitArgs),
     /// Sample digits from the fitted statistics and decode them.
     Sample(SampleArgs),
@@ -43,7 +44,8 @@ enum Command {
     Encode(EncodeArgs),
     /// Reconstruct a split of the data set through the autoencoder.
     Reconstruct(ReconstructArgs),
-    /// Print the mean log-likelihood of the test codes under the fitted statistics.
+    /// Print how well the statistics explain held-out codes, how well they classify them, how
+    /// well the shipped networks reconstruct the digits, and how well restyling works.
     Score(ScoreArgs),
     /// Draw the report's figures (PNG, and an animated GIF of the morph loop).
     Figures(FiguresArgs),

@@ -1,8 +1,11 @@
 //! Making a model folder's `latent.bin` (what `latent-digits fit` does): encode the training
 //! digits, fit every statistic the generator embeds (the maths is in [`crate::latent::fit`]),
-//! score the default samplers, and write `latent.bin`, `fit.json` and `mean_images.bin`.
+//! measure how the page's 8-bit encoder reads digits, score the default samplers, and write
+//! `latent.bin`, `encoder.q8.bpk`, `fit.json` and `mean_images.bin`.
 
 use std::path::Path;
+
+use burn::module::Module;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -12,12 +15,12 @@ use super::classifier::CLASSIFIER_DIR;
 use super::data::{Dataset, Images, Split};
 use super::evaluate;
 use super::files::write_atomic;
-use super::model_dir::{ModelDir, codes_of_digit, encode_all};
-use super::progress;
+use super::model_dir::{ModelDir, SHIPPED_ENCODER, codes_of_digit, encode_all};
+use super::{progress, score};
 use crate::artifact::{self, LatentStats, ModelCard};
 use crate::latent::fit::{self, EmSettings};
 use crate::latent::{CLASSES, ClassStats, Pca};
-use crate::model::{IMAGE_PIXELS, LATENT_DIM, default_device};
+use crate::model::{IMAGE_PIXELS, LATENT_DIM, default_device, quantize_for_shipping};
 
 /// Test digits per class projected for the page's scatter plot.
 pub const SCATTER_PER_CLASS: usize = 300;
@@ -85,17 +88,30 @@ pub struct FitOptions {
     pub seed: u64,
 }
 
-/// Fits the statistics of the model in `model`, scores the default samplers with the
-/// classifier in [`CLASSIFIER_DIR`] (MNIST models), and writes `latent.bin`, `fit.json` and
-/// `mean_images.bin` into the folder.
+/// Fits the statistics of the model in `model`, stores its encoder in 8 bits as the page loads
+/// it ([`SHIPPED_ENCODER`]), measures how well that encoder and the mixtures read the test
+/// digits, scores the default samplers with the classifier in [`CLASSIFIER_DIR`] (MNIST models),
+/// and writes `latent.bin`, `fit.json` and `mean_images.bin` into the folder.
 pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<(), String> {
     let dir = ModelDir::open(model)?;
     let started = Instant::now();
     let (mut stats, reports) =
         fit_latent_stats(&dir, options.components, options.floor, options.seed)?;
+    let device = default_device();
+    let encoder_record = quantize_for_shipping(dir.encoder(&device)?)
+        .into_record()
+        .into_bytes()
+        .map_err(|e| format!("cannot serialise the 8-bit encoder: {e}"))?;
+    let mut generator = dir.generator_with(&artifact::encode(&stats))?;
+    generator
+        .load_encoder(&encoder_record)
+        .map_err(|e| e.to_string())?;
+    eprintln!("reading the test digits through the 8-bit encoder…");
+    let reading = score::reading_scores(&generator, &dir.images(Split::Test)?)?;
+    eprintln!("{reading:?}");
+    stats.card.reading = Some(reading);
     if dir.run.config.dataset == Dataset::Mnist {
         eprintln!("scoring the default samples with the classifier in {CLASSIFIER_DIR}…");
-        let device = default_device();
         let (evaluator, _, test) =
             evaluate::evaluator_for(&dir, Path::new(CLASSIFIER_DIR), &device)?;
         let generator = dir.generator_with(&artifact::encode(&stats))?;
@@ -104,6 +120,7 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<(), String> {
         eprintln!("{quality:?}");
         stats.card.sample_quality = Some(quality);
     }
+    write_atomic(&model.join(SHIPPED_ENCODER), &encoder_record).map_err(|e| e.to_string())?;
     write_atomic(&model.join("latent.bin"), &artifact::encode(&stats))
         .map_err(|e| e.to_string())?;
     let json = serde_json::to_vec_pretty(&reports).map_err(|e| e.to_string())?;
@@ -242,6 +259,7 @@ pub fn fit_latent_stats(
             .map(|r| r.test_log_likelihood_gaussian as f32)
             .collect(),
         sample_quality: None,
+        reading: None,
     };
     Ok((LatentStats { card, classes, pca }, reports))
 }

@@ -1,4 +1,5 @@
-//! Reading a trained model's folder: `run.json`, `encoder.bpk`, `decoder.bpk`, `latent.bin`.
+//! Reading a trained model's folder: `run.json`, `encoder.bpk`, `decoder.bpk`, `latent.bin`,
+//! and the page's 8-bit encoder, `encoder.q8.bpk`.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,8 @@ use crate::model::{Arch, Decoder, Encoder, IMAGE_PIXELS, LATENT_DIM, load_record
 
 /// Folder of the committed model.
 pub const MODEL_DIR: &str = "model";
+/// The encoder as the page loads it (8-bit weights, stored as the decoder is); `fit` writes it.
+pub const SHIPPED_ENCODER: &str = "encoder.q8.bpk";
 
 /// A folder written by `latent-digits train` (and `fit`).
 pub struct ModelDir {
@@ -66,6 +69,22 @@ impl ModelDir {
             )
         })?;
         self.generator_with(&stats)
+    }
+
+    /// The generator with the page's encoder loaded ([`SHIPPED_ENCODER`], which `fit` writes).
+    pub fn generator_with_encoder(&self) -> Result<Generator, String> {
+        let mut generator = self.generator()?;
+        let path = self.path.join(SHIPPED_ENCODER);
+        let record = std::fs::read(&path).map_err(|e| {
+            format!(
+                "cannot read {}: {e} (run `latent-digits fit` first?)",
+                path.display()
+            )
+        })?;
+        generator
+            .load_encoder(&record)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(generator)
     }
 
     /// The generator of this folder's decoder with the statistics file `stats`.

@@ -1,18 +1,27 @@
-//! `latent-digits score`: how well the fitted statistics explain held-out codes, and how well
-//! both decoders (burn's f32 reference and the page's integer kernel) reconstruct the digits.
+//! `latent-digits score`: how well the fitted statistics explain held-out codes, how well the
+//! shipped networks (burn's f32 reference beside the page's integer kernels) reconstruct the
+//! digits, and how well the page reads a digit: the mixtures as a classifier, and restyling.
 
 use burn::tensor::Device;
 
-use super::data::Split;
+use super::data::{Images, Split};
 use super::evaluate;
 use super::loss::probability_scores;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
-use crate::model::LATENT_DIM;
+use crate::artifact::ReadingScores;
+use crate::generator::{Generator, GeneratorError, MAX_IMAGES};
+use crate::latent::CLASSES;
+use crate::model::{IMAGE_PIXELS, LATENT_DIM};
+
+/// Every test digit whose index is a multiple of this is restyled: 1,000 digits spread over the
+/// whole test set.
+const RESTYLE_STRIDE: usize = 10;
 
 /// Mean log-likelihood of the split's codes under each digit's mixture and single Gaussian,
-/// then the reconstruction scores of both decoders, printed as tables.
+/// the reconstruction scores of the shipped networks, and how well the page reads the digits,
+/// printed as tables.
 pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<(), String> {
-    let generator = dir.generator()?;
+    let generator = dir.generator_with_encoder()?;
     let images = dir.images(split)?;
     let codes = encode_all(&dir.encoder(device)?, &images, device);
     println!("digit  count  mixture(K)        single Gaussian   (mean log-likelihood per code)");
@@ -46,16 +55,139 @@ pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<(),
     );
 
     println!(
-        "\nreconstruction of the codes (per pixel, probabilities clamped to [1e-7, 1 - 1e-7])"
+        "\nreconstruction of the digits (per pixel, probabilities clamped to [1e-7, 1 - 1e-7])"
     );
+    let page_codes = in_batches(&images.pixels, IMAGE_PIXELS, |b| generator.encode(b))?;
+    let page_pixels = in_batches(&page_codes, LATENT_DIM, |b| generator.decode(b))?;
     let float_pixels = dir.decoder(device)?.decode_slice(&codes, device);
     let integer_pixels = evaluate::reconstruct(dir, &generator, &images, device)?;
     for (name, pixels) in [
-        ("f32 decoder (burn)", &float_pixels),
-        ("integer decoder (the page's)", &integer_pixels),
+        ("f32 encoder, decoder (burn)", &float_pixels),
+        ("f32 encoder, integer decoder", &integer_pixels),
+        ("the page's: 8-bit encoder, both integer", &page_pixels),
     ] {
         let (bce, mse) = probability_scores(pixels, &images.pixels);
-        println!("  {name:<30} BCE {bce:.5}  MSE {mse:.5}");
+        println!("  {name:<40} BCE {bce:.5}  MSE {mse:.5}");
     }
+
+    println!("\ndigits read by the mixtures, p(digit | code) with equal priors");
+    for (name, codes) in [
+        ("codes of the f32 encoder (burn)", &codes),
+        ("codes of the page's 8-bit encoder", &page_codes),
+    ] {
+        let accuracy = classifier_accuracy(&generator, codes, &images.labels)?;
+        println!("  {name:<40} accuracy {:.2} %", 100.0 * accuracy);
+    }
+    let reading = reading_scores(&generator, &images)?;
+    println!(
+        "\nrestyled: each of {} digits, read as c, moved by mean[d] − mean[c] for every d, \
+         decoded, encoded again and read",
+        images.len().div_ceil(RESTYLE_STRIDE)
+    );
+    println!(
+        "  d         {}",
+        (0..CLASSES).map(|d| format!("{d:>5}")).collect::<String>()
+    );
+    println!(
+        "  read as d {}",
+        reading
+            .restyle
+            .iter()
+            .map(|r| format!("{:>5.2}", r))
+            .collect::<String>()
+    );
     Ok(())
+}
+
+/// How well `generator` (with its encoder loaded) reads `test`: the mixtures' accuracy on the
+/// codes of the 8-bit encoder, and restyling of every [`RESTYLE_STRIDE`]th digit.
+pub fn reading_scores(generator: &Generator, test: &Images) -> Result<ReadingScores, String> {
+    let codes = in_batches(&test.pixels, IMAGE_PIXELS, |b| generator.encode(b))?;
+    let accuracy = classifier_accuracy(generator, &codes, &test.labels)? as f32;
+    let chosen: Vec<f32> = codes
+        .chunks_exact(LATENT_DIM)
+        .step_by(RESTYLE_STRIDE)
+        .flatten()
+        .copied()
+        .collect();
+    let read_as = in_batches(&chosen, LATENT_DIM, |b| generator.likeliest_digits(b))?;
+    let mut restyled = Vec::with_capacity(read_as.len() * CLASSES * IMAGE_PIXELS);
+    for (code, &from) in chosen.chunks_exact(LATENT_DIM).zip(&read_as) {
+        restyled.extend(generator.restyle(code, from).map_err(|e| e.to_string())?);
+    }
+    let again = in_batches(&restyled, IMAGE_PIXELS, |b| generator.encode(b))?;
+    let read_again = in_batches(&again, LATENT_DIM, |b| generator.likeliest_digits(b))?;
+    let mut hits = [0usize; CLASSES];
+    for row in read_again.chunks_exact(CLASSES) {
+        for (d, read) in row.iter().enumerate() {
+            hits[d] += usize::from(read.index() == d);
+        }
+    }
+    let restyle = hits.map(|h| h as f32 / read_as.len() as f32);
+    Ok(ReadingScores { accuracy, restyle })
+}
+
+/// The share of `codes` that the mixtures read as their label.
+fn classifier_accuracy(generator: &Generator, codes: &[f32], labels: &[u8]) -> Result<f64, String> {
+    let read = in_batches(codes, LATENT_DIM, |b| generator.likeliest_digits(b))?;
+    let right = read
+        .iter()
+        .zip(labels)
+        .filter(|(digit, label)| digit.index() == usize::from(**label))
+        .count();
+    Ok(right as f64 / labels.len() as f64)
+}
+
+/// Applies a generator call, which takes at most [`MAX_IMAGES`] rows, to `values` (rows of
+/// `width`) in batches, and joins the results.
+fn in_batches<T>(
+    values: &[f32],
+    width: usize,
+    call: impl Fn(&[f32]) -> Result<Vec<T>, GeneratorError>,
+) -> Result<Vec<T>, String> {
+    let mut out = Vec::new();
+    for batch in values.chunks(MAX_IMAGES * width) {
+        out.extend(call(batch).map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::default_device;
+    use crate::train::model_dir::MODEL_DIR;
+    use std::path::Path;
+
+    /// All 10,000 test digits through the page's reading path, against burn's f32 encoder.
+    #[test]
+    fn the_committed_encoder_reads_the_test_digits_as_the_card_says() {
+        let dir = ModelDir::open(Path::new(MODEL_DIR)).unwrap();
+        let generator = dir.generator_with_encoder().unwrap();
+        let test = dir.images(Split::Test).unwrap();
+        let device = default_device();
+        let page_codes = in_batches(&test.pixels, IMAGE_PIXELS, |b| generator.encode(b)).unwrap();
+        let page_pixels = in_batches(&page_codes, LATENT_DIM, |b| generator.decode(b)).unwrap();
+        let f32_pixels = evaluate::reconstruct(&dir, &generator, &test, &device).unwrap();
+        let (page_bce, _) = probability_scores(&page_pixels, &test.pixels);
+        let (f32_bce, _) = probability_scores(&f32_pixels, &test.pixels);
+        assert!(
+            (page_bce - f32_bce).abs() < 0.001,
+            "test BCE {page_bce} through the 8-bit encoder, {f32_bce} through f32"
+        );
+        let accuracy = classifier_accuracy(&generator, &page_codes, &test.labels).unwrap();
+        assert!(
+            accuracy >= 0.98,
+            "the mixtures read {accuracy} of the test digits right"
+        );
+        let card = generator
+            .stats()
+            .card
+            .reading
+            .expect("fit measured the reading");
+        assert_eq!(
+            card.accuracy, accuracy as f32,
+            "the card is out of date: run fit"
+        );
+    }
 }

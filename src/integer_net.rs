@@ -1,29 +1,33 @@
-//! The decoder's forward pass in 16-bit integer dot products: the one that ships.
+//! The networks' forward pass in 16-bit integer dot products: the one that ships.
 //!
-//! The decoder exists twice. [`Decoder`] in [`crate::model`] is the reference, in burn: the
-//! trainer and the command-line tool use it. [`IntegerDecoder`], here, decodes every digit the
-//! page draws. Both follow one layer list, [`crate::model::Arch::decoder_layers`]: this one reads
-//! each layer's weights and [`Activation`] from [`Decoder::dense_layers`] and applies them with
-//! [`Activation::apply`], so it has no layer structure of its own. The tests below check that the
-//! two agree, for every architecture and for the committed model.
+//! Each network exists twice. [`crate::model::Decoder`] and [`crate::model::Encoder`] are the
+//! references, in burn: the trainer and the command-line tool use them. [`IntegerNetwork`], here,
+//! runs every encoding and decoding of the page. Both follow one layer list,
+//! [`crate::model::Arch::decoder_layers`] or [`crate::model::Arch::encoder_layers`]: this one
+//! takes each layer's weights and [`Activation`] as [`DenseLayer`]s (read from a record by
+//! [`crate::record`], or copied out of burn's module) and applies them with [`Activation::apply`],
+//! so it has no layer structure of its own. The tests below check that the two agree, for every
+//! architecture and for the committed model.
 //!
 //! WebAssembly's SIMD has no fused multiply-add for floats, but `i32x4.dot_i16x8_s` does eight
 //! multiply-adds in one instruction, twice the work per instruction of `f32x4.mul` + `f32x4.add`.
 //! Each layer's weights are stored once, at load, as 12-bit integers (±2047) with one scale per
-//! output; each row of activations is rounded to 12 bits with one scale per row. The sums are
-//! exact in `i32`, then scaled back to floats for the bias, the activation and the next rounding.
-//! Against the f32 forward pass a pixel moves by 2·10⁻⁴ on average and by at most a few grey
-//! levels (tested below; the test-set cross-entropy is in MODEL.md).
+//! output; each row of activations is rounded to 12 bits with one scale per row (fewer for a
+//! layer with more than 512 inputs, so that every sum stays exact in `i32`: 10.4 bits for the
+//! encoder's 784 pixels). The sums are exact in `i32`, then scaled back to floats for the bias,
+//! the activation and the next rounding. Against the f32 forward pass a pixel moves by 2·10⁻⁴ on
+//! average and by at most a few grey levels (tested below; the test-set cross-entropy is in
+//! MODEL.md).
 
-use crate::model::{Activation, Decoder, LATENT_DIM};
+use crate::model::{Activation, DenseLayer};
 
 /// Largest weight magnitude after rounding.
 const WEIGHT_LEVELS: f32 = 2047.0;
-/// Largest activation magnitude after rounding.
+/// Largest activation magnitude after rounding, where the layer's sums allow it.
 const ACTIVATION_LEVELS: f32 = 2047.0;
-/// Most inputs a layer may have with every sum still exact in `i32`:
-/// 512 · 2047 · 2047 < 2³¹.
-const MAX_INPUTS: usize = 512;
+/// Fewest activation levels accepted: a layer so wide that its rows would round more coarsely
+/// than 8-bit pixels is refused.
+const MIN_ACTIVATION_LEVELS: f32 = 255.0;
 /// Inputs are padded to a multiple of the SIMD width (eight `i16`).
 const LANES: usize = 8;
 /// Outputs computed together, sharing each load of the activations.
@@ -37,7 +41,8 @@ struct IntegerLayer {
     inputs: usize,
     /// Outputs, padded to a multiple of [`OUTPUT_BLOCK`].
     outputs: usize,
-    /// Outputs before padding.
+    /// Inputs and outputs before padding.
+    real_inputs: usize,
     real_outputs: usize,
     /// `[outputs][inputs]`: each output's weights are contiguous.
     weights: Vec<i16>,
@@ -45,21 +50,24 @@ struct IntegerLayer {
     scales: Vec<f32>,
     /// One per output (padded).
     bias: Vec<f32>,
+    /// Largest activation magnitude after rounding: every sum of `real_inputs` products stays
+    /// below 2³¹.
+    activation_levels: f32,
     /// Applied to each output after the bias.
     activation: Activation,
 }
 
-/// The decoder ready for integer inference; built once from the loaded [`Decoder`].
-pub struct IntegerDecoder {
+/// A network ready for integer inference; built once from its layers.
+pub struct IntegerNetwork {
     layers: Vec<IntegerLayer>,
 }
 
-impl IntegerDecoder {
-    /// Rounds the weights of `decoder` to integers with one scale per output.
-    pub fn new(decoder: &Decoder) -> Self {
-        let layers = decoder
-            .dense_layers()
-            .into_iter()
+impl IntegerNetwork {
+    /// Rounds the weights of `layers` (first to last) to integers with one scale per output.
+    pub fn new(layers: &[DenseLayer]) -> Self {
+        assert!(!layers.is_empty(), "a network has at least one layer");
+        let layers = layers
+            .iter()
             .map(|layer| {
                 IntegerLayer::new(&layer.weight, &layer.bias, layer.inputs, layer.activation)
             })
@@ -67,11 +75,22 @@ impl IntegerDecoder {
         Self { layers }
     }
 
-    /// Decodes `codes.len() / 32` row-major codes into row-major pixels in [0, 1].
-    pub fn decode(&self, codes: &[f32]) -> Vec<f32> {
-        let rows = codes.len() / LATENT_DIM;
-        let codes = codes[..rows * LATENT_DIM].to_vec();
-        self.layers.iter().fold(codes, |activations, layer| {
+    /// The width of one input row.
+    pub fn inputs(&self) -> usize {
+        self.layers[0].real_inputs
+    }
+
+    /// The width of one output row.
+    pub fn outputs(&self) -> usize {
+        self.layers.last().expect("at least one layer").real_outputs
+    }
+
+    /// Applies every layer to `input.len() / inputs()` row-major rows; returns row-major rows of
+    /// [`IntegerNetwork::outputs`] values.
+    pub fn forward(&self, input: &[f32]) -> Vec<f32> {
+        let rows = input.len() / self.inputs();
+        let input = input[..rows * self.inputs()].to_vec();
+        self.layers.iter().fold(input, |activations, layer| {
             layer.forward(&activations, rows)
         })
     }
@@ -80,9 +99,11 @@ impl IntegerDecoder {
 impl IntegerLayer {
     /// `weight` is `[inputs][outputs]` row-major, as burn's `Linear` stores it.
     fn new(weight: &[f32], bias: &[f32], real_inputs: usize, activation: Activation) -> Self {
+        let activation_levels =
+            ACTIVATION_LEVELS.min((i32::MAX as f32 / (real_inputs as f32 * WEIGHT_LEVELS)).floor());
         assert!(
-            real_inputs <= MAX_INPUTS,
-            "{real_inputs} inputs would overflow i32 sums"
+            activation_levels >= MIN_ACTIVATION_LEVELS,
+            "{real_inputs} inputs would round each row to {activation_levels} levels"
         );
         let real_outputs = bias.len();
         let inputs = real_inputs.next_multiple_of(LANES);
@@ -111,10 +132,12 @@ impl IntegerLayer {
         Self {
             inputs,
             outputs,
+            real_inputs,
             real_outputs,
             weights,
             scales,
             bias: padded_bias,
+            activation_levels,
             activation,
         }
     }
@@ -130,7 +153,7 @@ impl IntegerLayer {
             let row = &input[r * width..(r + 1) * width];
             let largest = row.iter().fold(0.0f32, |m, x| larger(m, x.abs()));
             let scale = if largest > 0.0 {
-                largest / ACTIVATION_LEVELS
+                largest / self.activation_levels
             } else {
                 1.0
             };
@@ -225,14 +248,17 @@ fn dot_block(x0: &[i16], x1: &[i16], w: &[i16]) -> [[i32; OUTPUT_BLOCK]; 2] {
 mod tests {
     use super::*;
     use crate::generator::EMBEDDED_DECODER;
-    use crate::model::{Arch, default_device, load_record_bytes};
+    use crate::model::{
+        Arch, Decoder, Encoder, IMAGE_PIXELS, LATENT_DIM, default_device, load_record_bytes,
+    };
+    use burn::tensor::{Tensor, TensorData};
 
     #[test]
     fn integer_pixels_match_the_float_decoder_of_the_committed_model() {
         let device = default_device();
         let decoder =
             load_record_bytes(Decoder::skeleton(Arch::Nine, &device), EMBEDDED_DECODER).unwrap();
-        let fast = IntegerDecoder::new(&decoder);
+        let fast = IntegerNetwork::new(&decoder.dense_layers());
         // Mixture samples of every digit, an odd count of rows.
         let stats = crate::artifact::decode(crate::generator::EMBEDDED_STATS).unwrap();
         let mut rng = crate::latent::rng_for(5, 0);
@@ -245,7 +271,7 @@ mod tests {
             );
         }
         let exact = decoder.decode_slice(&codes, &device);
-        let integer = fast.decode(&codes);
+        let integer = fast.forward(&codes);
         let (worst, mean) = differences(&exact, &integer);
         assert!(mean < 5e-4, "mean pixel difference {mean}");
         assert!(worst < 5.0 / 255.0, "largest pixel difference {worst}");
@@ -282,7 +308,7 @@ mod tests {
             device.seed(seed as u64);
             let decoder = Decoder::new(arch, &device);
             let reference = decoder.decode_slice(&codes, &device);
-            let shipped = IntegerDecoder::new(&decoder).decode(&codes);
+            let shipped = IntegerNetwork::new(&decoder.dense_layers()).forward(&codes);
             let (worst, mean) = differences(&reference, &shipped);
             assert!(
                 worst < FRESH_WORST && mean < FRESH_MEAN,
@@ -291,6 +317,36 @@ mod tests {
             // The pixels are spread out, so a wrong activation would show.
             let spread = reference.iter().fold(0.0f32, |m, p| m.max((p - 0.5).abs()));
             assert!(spread > 0.25, "{arch:?}: every pixel within {spread} of ½");
+        }
+    }
+
+    #[test]
+    fn the_encoder_agrees_with_burns_for_every_architecture() {
+        use rand::RngExt;
+        let device = default_device();
+        let mut rng = crate::latent::rng_for(4, 0);
+        // Pixels in [0, 1], most of them dark as in MNIST; an odd number of rows.
+        let rows = 15;
+        let images: Vec<f32> = (0..rows * IMAGE_PIXELS)
+            .map(|_| (rng.random::<f32>() * 2.0 - 1.0).max(0.0))
+            .collect();
+        for (seed, arch) in [Arch::One, Arch::Five, Arch::Nine].into_iter().enumerate() {
+            device.seed(seed as u64 + 20);
+            let encoder = Encoder::new(arch, &device);
+            let input = Tensor::<2>::from_data(
+                TensorData::new(images.clone(), [rows, IMAGE_PIXELS]),
+                &device,
+            );
+            let reference: Vec<f32> = encoder.encode(input).into_data().try_to_vec().unwrap();
+            let shipped = IntegerNetwork::new(&encoder.dense_layers()).forward(&images);
+            assert_eq!(shipped.len(), rows * LATENT_DIM);
+            // Relative to the codes' spread: the 784-input layer rounds rows to 10.4 bits.
+            let spread = reference.iter().map(|c| c.abs()).sum::<f32>() / reference.len() as f32;
+            let (worst, mean) = differences(&reference, &shipped);
+            assert!(
+                worst < 0.05 * spread && mean < 0.005 * spread,
+                "{arch:?}: codes differ by {worst} at most and {mean} on average (spread {spread})"
+            );
         }
     }
 

@@ -13,7 +13,15 @@ const METRIC_NAMES = {
   mixtureSamples: "Mixture samples: class accuracy, Fréchet distance, diversity, memorisation",
   gaussianSamples: "Single-Gaussian samples: class accuracy, Fréchet distance, diversity, memorisation",
   reconstructions: "Reconstructed test digits: class accuracy, Fréchet distance, diversity, memorisation",
+  "reading.accuracy": "Test digits read right from their codes (Draw)",
+  "reading.restyle": "Restyled test digits read as the intended digit, 0–9 (Draw)",
 };
+
+/** [name, value] of every metric, those of nested groups named "group.metric". */
+const metricRows = (metrics, group = "") => Object.entries(metrics).flatMap(([name, v]) => (
+  v !== null && typeof v === "object" && !Array.isArray(v)
+    ? metricRows(v, `${group}${name}.`)
+    : [[METRIC_NAMES[group + name] ?? group + name, v]]));
 
 const formatNumber = (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
 const formatValue = (v) => {
@@ -65,7 +73,7 @@ export function createAbout(gen, info) {
     ["Latent dimensions", info.latentDim],
     ["Classes", info.classes],
     ["Mixture components per digit (0–9)", info.components.join(", ")],
-    ...Object.entries(info.metrics).map(([name, v]) => [METRIC_NAMES[name] ?? name, v]),
+    ...metricRows(info.metrics),
     ["Version", info.version],
   ];
   $("model-card").replaceChildren(...rows.flatMap(([term, value]) => {
@@ -76,6 +84,10 @@ export function createAbout(gen, info) {
     return [dt, dd];
   }));
   $("architecture").textContent = info.architecture.replaceAll("-", " → ");
+  const { reading } = info.metrics;
+  $("reading-accuracy").textContent = reading
+    ? `Read this way, ${(100 * reading.accuracy).toFixed(1)}% of the 10,000 MNIST test digits are read right.`
+    : "How often it reads right was not measured for this model.";
   $("train-commands").replaceChildren(...info.trainCommands.map(commandItem));
 
   let measured = false;

@@ -1,120 +1,166 @@
-// Canvas drawing. Images are row-major 28×28 Float32Arrays in [0, 1], stacked one after another;
-// they are drawn pixel for pixel and scaled up by CSS (image-rendering: pixelated) or by `scale`.
+// Draw: a digit the visitor draws, or brings as an image, read by the encoder: what the model
+// sees, which digit it is, where it lies on the Explore plane, and its style on every digit.
+import { PIXELS, drawDigit, drawSheet } from "./canvas.js";
+import { loadEncoder } from "./load.js";
+import { createPad } from "./pad.js";
+import { $, attempt, say, setDisabled, showProgress } from "./ui.js";
 
-export const SIDE = 28;
-export const PIXELS = SIDE * SIDE;
-// Tableau 10: distinguishable on a dark background.
-export const DIGIT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
-const GAP_GREY = 64;
+// The row of restyled digits is shown when restyling works for most digits: at least
+// RESTYLE_DIGITS digits whose restyled test digits are read back as them RESTYLE_SHARE of the time.
+const RESTYLE_SHARE = 0.5;
+const RESTYLE_DIGITS = 6;
+const BLANK = new Float32Array(PIXELS);
 
-/** Draws image `index` of a stack on a 28×28 canvas. */
-export function drawDigit(canvas, images, index = 0) {
-  drawSheet(canvas, images.subarray(index * PIXELS, (index + 1) * PIXELS), 1);
+const percent = (share, decimals = 0) => `${(100 * share).toFixed(decimals)}%`;
+
+/** Whether the row of restyled digits is worth showing, and a caption that says how well it works;
+ *  `reading` is info().metrics.reading, which older models lack. */
+function restyleVerdict(reading) {
+  if (!reading) return { works: false, caption: "How well this works was not measured for this model, so it is not shown." };
+  const { restyle } = reading;
+  const working = restyle.filter((share) => share >= RESTYLE_SHARE).length;
+  const mean = restyle.reduce((sum, share) => sum + share, 0) / restyle.length;
+  const measured = `Restyled test digits are read back as the intended digit ${percent(mean)} of the time on ` +
+    `average, and at least half the time for ${working} of the ${restyle.length} digits`;
+  return working >= RESTYLE_DIGITS
+    ? { works: true, caption: `${measured}.` }
+    : { works: false, caption: `${measured}: that does not work well enough for this model, so it is not shown.` };
 }
 
-/** Draws a stack of images in rows of `cols`, each pixel `scale`×`scale`, `gap` grey pixels apart. */
-export function drawSheet(canvas, images, cols, { scale = 1, gap = 0 } = {}) {
-  const count = images.length / PIXELS;
-  const cell = SIDE * scale + gap;
-  const width = Math.min(count, cols) * cell - gap;
-  const height = Math.ceil(count / cols) * cell - gap;
-  if (canvas.width !== width) canvas.width = width;
-  if (canvas.height !== height) canvas.height = height;
-  const sheet = new ImageData(width, height);
-  const data = sheet.data;
-  for (let o = 0; o < data.length; o += 4) {
-    data[o] = data[o + 1] = data[o + 2] = GAP_GREY;
-    data[o + 3] = 255;
-  }
-  for (let i = 0; i < count; i++) {
-    const x0 = (i % cols) * cell;
-    const y0 = Math.floor(i / cols) * cell;
-    for (let y = 0; y < SIDE * scale; y++) {
-      const row = i * PIXELS + Math.floor(y / scale) * SIDE;
-      for (let x = 0; x < SIDE * scale; x++) {
-        const v = Math.round(255 * Math.min(1, Math.max(0, images[row + Math.floor(x / scale)])));
-        const o = 4 * ((y0 + y) * width + x0 + x);
-        data[o] = data[o + 1] = data[o + 2] = v;
-      }
+export function createDraw(gen, info, update) {
+  const message = $("draw-message");
+  const padCanvas = $("pad");
+  const undo = $("pad-undo");
+  const clear = $("pad-clear");
+  const choose = $("choose-image");
+  const fileInput = $("image-file");
+  const morphFrom = $("morph-from");
+  const showOnMap = $("show-on-map");
+  const restyle = restyleVerdict(info.metrics.reading);
+  let reading = null; // the drawn digit as read: { latent, probabilities, digit, point, image, restyled }
+  let encoder = null; // the promise of the encoder, once its loading started
+  let encoderFailed = false;
+
+  const bars = Array.from({ length: 10 }, (_, digit) => {
+    const bar = document.createElement("div");
+    bar.className = "probability";
+    bar.append(document.createElement("span"), String(digit));
+    return bar;
+  });
+  $("probabilities").append(...bars);
+  $("restyle-caption").textContent = restyle.caption;
+
+  const pad = createPad(padCanvas, read);
+  undo.addEventListener("click", () => pad.undo());
+  clear.addEventListener("click", () => pad.clear());
+  choose.addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", () => {
+    const [file] = fileInput.files;
+    fileInput.value = ""; // choosing the same file again is a change too
+    if (file) openImage(file);
+  });
+  padCanvas.addEventListener("dragover", (event) => {
+    event.preventDefault(); // accept the drop
+    padCanvas.classList.add("dropping");
+  });
+  padCanvas.addEventListener("dragleave", () => padCanvas.classList.remove("dropping"));
+  padCanvas.addEventListener("drop", (event) => {
+    event.preventDefault();
+    padCanvas.classList.remove("dropping");
+    const [file] = event.dataTransfer.files;
+    if (file) openImage(file);
+  });
+  showOnMap.addEventListener("click", () => update({ section: "explore" }));
+  morphFrom.addEventListener("click", () => {
+    update({ section: "morph", path: [reading.digit], pair: null, fromDrawing: true });
+  });
+
+  async function openImage(file) {
+    try {
+      pad.showImage(await createImageBitmap(file));
+    } catch (error) {
+      say(message, `“${file.name}” could not be opened as an image (${error.message}).`);
     }
   }
-  canvas.getContext("2d").putImageData(sheet, 0, 0);
-}
 
-/** Sizes a canvas's backing store to its CSS box at the device's pixel ratio; returns its context. */
-function fitToBox(canvas) {
-  const ratio = window.devicePixelRatio || 1;
-  const width = Math.round(canvas.clientWidth * ratio);
-  const height = Math.round(canvas.clientHeight * ratio);
-  if (canvas.width !== width) canvas.width = width;
-  if (canvas.height !== height) canvas.height = height;
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  return ctx;
-}
+  /** Everything the section shows of a prepared digit with ink. */
+  function readDigit(prepared) {
+    const latent = gen.encode(prepared);
+    const probabilities = gen.classify(latent);
+    const digit = probabilities.indexOf(Math.max(...probabilities));
+    return {
+      latent,
+      probabilities,
+      digit,
+      point: gen.project(latent),
+      image: gen.decode(latent),
+      restyled: restyle.works ? gen.restyle(latent, digit) : null,
+    };
+  }
 
-/** Maps data coordinates to CSS pixels of a canvas and back, with `bounds` = [xmin, xmax, ymin, ymax]. */
-export function plotMapping(canvas, [xmin, xmax, ymin, ymax]) {
-  const w = canvas.clientWidth;
-  const h = canvas.clientHeight;
+  /** What the verdict line says when there is no reading. */
+  function noReading(ink) {
+    if (!ink) return "Draw a digit";
+    if (encoderFailed) return "Your digit cannot be read: the encoder did not load.";
+    return gen.hasEncoder ? "Your digit could not be read." : "Your digit will be read once the encoder has loaded…";
+  }
+
+  /** Prepares the pad's pixels as MNIST's digits were and, once there is ink and the encoder, reads them. */
+  function read() {
+    say(message, "");
+    const { data, width, height } = pad.pixels();
+    const prepared = attempt(message, "Your digit could not be prepared", () => gen.prepare(data, width, height)) ?? BLANK;
+    const ink = prepared.some((v) => v > 0); // prepare gives zeros for an image without ink
+    reading = null;
+    if (ink && gen.hasEncoder) reading = attempt(message, "Your digit could not be read", () => readDigit(prepared)) ?? null;
+    show(prepared, ink);
+    performance.clearMarks("drawing-read");
+    performance.mark("drawing-read");
+  }
+
+  function show(prepared, ink) {
+    drawDigit($("prepared"), prepared);
+    drawDigit($("reconstruction"), reading?.image ?? BLANK);
+    const shares = bars.map((bar, digit) => {
+      const share = reading?.probabilities[digit] ?? 0;
+      bar.style.setProperty("--share", share);
+      bar.classList.toggle("winner", digit === reading?.digit);
+      return `${digit}: ${percent(share)}`;
+    });
+    $("probabilities").setAttribute("aria-label", `Probability of each digit: ${shares.join(", ")}`);
+    $("verdict").textContent = reading
+      ? `Most likely ${reading.digit} (${percent(reading.probabilities[reading.digit])})`
+      : noReading(ink);
+    const [x, y] = reading?.point ?? [];
+    $("drawing-where").textContent = reading ? `At PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)} of the Explore plane.` : "";
+    $("restyled").hidden = !reading?.restyled;
+    if (reading?.restyled) drawSheet($("restyled"), reading.restyled, 10, { gap: 1 });
+    for (const button of [undo, clear]) setDisabled(button, pad.empty, choose);
+    for (const button of [morphFrom, showOnMap]) setDisabled(button, !reading, choose);
+  }
+
+  /** Starts loading the encoder, once; the pad is read again when it has loaded. */
+  function startEncoder() {
+    encoder ??= loadEncoder(gen, showProgress($("encoder-progress"), $("encoder-amount")))
+      .catch((error) => {
+        encoderFailed = true;
+        say($("encoder-error"), `The encoder could not be loaded, so drawn digits cannot be read (${error.message}). ` +
+          "Reload the page to try again.");
+      })
+      .finally(() => {
+        $("encoder-status").hidden = true;
+        read();
+      });
+  }
+
+  read();
   return {
-    toPixel: (x, y) => [((x - xmin) / (xmax - xmin)) * w, ((ymax - y) / (ymax - ymin)) * h],
-    toData: (px, py) => [xmin + (px / w) * (xmax - xmin), ymax - (py / h) * (ymax - ymin)],
+    render(state) {
+      if (state.section === "draw") startEncoder();
+      return state;
+    },
+    startEncoder,
+    /** The drawn digit as read, or null while the pad is blank or the encoder missing. */
+    reading: () => reading,
   };
-}
-
-/** [xmin, xmax, ymin, ymax] around interleaved (x, y) points: the 1st to 99th percentile of each
- *  axis, widened by `margin` on both sides, so that a few outliers do not squeeze the rest. */
-export function pointBounds(points, margin = 0.15) {
-  return [0, 1].flatMap((axis) => {
-    const values = points.filter((_, i) => i % 2 === axis).sort();
-    const low = values[Math.floor(values.length * 0.01)];
-    const high = values[Math.ceil(values.length * 0.99) - 1];
-    return [low - (high - low) * margin, high + (high - low) * margin];
-  });
-}
-
-/** Scatter of points coloured by label (only labels in `shown`), with a ring at `marker`. */
-export function drawScatter(canvas, { points, labels, shown, bounds, marker }) {
-  const ctx = fitToBox(canvas);
-  const { toPixel } = plotMapping(canvas, bounds);
-  ctx.clearRect(0, 0, canvas.clientWidth, canvas.clientHeight);
-  ctx.strokeStyle = "#444";
-  const [ox, oy] = toPixel(0, 0);
-  ctx.beginPath();
-  ctx.moveTo(ox, 0); ctx.lineTo(ox, canvas.clientHeight);
-  ctx.moveTo(0, oy); ctx.lineTo(canvas.clientWidth, oy);
-  ctx.stroke();
-  ctx.globalAlpha = 0.75;
-  for (let i = 0; i < labels.length; i++) {
-    if (!shown.has(labels[i])) continue;
-    const [x, y] = toPixel(points[2 * i], points[2 * i + 1]);
-    ctx.fillStyle = DIGIT_COLORS[labels[i]];
-    ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
-  }
-  ctx.globalAlpha = 1;
-  const [mx, my] = toPixel(...marker);
-  ctx.lineWidth = 2;
-  for (const [color, radius] of [["#000", 8], ["#fff", 6]]) {
-    ctx.strokeStyle = color;
-    ctx.beginPath();
-    ctx.arc(mx, my, radius, 0, 2 * Math.PI);
-    ctx.stroke();
-  }
-}
-
-/** Bar chart of non-negative values; the first `highlight` bars in the accent colour. */
-export function drawBars(canvas, values, highlight = 2) {
-  const ctx = fitToBox(canvas);
-  const w = canvas.clientWidth;
-  const h = canvas.clientHeight;
-  const max = Math.max(...values);
-  const step = w / values.length;
-  ctx.clearRect(0, 0, w, h);
-  values.forEach((v, i) => {
-    const barHeight = (v / max) * (h - 2);
-    ctx.fillStyle = i < highlight ? "#edc948" : "#4e79a7";
-    ctx.fillRect(i * step + 1, h - barHeight, step - 2, barHeight);
-  });
 }

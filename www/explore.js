@@ -1,10 +1,11 @@
 // Explore: the PCA plane with live decoding, eigenvalues, basis vectors and sparse class means.
-import { DIGIT_COLORS, drawBars, drawDigit, drawScatter, drawSheet, plotMapping, pointBounds } from "./draw.js";
-import { $, attempt, bindRange, digitButtons } from "./ui.js";
+import { DIGIT_COLORS, drawBars, drawDigit, drawScatter, drawSheet, plotMapping, pointBounds } from "./canvas.js";
+import { $, attempt, bindRange, digitButtons, say } from "./ui.js";
 
 const KEY_STEP = 0.02; // an arrow key moves the point by this share of the plot
 
-export function createExplore(gen, info) {
+/** `drawing.reading()` is the visitor's digit from Draw, marked on the plane. */
+export function createExplore(gen, info, drawing) {
   const message = $("explore-message");
   const scatter = $("scatter");
   let pca = null;
@@ -71,7 +72,10 @@ export function createExplore(gen, info) {
 
   function drawPlane() {
     legend.forEach((button, d) => button.setAttribute("aria-pressed", shown.has(d)));
-    drawScatter(scatter, { points: pca.points, labels: pca.labels, shown, bounds, marker });
+    const drawn = drawing.reading();
+    drawScatter(scatter, { points: pca.points, labels: pca.labels, shown, bounds, marker, drawn: drawn?.point });
+    const [x, y] = drawn?.point ?? [];
+    say($("drawing-point"), drawn ? `◆ Your digit, read as ${drawn.digit}: PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)}` : "");
   }
 
   function decodeAt(x, y) {
@@ -84,7 +88,11 @@ export function createExplore(gen, info) {
   }
 
   function render(state) {
-    if (state.section !== "explore" || pca) return state;
+    if (state.section !== "explore") return state;
+    if (pca) {
+      drawPlane(); // the drawn digit may have changed
+      return state;
+    }
     pca = attempt(message, "The principal components could not be read", () => gen.pca());
     if (!pca) return state;
     bounds = pointBounds(pca.points);

@@ -1,5 +1,5 @@
 // Generate: a gallery of sampled digits, one row per digit or several rows of one digit.
-import { drawDigit, drawSheet } from "./draw.js";
+import { drawDigit, drawSheet } from "./canvas.js";
 import { MAX_SEED, parseSeed, randomSeed } from "./state.js";
 import { $, attempt, bindRange, downloadPng, formatMs, say } from "./ui.js";
 

@@ -1,12 +1,13 @@
 // Wiring: loads the WebAssembly module, keeps the page state in the URL hash (a history entry per
 // section, so Back returns to the previous one), renders the sections.
 import { createAbout } from "./about.js";
+import { createDraw } from "./draw.js";
 import { createExplore } from "./explore.js";
 import { createGenerate, gallerySize } from "./generate.js";
 import { loadGenerator } from "./load.js";
 import { createMorph, maxStops } from "./morph.js";
 import { SECTIONS, readHash, readSection, writeHash } from "./state.js";
-import { $, say } from "./ui.js";
+import { $, say, showProgress } from "./ui.js";
 
 const navButtons = document.querySelectorAll("nav button");
 const messages = Object.fromEntries(SECTIONS.map((name) => [name, $(`${name}-message`)]));
@@ -49,23 +50,21 @@ function start(gen, info) {
 
   for (const control of document.querySelectorAll("[disabled]")) control.disabled = false;
   const gallery = createGenerate(gen, info, update);
-  sections.push(gallery, createMorph(gen, info, gallery, update), createExplore(gen, info), createAbout(gen, info));
+  const drawing = createDraw(gen, info, update);
+  sections.push(gallery, createMorph(gen, info, gallery, drawing, update), createExplore(gen, info, drawing), drawing,
+    createAbout(gen, info));
   for (const button of navButtons) {
     button.addEventListener("click", () => update({ section: button.dataset.section }));
   }
   window.addEventListener("hashchange", applyUrl); // Back, Forward, or a hash typed into the address bar
   applyUrl();
+  drawing.startEncoder(); // only now: the first gallery must not wait for it
 }
 
 showSection(readSection(location.hash));
-const progress = $("load-progress");
 let loaded = null;
 try {
-  const gen = await loadGenerator((received, total) => {
-    if (total) [progress.max, progress.value] = [total, received];
-    const mb = (bytes) => (bytes / 1e6).toFixed(1);
-    $("load-amount").textContent = total ? `${mb(received)} of ${mb(total)} MB` : `${mb(received)} MB`;
-  });
+  const gen = await loadGenerator(showProgress($("load-progress"), $("load-amount")));
   loaded = [gen, gen.info()];
 } catch (error) {
   say($("load-error"), `The WebAssembly module could not be loaded, so no digits can be drawn (${error.message}). ` +

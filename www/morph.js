@@ -1,11 +1,13 @@
-// Morph: plays a path through class means, or between two gallery samples, frame by frame.
+// Morph: plays a path through class means, from the visitor's drawn digit through class means, or
+// between two gallery samples, frame by frame.
 // All frames are decoded up front in one call; the animation only draws them.
-import { PIXELS, drawDigit, drawSheet } from "./draw.js";
+import { PIXELS, drawDigit, drawSheet } from "./canvas.js";
 import { LOOP } from "./state.js";
 import { $, attempt, bindRange, digitButtons, downloadPng, setDisabled } from "./ui.js";
 
 const STEPS_PER_LEG = 60; // at speed 1 a leg takes a second: a new frame at every 60 Hz refresh
 const STRIP_FRAMES = 11;
+const DRAWN = "your digit"; // the name of the stop at the drawn digit
 
 /** The most stops a path can have when the module decodes at most `maxImages` frames in a call. */
 export const maxStops = (maxImages) => Math.floor((maxImages - 1) / STEPS_PER_LEG) + 1;
@@ -20,7 +22,8 @@ function blend(a, b, steps) {
   return out;
 }
 
-export function createMorph(gen, info, gallery, update) {
+/** `gallery.latent(i)` is gallery sample i's code; `drawing.reading()` the drawn digit's, if any. */
+export function createMorph(gen, info, gallery, drawing, update) {
   const stopLimit = maxStops(info.maxImages);
   const message = $("morph-message");
   const canvas = $("morph-canvas");
@@ -29,7 +32,7 @@ export function createMorph(gen, info, gallery, update) {
   const strip = $("strip");
   let state = null;
   let key = null;
-  let loaded = { path: [], pair: null }; // the last path or pair decoded
+  let loaded = { path: [], pair: null, fromDrawing: false }; // the last morph decoded
   let frames = new Float32Array(PIXELS);
   let count = 1;
   let stops = []; // names of the points the path passes through
@@ -66,11 +69,15 @@ export function createMorph(gen, info, gallery, update) {
 
   const stripFrame = (cell, cells) => (cells > 1 ? Math.round((cell * (count - 1)) / (cells - 1)) : 0);
 
-  /** Every frame of `next`'s sample pair, or of its path through class means, and the names of the stops. */
-  function decode({ pair, path }) {
+  /** Every frame of `next`'s sample pair, or of its path (from the drawn digit) through class
+   *  means, and the names of the stops. */
+  function decode({ pair, path, fromDrawing }) {
     if (pair) {
       const [from, to] = pair.map((i) => gallery.latent(i));
       return { names: pair.map((i) => gallery.describe(i)), images: gen.decode(blend(from, to, STEPS_PER_LEG + 1)) };
+    }
+    if (fromDrawing) {
+      return { names: [DRAWN, ...path.map(String)], images: gen.pathFrom(drawing.reading().latent, path, STEPS_PER_LEG) };
     }
     const images = path.length >= 2 ? gen.path(path, STEPS_PER_LEG)
       : path.length === 1 ? gen.decode(gen.classMean(path[0]))
@@ -143,26 +150,35 @@ export function createMorph(gen, info, gallery, update) {
     raf = requestAnimationFrame(tick);
   }
 
+  /** What the frames of `next` depend on. */
+  function framesKey(next) {
+    if (next.pair) return JSON.stringify([next.pair, next.seed, next.method, next.spread, next.digit]);
+    return JSON.stringify([next.path, next.fromDrawing && Array.from(drawing.reading().latent)]);
+  }
+
   /** Shows `next`'s morph when Morph is the section, and returns the state shown: if the module
-   *  refuses the path or pair of `next`, the last morph that loaded stays (at first, the empty path). */
+   *  refuses the morph of `next`, the last morph that loaded stays (at first, the empty path). */
   function render(next) {
     if (next.pair && !next.pair.every((i) => gallery.latent(i))) next = { ...next, pair: null }; // the gallery failed to draw
+    // A morph from the drawn digit needs one (links do not keep drawings) and a digit to go to; a pair replaces it.
+    if (next.fromDrawing && (next.pair || !next.path.length || !drawing.reading())) next = { ...next, fromDrawing: false };
     if (next.section === "morph") {
-      const nextKey = JSON.stringify(next.pair ? [next.pair, next.seed, next.method, next.spread, next.digit] : next.path);
+      const nextKey = framesKey(next);
       if (nextKey !== key) {
         const decoded = attempt(message, "The morph could not be drawn", () => decode(next));
         if (!decoded) return render({ ...next, ...loaded });
         key = nextKey;
-        loaded = { path: next.path, pair: next.pair };
+        loaded = { path: next.path, pair: next.pair, fromDrawing: next.fromDrawing };
         show(decoded);
-        setPlaying(next.pair !== null); // a sample pair was just clicked: show the morph
+        // A sample pair was just clicked, or Morph from it in Draw: show the morph.
+        setPlaying(next.pair !== null || next.fromDrawing);
       }
     } else {
       setPlaying(false);
     }
     state = next;
     setDisabled(undo, state.pair !== null || state.path.length === 0, addButtons[0]);
-    const full = state.pair === null && state.path.length >= stopLimit;
+    const full = state.pair === null && state.path.length + (state.fromDrawing ? 1 : 0) >= stopLimit;
     for (const button of addButtons) setDisabled(button, full, undo);
     return state;
   }

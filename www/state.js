@@ -1,7 +1,8 @@
 // The page state kept in the URL hash, so that a reload or a shared link shows the same digits.
 // Example: #section=morph&seed=42&method=gaussian&spread=0.2&digit=all&path=0-1-2-3-4-5-6-7-8-9-0
+// A drawn digit is not kept in the URL: `from=drawing` only says that the morph starts at it.
 
-export const SECTIONS = ["generate", "morph", "explore", "about"];
+export const SECTIONS = ["generate", "morph", "explore", "draw", "about"];
 export const LOOP = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
 export const MAX_SEED = Number.MAX_SAFE_INTEGER; // 2^53 − 1, the largest seed a JS number holds exactly
 const SPREAD_RANGE = [0.05, 2]; // the spread slider's range
@@ -63,13 +64,14 @@ export function readHash(hash, { defaultSpread, maxStops, gallerySize }) {
       `so only the first ${maxStops} were kept.`);
     path = path.slice(0, maxStops);
   }
+  const fromDrawing = get("from", "morph", (f) => (f === "drawing" ? true : null), false, "“drawing”");
   const size = gallerySize(digit);
   const pair = get("pair", "morph", (p) => {
     const indices = p.split("-").map(Number);
     return /^\d+-\d+$/.test(p) && indices.every((i) => i < size) ? indices : null;
   }, null, `two sample numbers below ${size} joined by “-”`);
   return {
-    state: { section, seed, method, spread, digit, path, pair },
+    state: { section, seed, method, spread, digit, path, pair, fromDrawing },
     notes,
   };
 }
@@ -84,5 +86,6 @@ export function writeHash(state) {
     path: state.path.join("-"),
   });
   if (state.pair) params.set("pair", state.pair.join("-"));
+  if (state.fromDrawing) params.set("from", "drawing");
   return `#${params}`;
 }

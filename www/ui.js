@@ -55,6 +55,16 @@ export function digitButtons(container, name, onClick) {
   });
 }
 
+/** A progress callback for loadGenerator and loadEncoder that fills `bar` and writes the
+ *  megabytes received in `amount`. */
+export function showProgress(bar, amount) {
+  const mb = (bytes) => (bytes / 1e6).toFixed(1);
+  return (received, total) => {
+    if (total) [bar.max, bar.value] = [total, received];
+    amount.textContent = total ? `${mb(received)} of ${mb(total)} MB` : `${mb(received)} MB`;
+  };
+}
+
 export function downloadPng(canvas, filename) {
   const link = document.createElement("a");
   link.download = filename;

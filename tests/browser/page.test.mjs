@@ -1,87 +1,13 @@
 // The page as a visitor sees it, in headless Chromium: node --test tests/browser/
 import assert from "node:assert/strict";
-import { mkdir, readFile } from "node:fs/promises";
-import { after, before, test } from "node:test";
-import { RESULTS, launchBrowser, openPage, serveWww } from "./harness.mjs";
+import { readFile } from "node:fs/promises";
+import { test } from "node:test";
+import {
+  assertDigitLike, canvasPixels, focusedId, galleryDrawn, hashParam, maxDifference, overflow, pageTests, screenshot,
+  visibleSections,
+} from "./checks.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  await mkdir(RESULTS, { recursive: true });
-  server = await serveWww();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-/** Resolves once the page has drawn a gallery (the mark generate.js sets). */
-const galleryDrawn = (page) => page.waitForFunction(() => performance.getEntriesByName("gallery-drawn").length > 0);
-
-/** Opens the page at `hash`, waits for the first gallery, runs `check(page)`, then asserts that
- *  nothing went wrong on the way (console errors, failed or foreign requests). */
-async function onPage(hash, check, options) {
-  const { context, page, problems } = await openPage(browser, server.origin, options);
-  try {
-    await page.goto(`${server.origin}/#${hash}`);
-    await galleryDrawn(page);
-    await check(page);
-    assert.deepEqual(problems, []);
-  } finally {
-    await context.close();
-  }
-}
-
-/** Grey levels (0–255) of every canvas matching `selector`, one array per canvas. */
-const canvasPixels = (page, selector) => page.$$eval(selector, (canvases) => canvases.map((canvas) => {
-  const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-  return Array.from(data.filter((_, i) => i % 4 === 0));
-}));
-
-const screenshot = (page, name) => page.screenshot({ path: `${RESULTS}${name}.png`, fullPage: true });
-
-/** What makes a 28×28 image look like a handwritten digit rather than a blank or noise. */
-function digitLikeness(pixels) {
-  const v = pixels.map((p) => p / 255);
-  const at = (x, y) => (x >= 0 && x < 28 && y >= 0 && y < 28 ? v[y * 28 + x] : 0);
-  const border = [];
-  const bright = [];
-  v.forEach((p, i) => {
-    const x = i % 28;
-    const y = Math.floor(i / 28);
-    if (x < 2 || x > 25 || y < 2 || y > 25) border.push(p);
-    if (p > 0.5) bright.push([x, y]);
-  });
-  const mean = (list) => list.reduce((a, b) => a + b, 0) / list.length;
-  // Strokes are a few pixels wide: a bright pixel almost always has a bright neighbour.
-  const joined = bright.filter(([x, y]) => [at(x - 1, y), at(x + 1, y), at(x, y - 1), at(x, y + 1)].some((p) => p > 0.5));
-  return {
-    mean: mean(v),
-    border: mean(border),
-    dark: v.filter((p) => p < 0.1).length / v.length,
-    bright: bright.length / v.length,
-    joined: bright.length ? joined.length / bright.length : 0,
-  };
-}
-
-function assertDigitLike(pixels, what) {
-  const s = digitLikeness(pixels);
-  const shown = `${what}: ${JSON.stringify(s, (_, x) => (typeof x === "number" ? +x.toFixed(3) : x))}`;
-  assert.ok(s.mean > 0.03 && s.mean < 0.4, `mean brightness out of range, ${shown}`);
-  assert.ok(s.border < 0.1, `border not dark, ${shown}`);
-  assert.ok(s.dark > 0.45, `too few near-black pixels, ${shown}`);
-  assert.ok(s.bright > 0.02, `no bright strokes, ${shown}`);
-  assert.ok(s.joined > 0.8, `bright pixels are speckle, not strokes, ${shown}`);
-}
-
-const maxDifference = (a, b) => Math.max(...a.map((p, i) => Math.abs(p - b[i])));
-
-const focusedId = (page) => page.evaluate(() => document.activeElement.id);
-const visibleSections = (page) => page.$$eval("main > section", (all) => all.filter((s) => !s.hidden).map((s) => s.id));
-const hashParam = (page, name) => new URLSearchParams(new URL(page.url()).hash.slice(1)).get(name);
+const { onPage, open, origin } = pageTests();
 
 /** Width and height from a PNG file's header. */
 async function pngSize(download) {
@@ -286,7 +212,7 @@ test("the largest seed draws a gallery; a seed out of range or not a number is r
 });
 
 test("controls stay disabled under a progress bar until the module is ready", async () => {
-  const { context, page, problems } = await openPage(browser, server.origin);
+  const { context, page, problems } = await open();
   try {
     let release;
     const held = new Promise((resolve) => { release = resolve; });
@@ -294,7 +220,7 @@ test("controls stay disabled under a progress bar until the module is ready", as
       await held;
       await route.continue();
     });
-    await page.goto(`${server.origin}/#section=morph&seed=5`, { waitUntil: "domcontentloaded" });
+    await page.goto(`${origin()}/#section=morph&seed=5`, { waitUntil: "domcontentloaded" });
     await page.waitForSelector("nav button[aria-current='page']", { state: "attached" }); // main.js runs
     const controls = "nav button, main button, main input, main select";
     const enabled = () => page.$$eval(controls, (all) => all.filter((c) => !c.disabled).map((c) => c.outerHTML));
@@ -379,10 +305,10 @@ test("About shows the model card, every training command to copy, and a decode t
 
 test("every section fits a phone screen without sideways scrolling", async () => {
   await onPage("seed=1", async (page) => {
-    for (const section of ["generate", "morph", "explore", "about"]) {
+    for (const section of ["generate", "morph", "explore", "draw", "about"]) {
       await page.click(`nav button[data-section='${section}']`);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `${section} is ${overflow} px too wide`);
+      const tooWide = await overflow(page);
+      assert.ok(tooWide <= 0, `${section} is ${tooWide} px too wide`);
       await screenshot(page, `phone-${section}`);
     }
   }, { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
@@ -413,8 +339,8 @@ test("on a touch phone, samples are tap-sized, a tip stays on screen, a tap on t
       assert.match(tip, /digit 0 · component \d+ of \d+/);
       const width = await page.evaluate(() => window.innerWidth);
       assert.ok(left >= 0 && right <= width, `sample ${index}'s tip spans ${left}–${right} px of ${width}`);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `with sample ${index}'s tip open the page is ${overflow} px too wide`);
+      const tooWide = await overflow(page);
+      assert.ok(tooWide <= 0, `with sample ${index}'s tip open the page is ${tooWide} px too wide`);
       await sample.tap(); // unselect
     }
     await screenshot(page, "phone-tip");
@@ -443,10 +369,10 @@ test("every control has a name a screen reader can announce", async () => {
 });
 
 test("a WebAssembly module that fails to load shows a clear message", async () => {
-  const { context, page } = await openPage(browser, server.origin);
+  const { context, page } = await open();
   try {
     await page.route("**/*.wasm", (route) => route.fulfill({ status: 404, body: "" }));
-    await page.goto(`${server.origin}/`);
+    await page.goto(`${origin()}/`);
     const alert = page.locator("#load-error");
     await alert.waitFor({ state: "visible" });
     assert.match(await alert.textContent(), /WebAssembly module could not be loaded/);

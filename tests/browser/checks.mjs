@@ -1,0 +1,94 @@
+// What the page tests share: a server and a browser for each test file, the page opened at a hash
+// and watched for problems, and readings of what it shows.
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { after, before } from "node:test";
+import { RESULTS, launchBrowser, openPage, serveWww } from "./harness.mjs";
+
+/** Starts the server and the browser before the calling file's tests and stops them after.
+ *  Returns `origin()`, the server's; `open(options)`, a fresh page as openPage gives it; and `onPage`. */
+export function pageTests() {
+  let server;
+  let browser;
+  before(async () => {
+    await mkdir(RESULTS, { recursive: true });
+    server = await serveWww();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  const open = (options) => openPage(browser, server.origin, options);
+  return {
+    origin: () => server.origin,
+    open,
+    /** Opens the page at `hash`, waits for the first gallery, runs `check(page)`, then asserts that
+     *  nothing went wrong on the way (console errors, failed or foreign requests). */
+    async onPage(hash, check, options) {
+      const { context, page, problems } = await open(options);
+      try {
+        await page.goto(`${server.origin}/#${hash}`);
+        await galleryDrawn(page);
+        await check(page);
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    },
+  };
+}
+
+/** Resolves once the page has drawn a gallery (the mark generate.js sets). */
+export const galleryDrawn = (page) => page.waitForFunction(() => performance.getEntriesByName("gallery-drawn").length > 0);
+
+/** Grey levels (0–255) of every canvas matching `selector`, one array per canvas. */
+export const canvasPixels = (page, selector) => page.$$eval(selector, (canvases) => canvases.map((canvas) => {
+  const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+  return Array.from(data.filter((_, i) => i % 4 === 0));
+}));
+
+export const screenshot = (page, name, options = { fullPage: true }) =>
+  page.screenshot({ path: `${RESULTS}${name}.png`, ...options });
+
+/** What makes a 28×28 image look like a handwritten digit rather than a blank or noise. */
+function digitLikeness(pixels) {
+  const v = pixels.map((p) => p / 255);
+  const at = (x, y) => (x >= 0 && x < 28 && y >= 0 && y < 28 ? v[y * 28 + x] : 0);
+  const border = [];
+  const bright = [];
+  v.forEach((p, i) => {
+    const x = i % 28;
+    const y = Math.floor(i / 28);
+    if (x < 2 || x > 25 || y < 2 || y > 25) border.push(p);
+    if (p > 0.5) bright.push([x, y]);
+  });
+  const mean = (list) => list.reduce((a, b) => a + b, 0) / list.length;
+  // Strokes are a few pixels wide: a bright pixel almost always has a bright neighbour.
+  const joined = bright.filter(([x, y]) => [at(x - 1, y), at(x + 1, y), at(x, y - 1), at(x, y + 1)].some((p) => p > 0.5));
+  return {
+    mean: mean(v),
+    border: mean(border),
+    dark: v.filter((p) => p < 0.1).length / v.length,
+    bright: bright.length / v.length,
+    joined: bright.length ? joined.length / bright.length : 0,
+  };
+}
+
+export function assertDigitLike(pixels, what) {
+  const s = digitLikeness(pixels);
+  const shown = `${what}: ${JSON.stringify(s, (_, x) => (typeof x === "number" ? +x.toFixed(3) : x))}`;
+  assert.ok(s.mean > 0.03 && s.mean < 0.4, `mean brightness out of range, ${shown}`);
+  assert.ok(s.border < 0.1, `border not dark, ${shown}`);
+  assert.ok(s.dark > 0.45, `too few near-black pixels, ${shown}`);
+  assert.ok(s.bright > 0.02, `no bright strokes, ${shown}`);
+  assert.ok(s.joined > 0.8, `bright pixels are speckle, not strokes, ${shown}`);
+}
+
+export const maxDifference = (a, b) => Math.max(...a.map((p, i) => Math.abs(p - b[i])));
+
+export const focusedId = (page) => page.evaluate(() => document.activeElement.id);
+export const visibleSections = (page) => page.$$eval("main > section", (all) => all.filter((s) => !s.hidden).map((s) => s.id));
+export const hashParam = (page, name) => new URLSearchParams(new URL(page.url()).hash.slice(1)).get(name);
+/** How far the page reaches past the right edge of the window, in CSS pixels (0 or less: not at all). */
+export const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -1,0 +1,136 @@
+// Canvas drawing. Images are row-major 28×28 Float32Arrays in [0, 1], stacked one after another;
+// they are drawn pixel for pixel and scaled up by CSS (image-rendering: pixelated) or by `scale`.
+
+export const SIDE = 28;
+export const PIXELS = SIDE * SIDE;
+// Tableau 10: distinguishable on a dark background.
+export const DIGIT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+const GAP_GREY = 64;
+const DIAMOND = 9; // half the diagonal of the drawn digit's marker, CSS pixels
+
+/** Draws image `index` of a stack on a 28×28 canvas. */
+export function drawDigit(canvas, images, index = 0) {
+  drawSheet(canvas, images.subarray(index * PIXELS, (index + 1) * PIXELS), 1);
+}
+
+/** Draws a stack of images in rows of `cols`, each pixel `scale`×`scale`, `gap` grey pixels apart. */
+export function drawSheet(canvas, images, cols, { scale = 1, gap = 0 } = {}) {
+  const count = images.length / PIXELS;
+  const cell = SIDE * scale + gap;
+  const width = Math.min(count, cols) * cell - gap;
+  const height = Math.ceil(count / cols) * cell - gap;
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  const sheet = new ImageData(width, height);
+  const data = sheet.data;
+  for (let o = 0; o < data.length; o += 4) {
+    data[o] = data[o + 1] = data[o + 2] = GAP_GREY;
+    data[o + 3] = 255;
+  }
+  for (let i = 0; i < count; i++) {
+    const x0 = (i % cols) * cell;
+    const y0 = Math.floor(i / cols) * cell;
+    for (let y = 0; y < SIDE * scale; y++) {
+      const row = i * PIXELS + Math.floor(y / scale) * SIDE;
+      for (let x = 0; x < SIDE * scale; x++) {
+        const v = Math.round(255 * Math.min(1, Math.max(0, images[row + Math.floor(x / scale)])));
+        const o = 4 * ((y0 + y) * width + x0 + x);
+        data[o] = data[o + 1] = data[o + 2] = v;
+      }
+    }
+  }
+  canvas.getContext("2d").putImageData(sheet, 0, 0);
+}
+
+/** Sizes a canvas's backing store to its CSS box at the device's pixel ratio; returns its context. */
+function fitToBox(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = Math.round(canvas.clientWidth * ratio);
+  const height = Math.round(canvas.clientHeight * ratio);
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  return ctx;
+}
+
+/** Maps data coordinates to CSS pixels of a canvas and back, with `bounds` = [xmin, xmax, ymin, ymax]. */
+export function plotMapping(canvas, [xmin, xmax, ymin, ymax]) {
+  const w = canvas.clientWidth;
+  const h = canvas.clientHeight;
+  return {
+    toPixel: (x, y) => [((x - xmin) / (xmax - xmin)) * w, ((ymax - y) / (ymax - ymin)) * h],
+    toData: (px, py) => [xmin + (px / w) * (xmax - xmin), ymax - (py / h) * (ymax - ymin)],
+  };
+}
+
+/** [xmin, xmax, ymin, ymax] around interleaved (x, y) points: the 1st to 99th percentile of each
+ *  axis, widened by `margin` on both sides, so that a few outliers do not squeeze the rest. */
+export function pointBounds(points, margin = 0.15) {
+  return [0, 1].flatMap((axis) => {
+    const values = points.filter((_, i) => i % 2 === axis).sort();
+    const low = values[Math.floor(values.length * 0.01)];
+    const high = values[Math.ceil(values.length * 0.99) - 1];
+    return [low - (high - low) * margin, high + (high - low) * margin];
+  });
+}
+
+/** Scatter of points coloured by label (only labels in `shown`), with a ring at `marker` and, when
+ *  `drawn` is given, a white diamond there (kept inside the plot). */
+export function drawScatter(canvas, { points, labels, shown, bounds, marker, drawn }) {
+  const ctx = fitToBox(canvas);
+  const { toPixel } = plotMapping(canvas, bounds);
+  ctx.clearRect(0, 0, canvas.clientWidth, canvas.clientHeight);
+  ctx.strokeStyle = "#444";
+  const [ox, oy] = toPixel(0, 0);
+  ctx.beginPath();
+  ctx.moveTo(ox, 0); ctx.lineTo(ox, canvas.clientHeight);
+  ctx.moveTo(0, oy); ctx.lineTo(canvas.clientWidth, oy);
+  ctx.stroke();
+  ctx.globalAlpha = 0.75;
+  for (let i = 0; i < labels.length; i++) {
+    if (!shown.has(labels[i])) continue;
+    const [x, y] = toPixel(points[2 * i], points[2 * i + 1]);
+    ctx.fillStyle = DIGIT_COLORS[labels[i]];
+    ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
+  }
+  ctx.globalAlpha = 1;
+  const [mx, my] = toPixel(...marker);
+  ctx.lineWidth = 2;
+  for (const [color, radius] of [["#000", 8], ["#fff", 6]]) {
+    ctx.strokeStyle = color;
+    ctx.beginPath();
+    ctx.arc(mx, my, radius, 0, 2 * Math.PI);
+    ctx.stroke();
+  }
+  if (!drawn) return;
+  const [dx, dy] = toPixel(...drawn);
+  const x = Math.min(Math.max(dx, 0), canvas.clientWidth);
+  const y = Math.min(Math.max(dy, 0), canvas.clientHeight);
+  ctx.beginPath();
+  ctx.moveTo(x, y - DIAMOND);
+  ctx.lineTo(x + DIAMOND, y);
+  ctx.lineTo(x, y + DIAMOND);
+  ctx.lineTo(x - DIAMOND, y);
+  ctx.closePath();
+  ctx.fillStyle = "#fff";
+  ctx.strokeStyle = "#000";
+  ctx.fill();
+  ctx.stroke();
+}
+
+/** Bar chart of non-negative values; the first `highlight` bars in the accent colour. */
+export function drawBars(canvas, values, highlight = 2) {
+  const ctx = fitToBox(canvas);
+  const w = canvas.clientWidth;
+  const h = canvas.clientHeight;
+  const max = Math.max(...values);
+  const step = w / values.length;
+  ctx.clearRect(0, 0, w, h);
+  values.forEach((v, i) => {
+    const barHeight = (v / max) * (h - 2);
+    ctx.fillStyle = i < highlight ? "#edc948" : "#4e79a7";
+    ctx.fillRect(i * step + 1, h - barHeight, step - 2, barHeight);
+  });
+}

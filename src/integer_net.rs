@@ -76,20 +76,15 @@ impl IntegerNetwork {
     }
 
     /// The width of one input row.
-    pub fn inputs(&self) -> usize {
+    pub fn input_width(&self) -> usize {
         self.layers[0].real_inputs
     }
 
-    /// The width of one output row.
-    pub fn outputs(&self) -> usize {
-        self.layers.last().expect("at least one layer").real_outputs
-    }
-
-    /// Applies every layer to `input.len() / inputs()` row-major rows; returns row-major rows of
-    /// [`IntegerNetwork::outputs`] values.
+    /// Applies every layer to `input.len() / input_width()` row-major rows; returns the last
+    /// layer's row-major rows.
     pub fn forward(&self, input: &[f32]) -> Vec<f32> {
-        let rows = input.len() / self.inputs();
-        let input = input[..rows * self.inputs()].to_vec();
+        let rows = input.len() / self.input_width();
+        let input = input[..rows * self.input_width()].to_vec();
         self.layers.iter().fold(input, |activations, layer| {
             layer.forward(&activations, rows)
         })

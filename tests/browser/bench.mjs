@@ -1,6 +1,6 @@
 // Page benchmark in headless Chromium on localhost: node tests/browser/bench.mjs
 // Prints the cold load time to the first gallery, the morph animation's frame rate and the
-// gzip size of everything the page loads.
+// gzip size of everything the page loads, before its first gallery and after (on demand).
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -18,10 +18,15 @@ const browser = await launchBrowser();
 try {
   // Cold load: every run in a fresh context, so nothing is cached.
   const loads = [];
+  let later = []; // URL paths the page fetches only once its first gallery is drawn
   for (let i = 0; i < LOADS; i++) {
     const { context, page } = await openPage(browser, server.origin);
     await page.goto(`${server.origin}/#seed=${i}`);
-    loads.push(await (await galleryDrawn(page)).jsonValue());
+    const drawn = await (await galleryDrawn(page)).jsonValue();
+    loads.push(drawn);
+    await page.waitForLoadState("networkidle");
+    later = await page.evaluate((t) => performance.getEntriesByType("resource")
+      .filter((entry) => entry.startTime > t).map((entry) => new URL(entry.name).pathname), drawn);
     await context.close();
   }
   console.log(`cold load to first gallery drawn: ${median(loads).toFixed(0)} ms median of ${LOADS} ` +
@@ -43,13 +48,16 @@ try {
   await context.close();
   if (problems.length) console.log(`problems: ${problems.join("; ")}`);
 
-  let total = 0;
-  for (const file of new Set(server.served.values())) {
+  const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+  const onDemand = new Map([...server.served].map(([path, file]) => [file, later.includes(path)]));
+  const totals = [0, 0]; // before the first gallery, on demand
+  for (const [file, demanded] of onDemand) {
     const size = gzipSync(await readFile(file), { level: 9 }).length;
-    total += size;
-    console.log(`  ${(size / 1024).toFixed(1).padStart(7)} KiB  ${relative(WWW, file)}`);
+    totals[Number(demanded)] += size;
+    console.log(`  ${kib(size).padStart(11)}  ${relative(WWW, file)}${demanded ? " (on demand)" : ""}`);
   }
-  console.log(`transfer size, gzip -9 of every file the page loads: ${(total / 1024).toFixed(1)} KiB`);
+  console.log(`transfer size, gzip -9 of every file the page loads: ${kib(totals[0])} before the first ` +
+    `gallery, ${kib(totals[1])} more on demand`);
 } finally {
   await browser.close();
   await server.close();

@@ -107,6 +107,7 @@ export function createDraw(gen, info, update) {
 
   /** Prepares the pad's pixels as MNIST's digits were and, once there is ink and the encoder, reads them. */
   function read() {
+    const started = performance.now();
     say(message, "");
     const { data, width, height } = pad.pixels();
     const prepared = attempt(message, "Your digit could not be prepared", () => gen.prepare(data, width, height)) ?? BLANK;
@@ -114,8 +115,9 @@ export function createDraw(gen, info, update) {
     reading = null;
     if (ink && gen.hasEncoder) reading = attempt(message, "Your digit could not be read", () => readDigit(prepared)) ?? null;
     show(prepared, ink);
-    performance.clearMarks("drawing-read");
-    performance.mark("drawing-read");
+    // One reading, drawing included: the tests wait for it, the benchmark times it.
+    performance.clearMeasures("drawing-read");
+    performance.measure("drawing-read", { start: started });
   }
 
   function show(prepared, ink) {

@@ -1,6 +1,7 @@
 // Page benchmark in headless Chromium on localhost: node tests/browser/bench.mjs
-// Prints the cold load time to the first gallery, the morph animation's frame rate and the
-// gzip size of everything the page loads, before its first gallery and after (on demand).
+// Prints the cold load time to the first gallery, the morph animation's frame rate, how long
+// reading a drawing takes, and the gzip size of everything the page loads, before its first
+// gallery and after (on demand).
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -42,6 +43,54 @@ try {
     .reduce(([f, t], entry) => [f + entry.detail.frames, t + entry.duration], [0, 0]));
   console.log(`morph animation: ${((frames * 1000) / ms).toFixed(1)} frames/s ` +
     `(${frames} frames in ${(ms / 1000).toFixed(2)} s)`);
+
+  // Reading a drawing: the module's calls alone (on a 280×280 pad with a stroke),
+  // then the Draw section's whole reading, drawing included, after each move of a real stroke.
+  await page.click("nav button[data-section='draw']");
+  await page.waitForFunction(() => !document.querySelector("#verdict").textContent.includes("once the encoder"));
+  const calls = await page.evaluate(async () => {
+    const { Generator } = await import("./pkg/latent_digits.js");
+    const gen = new Generator();
+    gen.loadEncoder(new Uint8Array(await (await fetch("pkg/encoder.q8.bpk")).arrayBuffer()));
+    const side = 280;
+    const pad = new Uint8ClampedArray(side * side * 4);
+    for (let i = 3; i < pad.length; i += 4) pad[i] = 255;
+    for (let y = 50; y < 230; y++) pad.fill(255, (y * side + 130) * 4, (y * side + 150) * 4);
+    const image = gen.prepare(pad, side, side);
+    // performance.now() is coarsened to 0.1 ms here: each of 21 rounds times 50 calls together.
+    const time = (work) => {
+      for (let i = 0; i < 20; i++) work();
+      const rounds = [];
+      for (let round = 0; round < 21; round++) {
+        const t0 = performance.now();
+        for (let i = 0; i < 50; i++) work();
+        rounds.push((performance.now() - t0) / 50);
+      }
+      return rounds.sort((a, b) => a - b)[10];
+    };
+    return {
+      prepare: time(() => gen.prepare(pad, side, side)),
+      read: time(() => {
+        const latent = gen.encode(image);
+        gen.classify(latent);
+        gen.decode(latent);
+      }),
+    };
+  });
+  console.log(`reading a drawing (median of 21 rounds of 50 calls): prepare (280×280) ${calls.prepare.toFixed(3)} ms, ` +
+    `encode + classify + reconstruct ${calls.read.toFixed(3)} ms`);
+  const box = await (await page.$("#pad")).boundingBox();
+  const readings = [];
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let step = 1; step <= 30; step++) {
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * (0.15 + step * 0.024));
+    readings.push(await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() =>
+      resolve(performance.getEntriesByName("drawing-read")[0]?.duration)))));
+  }
+  await page.mouse.up();
+  console.log(`the Draw section's reading per pointer move, drawing included: ${median(readings).toFixed(2)} ms ` +
+    `median of ${readings.length}`);
 
   await page.click("nav button[data-section='about']");
   console.log(`decode timing shown on the page: ${await page.textContent("#timing")}`);

@@ -2,6 +2,7 @@
 //! with every operation the page offers, argument checks included. Plain Rust, so native tests
 //! and the CLI use it as the wasm bindings do.
 
+use crate::animation::{GifOptions, MIN_DELAY_CS, animated_gif, can_draw};
 use crate::artifact::{self, LatentStats};
 use crate::integer_net::IntegerNetwork;
 use crate::latent::{CLASSES, Method, Samples, rng_for};
@@ -98,6 +99,47 @@ fn softmax(log_weights: &[f64]) -> Vec<f32> {
     let weights: Vec<f64> = log_weights.iter().map(|l| (l - largest).exp()).collect();
     let total: f64 = weights.iter().sum();
     weights.iter().map(|w| (w / total) as f32).collect()
+}
+
+/// How a GIF looks: the upscaling of each pixel and the display time of each frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GifLook {
+    /// Each pixel becomes a `scale` × `scale` block, 1 to 10.
+    pub scale: usize,
+    /// Display time of a frame in ms, 20 to [`MAX_FRAME_MS`], rounded to the GIF's 10 ms steps.
+    pub frame_ms: u64,
+}
+
+/// Longest display time of one GIF frame.
+pub const MAX_FRAME_MS: u64 = 10_000;
+
+/// One caption per frame of a path through stops named `labels`: the leg it is on ("3>4"), and
+/// the last stop's name on the last frame.
+fn leg_captions(labels: &[String], stops: usize, steps_per_leg: usize) -> Result<Vec<String>> {
+    if labels.len() != stops {
+        return Err(invalid(format!(
+            "{} labels for {stops} stops: one label per stop",
+            labels.len()
+        )));
+    }
+    if let Some(c) = labels
+        .iter()
+        .flat_map(|l| l.chars())
+        .find(|&c| !can_draw(c))
+    {
+        return Err(invalid(format!(
+            "labels may hold digits, '*' and spaces, not {c:?}"
+        )));
+    }
+    let mut captions = Vec::new();
+    for leg in labels.windows(2) {
+        captions.extend(std::iter::repeat_n(
+            format!("{}>{}", leg[0], leg[1]),
+            steps_per_leg,
+        ));
+    }
+    captions.push(labels[stops - 1].clone());
+    Ok(captions)
 }
 
 /// A digit class, 0–9.
@@ -379,6 +421,43 @@ impl Generator {
         let mut stops = vec![code];
         stops.extend(digits.iter().map(|&d| self.class_mean(d)));
         self.path_through(&stops, steps_per_leg)
+    }
+
+    /// A looping GIF of the path through `stops` (row-major codes, 32 values each, at least 2),
+    /// `steps_per_leg` frames a leg; `labels`, one short label per stop (digits, `*`), caption
+    /// each frame with its leg ("3>4") in a strip under it. See [`crate::animation`].
+    pub fn path_gif(
+        &self,
+        stops: &[f32],
+        steps_per_leg: usize,
+        look: GifLook,
+        labels: Option<&[String]>,
+    ) -> Result<Vec<u8>> {
+        check_latents(stops)?;
+        let min_ms = 10 * u64::from(MIN_DELAY_CS);
+        if !(min_ms..=MAX_FRAME_MS).contains(&look.frame_ms) {
+            return Err(invalid(format!(
+                "the frame time must be from {min_ms} to {MAX_FRAME_MS} ms, got {}",
+                look.frame_ms
+            )));
+        }
+        let stops: Vec<&[f32]> = stops.chunks_exact(LATENT_DIM).collect();
+        if stops.len() < 2 {
+            return Err(invalid(format!(
+                "a path needs at least 2 stops, got {}",
+                stops.len()
+            )));
+        }
+        let frames = self.path_through(&stops, steps_per_leg)?;
+        let captions = labels
+            .map(|labels| leg_captions(labels, stops.len(), steps_per_leg))
+            .transpose()?;
+        let options = GifOptions {
+            scale: look.scale,
+            delay_cs: look.frame_ms.div_ceil(10).min(u64::from(u16::MAX)) as u16,
+            captions,
+        };
+        animated_gif(&frames, &options).map_err(invalid)
     }
 
     /// Frames along the straight legs between consecutive `stops`, the last stop included.

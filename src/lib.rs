@@ -7,6 +7,7 @@
 //! - [`prepare`]: an image of any size and colours prepared as MNIST's digits were.
 //! - [`latent`]: the statistics of the codes (Gaussians, mixtures, PCA) and sampling from them;
 //!   `latent::fit` (feature `train`) fits them.
+//! - [`animation`]: animated GIFs of digit frames (the page's morph download, the CLI's loop).
 //! - [`artifact`]: the versioned, checksummed `latent.bin` that carries the statistics and the
 //!   model card.
 //! - [`generator`]: decoder, encoder and statistics: every operation the page offers, with the
@@ -15,6 +16,7 @@
 //! - `train` (feature `train`): data loading, training, fitting, evaluation and the
 //!   command-line tool.
 
+pub mod animation;
 pub mod artifact;
 pub mod generator;
 pub mod integer_net;

@@ -51,6 +51,15 @@ struct JsSampleOptions {
     seed: Option<f64>,
 }
 
+/// The options object of `pathGif`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct JsGifOptions {
+    scale: Option<f64>,
+    frame_ms: Option<f64>,
+    labels: Option<Vec<String>>,
+}
+
 fn sample_options(options: JsValue) -> Result<SampleOptions, JsError> {
     let parsed: JsSampleOptions = if options.is_undefined() || options.is_null() {
         JsSampleOptions::default()
@@ -379,6 +388,33 @@ impl JsGenerator {
         Ok(self
             .inner
             .restyle(&latent, to_digit("fromDigit", from_digit)?)?)
+    }
+
+    /// A looping GIF (its bytes) of the path through `stops` (`n × 32` codes, n ≥ 2),
+    /// `stepsPerLeg` frames a leg. Options: `scale` (1–10, default 4), `frameMs` (20–10000,
+    /// default 40) and `labels` (one per stop: digits or `*`) for a strip naming each leg.
+    #[wasm_bindgen(js_name = pathGif)]
+    pub fn path_gif(
+        &self,
+        stops: JsValue,
+        #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64,
+        options: JsValue,
+    ) -> Result<Vec<u8>, JsError> {
+        let parsed: JsGifOptions = if options.is_undefined() || options.is_null() {
+            JsGifOptions::default()
+        } else {
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| JsError::new(&format!("options: {e}")))?
+        };
+        let look = core::GifLook {
+            scale: count("scale", parsed.scale.unwrap_or(4.0))?,
+            frame_ms: whole_number("frameMs", parsed.frame_ms.unwrap_or(40.0))?,
+        };
+        let stops = float_values("stops", &stops)?;
+        let steps_per_leg = count("stepsPerLeg", steps_per_leg)?;
+        Ok(self
+            .inner
+            .path_gif(&stops, steps_per_leg, look, parsed.labels.as_deref())?)
     }
 
     /// The 32 unit codes times `scale`, decoded.

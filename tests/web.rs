@@ -431,3 +431,84 @@ fn bad_input_throws_a_named_error_and_the_instance_keeps_working() {
         "the same instance still works and gives the same digits"
     );
 }
+
+#[wasm_bindgen_test]
+fn path_gif_gives_a_gif_and_names_bad_options() {
+    let g = generator();
+    let stops: Vec<f32> = [0.0, 1.0, 2.0]
+        .iter()
+        .flat_map(|&d| g.class_mean(d).unwrap())
+        .collect();
+    let stops = || -> JsValue { Float32Array::from(&stops[..]).into() };
+    let look = |scale: f64, frame_ms: f64, labels: &[&str]| -> JsValue {
+        let object = Object::new();
+        Reflect::set(&object, &"scale".into(), &scale.into()).unwrap();
+        Reflect::set(&object, &"frameMs".into(), &frame_ms.into()).unwrap();
+        if !labels.is_empty() {
+            let labels = Array::from_iter(labels.iter().map(|&l| JsValue::from(l)));
+            Reflect::set(&object, &"labels".into(), &labels).unwrap();
+        }
+        object.into()
+    };
+    let gif = g
+        .path_gif(stops(), 4.0, look(4.0, 40.0, &["0", "1", "2"]))
+        .unwrap();
+    assert_eq!(&gif[..6], b"GIF89a");
+    // Logical screen: 112 wide, 112 + a 28-pixel caption strip tall.
+    assert_eq!(u16::from_le_bytes([gif[6], gif[7]]), 112);
+    assert_eq!(u16::from_le_bytes([gif[8], gif[9]]), 140);
+    let plain = g.path_gif(stops(), 4.0, JsValue::UNDEFINED).unwrap();
+    assert_eq!(u16::from_le_bytes([plain[8], plain[9]]), 112);
+    let cases: Vec<(String, &str)> = vec![
+        (
+            error_message(g.path_gif(stops(), 4.0, look(0.0, 40.0, &[]))),
+            "scale",
+        ),
+        (
+            error_message(g.path_gif(stops(), 4.0, look(11.0, 40.0, &[]))),
+            "got 11",
+        ),
+        (
+            error_message(g.path_gif(stops(), 4.0, look(4.0, 5.0, &[]))),
+            "frame time",
+        ),
+        (
+            error_message(g.path_gif(
+                Float32Array::new_with_length(0).into(),
+                4.0,
+                JsValue::UNDEFINED,
+            )),
+            "multiple of 32",
+        ),
+        (
+            error_message(g.path_gif(
+                Float32Array::from(&[0.0; 32][..]).into(),
+                4.0,
+                JsValue::UNDEFINED,
+            )),
+            "at least 2 stops",
+        ),
+        (
+            error_message(g.path_gif(stops(), 0.0, JsValue::UNDEFINED)),
+            "steps per leg",
+        ),
+        (
+            error_message(g.path_gif(stops(), 4.0, look(4.0, 40.0, &["0", "1"]))),
+            "2 labels for 3 stops",
+        ),
+        (
+            error_message(g.path_gif(stops(), 4.0, look(4.0, 40.0, &["a", "b", "c"]))),
+            "labels",
+        ),
+        (
+            error_message(g.path_gif(stops(), 4.0, "big".into())),
+            "options",
+        ),
+    ];
+    for (message, expected) in cases {
+        assert!(
+            message.contains(expected),
+            "{message:?} should mention {expected:?}"
+        );
+    }
+}

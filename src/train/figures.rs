@@ -8,8 +8,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use burn::tensor::Device;
-use image::codecs::gif::{GifEncoder, Repeat};
-use image::{Delay, DynamicImage, Frame, GrayImage, ImageFormat, Luma, RgbImage, imageops};
+use image::{DynamicImage, GrayImage, ImageFormat, Luma, RgbImage, imageops};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::register_font;
@@ -18,6 +17,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::data::{Images, Split};
 use super::files::write_atomic;
 use super::model_dir::{ModelDir, encode_all};
+use crate::animation::{GifOptions, animated_gif};
 use crate::generator::{Digit, Generator, GeneratorError, SampleOptions};
 use crate::latent::fit::{fit_pca, to_matrix};
 use crate::latent::{CLASSES, Method, Pca};
@@ -233,24 +233,15 @@ fn grid(images: &[f32], columns: usize) -> GrayImage {
     canvas
 }
 
-/// A looping animated GIF of row-major 28×28 frames, each upscaled ×4, 40 ms apart.
+/// A looping animated GIF of row-major 28×28 frames, each upscaled ×4, 40 ms apart (the page's
+/// `pathGif` encoder).
 fn gif(frames: &[f32]) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = GifEncoder::new(&mut bytes);
-        encoder.set_repeat(Repeat::Infinite).map_err(message)?;
-        let delay = Delay::from_numer_denom_ms(FRAME_MS, 1);
-        let frames = frames.chunks_exact(IMAGE_PIXELS).map(|pixels| {
-            Frame::from_parts(
-                DynamicImage::ImageLuma8(digit_image(pixels, GIF_SCALE)).to_rgba8(),
-                0,
-                0,
-                delay,
-            )
-        });
-        encoder.encode_frames(frames).map_err(message)?;
-    }
-    Ok(bytes)
+    let options = GifOptions {
+        scale: GIF_SCALE as usize,
+        delay_cs: (FRAME_MS / 10) as u16,
+        captions: None,
+    };
+    animated_gif(frames, &options)
 }
 
 /// A chart of `width × height` pixels on white: `title` centred in a band along the top, the rest

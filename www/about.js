@@ -1,5 +1,5 @@
 // About: the model card from info(), the commands that trained the model and how fast this browser decodes.
-import { $, attempt, formatMs } from "./ui.js";
+import { $, attempt, copyText, formatMs } from "./ui.js";
 
 const METRIC_NAMES = {
   testBce: "Test binary cross-entropy",
@@ -49,10 +49,9 @@ function commandItem(command) {
   copy.type = "button";
   copy.textContent = "Copy";
   copy.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(command);
+    if (await copyText(command)) {
       copy.textContent = "Copied";
-    } catch { // no clipboard access (a page not served over HTTPS): select it for the user to copy
+    } else { // select it for the visitor to copy
       getSelection().selectAllChildren(code);
       copy.textContent = "Selected";
     }

@@ -8,6 +8,8 @@ export const DIGIT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14
   "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 const GAP_GREY = 64;
 const DIAMOND = 9; // half the diagonal of the drawn digit's marker, CSS pixels
+// The legend under a downloaded scatter: a row of colour swatches, each named by its digit.
+const LEGEND = { height: 44, swatch: 16, font: "16px system-ui, sans-serif", text: "#e6e8eb", line: "#343a42" };
 
 /** Draws image `index` of a stack on a 28×28 canvas. */
 export function drawDigit(canvas, images, index = 0) {
@@ -55,10 +57,19 @@ function fitToBox(canvas) {
   return ctx;
 }
 
-/** Maps data coordinates to CSS pixels of a canvas and back, with `bounds` = [xmin, xmax, ymin, ymax]. */
-export function plotMapping(canvas, [xmin, xmax, ymin, ymax]) {
-  const w = canvas.clientWidth;
-  const h = canvas.clientHeight;
+/** A copy of `canvas` with each pixel `scale`×`scale`, hard-edged, for a download. */
+export function enlarged(canvas, scale) {
+  const big = document.createElement("canvas");
+  big.width = canvas.width * scale;
+  big.height = canvas.height * scale;
+  const ctx = big.getContext("2d");
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(canvas, 0, 0, big.width, big.height);
+  return big;
+}
+
+/** Maps data coordinates to pixels of a `w`×`h` plot and back, with `bounds` = [xmin, xmax, ymin, ymax]. */
+export function plotMapping(w, h, [xmin, xmax, ymin, ymax]) {
   return {
     toPixel: (x, y) => [((x - xmin) / (xmax - xmin)) * w, ((ymax - y) / (ymax - ymin)) * h],
     toData: (px, py) => [xmin + (px / w) * (xmax - xmin), ymax - (py / h) * (ymax - ymin)],
@@ -77,16 +88,49 @@ export function pointBounds(points, margin = 0.15) {
 }
 
 /** Scatter of points coloured by label (only labels in `shown`), with a ring at `marker` and, when
- *  `drawn` is given, a white diamond there (kept inside the plot). */
-export function drawScatter(canvas, { points, labels, shown, bounds, marker, drawn }) {
+ *  `drawn` is given, a white diamond there (kept inside the plot), filling a canvas's CSS box. */
+export function drawScatter(canvas, plot) {
   const ctx = fitToBox(canvas);
-  const { toPixel } = plotMapping(canvas, bounds);
   ctx.clearRect(0, 0, canvas.clientWidth, canvas.clientHeight);
+  paintScatter(ctx, canvas.clientWidth, canvas.clientHeight, plot);
+}
+
+/** The scatter of drawScatter as an image to download: `side`×`side` pixels on black, with a
+ *  legend under it that names the colour of each digit shown. */
+export function scatterImage(plot, side = 720) {
+  const canvas = document.createElement("canvas");
+  canvas.width = side;
+  canvas.height = side + LEGEND.height;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  paintScatter(ctx, side, side, plot);
+  ctx.fillStyle = LEGEND.line;
+  ctx.fillRect(0, side, side, 1);
+  const middle = side + LEGEND.height / 2;
+  Object.assign(ctx, { font: LEGEND.font, textBaseline: "middle" });
+  let x = LEGEND.swatch;
+  for (const digit of [...plot.shown].sort()) {
+    ctx.fillStyle = DIGIT_COLORS[digit];
+    ctx.fillRect(x, middle - LEGEND.swatch / 2, LEGEND.swatch, LEGEND.swatch);
+    x += 1.5 * LEGEND.swatch;
+    ctx.fillStyle = LEGEND.text;
+    ctx.fillText(digit, x, middle);
+    x += ctx.measureText(digit).width + LEGEND.swatch;
+  }
+  ctx.textAlign = "right";
+  ctx.fillText("x: PC1, y: PC2", side - LEGEND.swatch, middle);
+  return canvas;
+}
+
+/** Paints the scatter of drawScatter in a `width`×`height` plot of `ctx`. */
+function paintScatter(ctx, width, height, { points, labels, shown, bounds, marker, drawn }) {
+  const { toPixel } = plotMapping(width, height, bounds);
   ctx.strokeStyle = "#444";
   const [ox, oy] = toPixel(0, 0);
   ctx.beginPath();
-  ctx.moveTo(ox, 0); ctx.lineTo(ox, canvas.clientHeight);
-  ctx.moveTo(0, oy); ctx.lineTo(canvas.clientWidth, oy);
+  ctx.moveTo(ox, 0); ctx.lineTo(ox, height);
+  ctx.moveTo(0, oy); ctx.lineTo(width, oy);
   ctx.stroke();
   ctx.globalAlpha = 0.75;
   for (let i = 0; i < labels.length; i++) {
@@ -106,8 +150,8 @@ export function drawScatter(canvas, { points, labels, shown, bounds, marker, dra
   }
   if (!drawn) return;
   const [dx, dy] = toPixel(...drawn);
-  const x = Math.min(Math.max(dx, 0), canvas.clientWidth);
-  const y = Math.min(Math.max(dy, 0), canvas.clientHeight);
+  const x = Math.min(Math.max(dx, 0), width);
+  const y = Math.min(Math.max(dy, 0), height);
   ctx.beginPath();
   ctx.moveTo(x, y - DIAMOND);
   ctx.lineTo(x + DIAMOND, y);

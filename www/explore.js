@@ -1,8 +1,12 @@
-// Explore: the PCA plane with live decoding, eigenvalues, basis vectors and sparse class means.
-import { DIGIT_COLORS, drawBars, drawDigit, drawScatter, drawSheet, plotMapping, pointBounds } from "./canvas.js";
-import { $, attempt, bindRange, digitButtons, say } from "./ui.js";
+// Explore: the PCA plane with live decoding, eigenvalues, basis vectors and sparse class means,
+// each view also as a PNG.
+import {
+  DIGIT_COLORS, drawBars, drawDigit, drawScatter, drawSheet, enlarged, plotMapping, pointBounds, scatterImage,
+} from "./canvas.js";
+import { $, attempt, bindRange, digitButtons, downloadPng, say } from "./ui.js";
 
 const KEY_STEP = 0.02; // an arrow key moves the point by this share of the plot
+const DOWNLOAD_SCALE = 4; // a downloaded sheet's pixels per image pixel
 
 /** `drawing.reading()` is the visitor's digit from Draw, marked on the plane. */
 export function createExplore(gen, info, drawing) {
@@ -29,7 +33,7 @@ export function createExplore(gen, info, drawing) {
     if (!pca) return;
     const px = Math.min(Math.max(event.offsetX, 0), scatter.clientWidth);
     const py = Math.min(Math.max(event.offsetY, 0), scatter.clientHeight);
-    decodeAt(...plotMapping(scatter, bounds).toData(px, py));
+    decodeAt(...plotMapping(scatter.clientWidth, scatter.clientHeight, bounds).toData(px, py));
   };
   scatter.addEventListener("pointerdown", (event) => {
     scatter.setPointerCapture(event.pointerId);
@@ -69,11 +73,23 @@ export function createExplore(gen, info, drawing) {
   nonzeros.max = info.latentDim;
   bindRange(basisScale, String, drawBasis);
   bindRange(nonzeros, String, drawSparse);
+  $("download-scatter").addEventListener("click", () => downloadPng(scatterImage(plot()), "pca-scatter.png"));
+  $("download-basis").addEventListener("click", () => {
+    downloadPng(enlarged($("basis"), DOWNLOAD_SCALE), `basis-vectors-scale-${basisScale.value}.png`);
+  });
+  $("download-sparse").addEventListener("click", () => {
+    downloadPng(enlarged($("sparse"), DOWNLOAD_SCALE), `sparse-means-${nonzeros.value}-nonzero.png`);
+  });
+
+  /** What the plane shows, as drawScatter takes it. */
+  const plot = () => ({
+    points: pca.points, labels: pca.labels, shown, bounds, marker, drawn: drawing.reading()?.point,
+  });
 
   function drawPlane() {
     legend.forEach((button, d) => button.setAttribute("aria-pressed", shown.has(d)));
+    drawScatter(scatter, plot());
     const drawn = drawing.reading();
-    drawScatter(scatter, { points: pca.points, labels: pca.labels, shown, bounds, marker, drawn: drawn?.point });
     const [x, y] = drawn?.point ?? [];
     say($("drawing-point"), drawn ? `◆ Your digit, read as ${drawn.digit}: PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)}` : "");
   }
@@ -94,6 +110,7 @@ export function createExplore(gen, info, drawing) {
       return state;
     }
     pca = attempt(message, "The principal components could not be read", () => gen.pca());
+    $("download-scatter").disabled = !pca;
     if (!pca) return state;
     bounds = pointBounds(pca.points);
     const total = pca.eigenvalues.reduce((sum, v) => sum + v, 0);

@@ -1,15 +1,17 @@
 // Wiring: loads the WebAssembly module, keeps the page state in the URL hash (a history entry per
-// section, so Back returns to the previous one), renders the sections.
+// section, so Back returns to the previous one), renders the sections, copies the page's link.
 import { createAbout } from "./about.js";
 import { createDraw } from "./draw.js";
 import { createExplore } from "./explore.js";
 import { createGenerate, gallerySize } from "./generate.js";
+import { gifEncoder } from "./gif.js";
 import { loadGenerator } from "./load.js";
 import { createMorph, maxStops } from "./morph.js";
 import { SECTIONS, readHash, readSection, writeHash } from "./state.js";
-import { $, say, showProgress } from "./ui.js";
+import { $, copyText, say, showProgress } from "./ui.js";
 
 const navButtons = document.querySelectorAll("nav button");
+const shareStatus = $("share-status");
 const messages = Object.fromEntries(SECTIONS.map((name) => [name, $(`${name}-message`)]));
 
 function showSection(section) {
@@ -23,8 +25,9 @@ function showSection(section) {
 }
 
 /** Runs the page once the module is ready: every state change is rendered by each section, which
- *  returns the state it could apply, and only that state is written to the URL. */
-function start(gen, info) {
+ *  returns the state it could apply, and only that state is written to the URL. `module` is the
+ *  compiled WebAssembly module, which the GIF worker instantiates too. */
+function start(gen, info, module) {
   const sections = [];
   let state = null;
 
@@ -33,6 +36,7 @@ function start(gen, info) {
     for (const section of sections) next = section.render(next);
     state = next;
     history[historyEntry](null, "", writeHash(state));
+    say(shareStatus, ""); // a link copied before is not this one
   }
 
   function update(patch) {
@@ -51,11 +55,16 @@ function start(gen, info) {
   for (const control of document.querySelectorAll("[disabled]")) control.disabled = false;
   const gallery = createGenerate(gen, info, update);
   const drawing = createDraw(gen, info, update);
-  sections.push(gallery, createMorph(gen, info, gallery, drawing, update), createExplore(gen, info, drawing), drawing,
-    createAbout(gen, info));
+  sections.push(gallery, createMorph(gen, info, gallery, drawing, gifEncoder(module), update),
+    createExplore(gen, info, drawing), drawing, createAbout(gen, info));
   for (const button of navButtons) {
     button.addEventListener("click", () => update({ section: button.dataset.section }));
   }
+  // The link holds the state (the seed too): opened elsewhere, it shows the same digits.
+  $("share").addEventListener("click", async () => {
+    const copied = await copyText(location.href);
+    say(shareStatus, copied ? "Link copied" : "The browser did not allow copying: copy the link from the address bar.");
+  });
   window.addEventListener("hashchange", applyUrl); // Back, Forward, or a hash typed into the address bar
   applyUrl();
   drawing.startEncoder(); // only now: the first gallery must not wait for it
@@ -64,8 +73,8 @@ function start(gen, info) {
 showSection(readSection(location.hash));
 let loaded = null;
 try {
-  const gen = await loadGenerator(showProgress($("load-progress"), $("load-amount")));
-  loaded = [gen, gen.info()];
+  const { gen, module } = await loadGenerator(showProgress($("load-progress"), $("load-amount")));
+  loaded = [gen, gen.info(), module];
 } catch (error) {
   say($("load-error"), `The WebAssembly module could not be loaded, so no digits can be drawn (${error.message}). ` +
     "This page needs a browser with WebAssembly; if you serve it yourself, build pkg/ first (see the README).");

@@ -1,13 +1,29 @@
 // Morph: plays a path through class means, from the visitor's drawn digit through class means, or
-// between two gallery samples, frame by frame.
+// between two gallery samples, frame by frame, and saves it as a looping GIF.
 // All frames are decoded up front in one call; the animation only draws them.
-import { PIXELS, drawDigit, drawSheet } from "./canvas.js";
+import { PIXELS, SIDE, drawDigit, drawSheet } from "./canvas.js";
 import { LOOP } from "./state.js";
-import { $, attempt, bindRange, digitButtons, downloadPng, setDisabled } from "./ui.js";
+import { $, attempt, bindRange, digitButtons, downloadBytes, downloadPng, say, setDisabled } from "./ui.js";
 
 const STEPS_PER_LEG = 60; // at speed 1 a leg takes a second: a new frame at every 60 Hz refresh
 const STRIP_FRAMES = 11;
 const DRAWN = "your digit"; // the name of the stop at the drawn digit
+const UNNAMED = "*"; // a GIF's label of a stop that is no class mean: a sample or the drawn digit
+// A GIF's leg takes as long as the player's: at speed 1, 25 frames of 40 ms. Frames last whole
+// 10 ms steps (GIF's unit), at least 20 ms (browsers show shorter frames slower).
+const GIF_FRAME_MS = 40;
+const GIF_MIN_FRAME_MS = 20;
+const GIF_SCALES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const GIF_DEFAULT_SCALE = 4;
+
+/** The frame time (ms) and frames per leg of a GIF that plays as the player does at `speed`. */
+function gifTiming(speed) {
+  const frameMs = Math.max(GIF_MIN_FRAME_MS, 10 * Math.round(GIF_FRAME_MS / speed / 10));
+  return { frameMs, stepsPerLeg: Math.max(1, Math.round(1000 / speed / frameMs)) };
+}
+
+/** Codes, one after another in one array. */
+const joined = (codes) => Float32Array.from(codes.flatMap((code) => Array.from(code)));
 
 /** The most stops a path can have when the module decodes at most `maxImages` frames in a call. */
 export const maxStops = (maxImages) => Math.floor((maxImages - 1) / STEPS_PER_LEG) + 1;
@@ -22,20 +38,26 @@ function blend(a, b, steps) {
   return out;
 }
 
-/** `gallery.latent(i)` is gallery sample i's code; `drawing.reading()` the drawn digit's, if any. */
-export function createMorph(gen, info, gallery, drawing, update) {
+/** `gallery.latent(i)` is gallery sample i's code; `drawing.reading()` the drawn digit's, if any;
+ *  `encodeGif(stops, stepsPerLeg, options)` resolves to the bytes of a GIF (gif.js). */
+export function createMorph(gen, info, gallery, drawing, encodeGif, update) {
   const stopLimit = maxStops(info.maxImages);
   const message = $("morph-message");
   const canvas = $("morph-canvas");
   const scrubber = $("scrubber");
   const playButton = $("play");
   const strip = $("strip");
+  const gifButton = $("download-gif");
+  const gifScale = $("gif-scale");
+  const gifLabels = $("gif-labels");
   let state = null;
   let key = null;
   let loaded = { path: [], pair: null, fromDrawing: false }; // the last morph decoded
   let frames = new Float32Array(PIXELS);
   let count = 1;
   let stops = []; // names of the points the path passes through
+  let gif = null; // what a GIF of the morph is made of: { codes, labels, file }, or null under two stops
+  let encoding = false;
   let position = 0; // in frames, fractional while playing
   let shown = -1;
   let speed = 1;
@@ -66,31 +88,52 @@ export function createMorph(gen, info, gallery, drawing, update) {
     drawSheet(big, frames.subarray(frame * PIXELS, (frame + 1) * PIXELS), 1, { scale: 10 });
     downloadPng(big, `morph-frame-${frame}.png`);
   });
+  for (const scale of GIF_SCALES) {
+    gifScale.add(new Option(`${SIDE * scale} px`, scale, false, scale === GIF_DEFAULT_SCALE));
+  }
+  gifButton.addEventListener("click", downloadGif);
 
   const stripFrame = (cell, cells) => (cells > 1 ? Math.round((cell * (count - 1)) / (cells - 1)) : 0);
 
   /** Every frame of `next`'s sample pair, or of its path (from the drawn digit) through class
-   *  means, and the names of the stops. */
-  function decode({ pair, path, fromDrawing }) {
+   *  means, the names of the stops, and what a GIF of it is made of. */
+  function decode({ pair, path, fromDrawing, seed }) {
     if (pair) {
       const [from, to] = pair.map((i) => gallery.latent(i));
-      return { names: pair.map((i) => gallery.describe(i)), images: gen.decode(blend(from, to, STEPS_PER_LEG + 1)) };
+      return {
+        names: pair.map((i) => gallery.describe(i)),
+        images: gen.decode(blend(from, to, STEPS_PER_LEG + 1)),
+        gif: { codes: joined([from, to]), labels: [UNNAMED, UNNAMED], file: `morph-seed-${seed}-samples-${pair.join("-")}` },
+      };
     }
+    const means = path.map((d) => gen.classMean(d));
+    const labels = path.map(String);
     if (fromDrawing) {
-      return { names: [DRAWN, ...path.map(String)], images: gen.pathFrom(drawing.reading().latent, path, STEPS_PER_LEG) };
+      const { latent } = drawing.reading();
+      return {
+        names: [DRAWN, ...labels],
+        images: gen.pathFrom(latent, path, STEPS_PER_LEG),
+        gif: { codes: joined([latent, ...means]), labels: [UNNAMED, ...labels], file: `morph-drawing-${path.join("")}` },
+      };
     }
     const images = path.length >= 2 ? gen.path(path, STEPS_PER_LEG)
-      : path.length === 1 ? gen.decode(gen.classMean(path[0]))
+      : path.length === 1 ? gen.decode(means[0])
         : new Float32Array(PIXELS);
-    return { names: path.map(String), images };
+    return {
+      names: labels,
+      images,
+      gif: path.length >= 2 ? { codes: joined(means), labels, file: `morph-${path.join("")}` } : null,
+    };
   }
 
-  function show({ names, images }) {
-    stops = names;
-    frames = images;
+  function show(decoded) {
+    stops = decoded.names;
+    frames = decoded.images;
+    gif = decoded.gif;
     count = frames.length / PIXELS;
     scrubber.max = count - 1;
     scrubber.disabled = playButton.disabled = count < 2;
+    setDisabled(gifButton, encoding || !gif, gifLabels);
     const full = stops.length >= stopLimit ? ` (full: a path holds at most ${stopLimit} stops)` : "";
     $("path-text").textContent = stops.length ? stops.join(" → ") + full : "Empty: click or tap digits to build a path.";
     const cells = Math.min(count, STRIP_FRAMES);
@@ -148,6 +191,27 @@ export function createMorph(gen, info, gallery, drawing, update) {
     last = fps.start = performance.now();
     fps.frames = 0;
     raf = requestAnimationFrame(tick);
+  }
+
+  /** Encodes the morph shown as a GIF at the player's speed, in a worker, and saves it. */
+  async function downloadGif() {
+    const { codes, labels, file } = gif;
+    const { frameMs, stepsPerLeg } = gifTiming(speed);
+    const options = { scale: Number(gifScale.value), frameMs, ...(gifLabels.checked && { labels }) };
+    const started = performance.now();
+    encoding = true;
+    setDisabled(gifButton, true, gifLabels);
+    $("gif-status").hidden = false;
+    try {
+      downloadBytes(await encodeGif(codes, stepsPerLeg, options), "image/gif", `${file}.gif`);
+      performance.measure("gif-encoded", { start: started }); // the benchmark times it
+    } catch (error) {
+      say(message, `The GIF could not be made: ${error.message}`);
+    } finally {
+      encoding = false;
+      $("gif-status").hidden = true;
+      setDisabled(gifButton, !gif, gifLabels);
+    }
   }
 
   /** What the frames of `next` depend on. */

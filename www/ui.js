@@ -65,11 +65,35 @@ export function showProgress(bar, amount) {
   };
 }
 
-export function downloadPng(canvas, filename) {
+/** Saves the file at `href` (a data: or blob: URL) as `filename`, as a clicked download link does. */
+function save(href, filename) {
   const link = document.createElement("a");
   link.download = filename;
-  link.href = canvas.toDataURL("image/png");
+  link.href = href;
   link.click();
+}
+
+export function downloadPng(canvas, filename) {
+  save(canvas.toDataURL("image/png"), filename);
+}
+
+/** Saves `bytes` as a file of MIME type `type` named `filename`. */
+export function downloadBytes(bytes, type, filename) {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  save(url, filename);
+  // The download reads the blob after the click returns: release it once it surely has.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Copies `text` to the clipboard; returns false when the browser refuses (a page not served over
+ *  HTTPS, or a permission denied). */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Milliseconds, with two decimals below 10. */

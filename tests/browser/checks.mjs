@@ -1,12 +1,17 @@
 // What the page tests share: a server and a browser for each test file, the page opened at a hash
 // and watched for problems, and readings of what it shows.
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { after, before } from "node:test";
 import { RESULTS, launchBrowser, openPage, serveWww } from "./harness.mjs";
 
+// The origin of a file: URL, and of the blob: and data: URLs that a page opened from one makes.
+const FILE_ORIGIN = "null";
+
 /** Starts the server and the browser before the calling file's tests and stops them after.
- *  Returns `origin()`, the server's; `open(options)`, a fresh page as openPage gives it; and `onPage`. */
+ *  Returns `origin()`, the server's; `open(options)`, a fresh page as openPage gives it;
+ *  `openFile(options)`, the same for a page opened from a file (any request to a server is a
+ *  problem); and `onPage`. */
 export function pageTests() {
   let server;
   let browser;
@@ -23,6 +28,7 @@ export function pageTests() {
   return {
     origin: () => server.origin,
     open,
+    openFile: (options) => openPage(browser, FILE_ORIGIN, options),
     /** Opens the page at `hash`, waits for the first gallery, runs `check(page)`, then asserts that
      *  nothing went wrong on the way (console errors, failed or foreign requests). */
     async onPage(hash, check, options) {
@@ -47,6 +53,14 @@ export const canvasPixels = (page, selector) => page.$$eval(selector, (canvases)
   const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
   return Array.from(data.filter((_, i) => i % 4 === 0));
 }));
+
+/** Width and height from a downloaded PNG file's header, once its signature is checked. */
+export async function pngSize(download) {
+  const bytes = await readFile(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "no PNG signature");
+  assert.equal(bytes.subarray(12, 16).toString(), "IHDR");
+  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+}
 
 export const screenshot = (page, name, options = { fullPage: true }) =>
   page.screenshot({ path: `${RESULTS}${name}.png`, ...options });
@@ -83,6 +97,42 @@ export function assertDigitLike(pixels, what) {
   assert.ok(s.dark > 0.45, `too few near-black pixels, ${shown}`);
   assert.ok(s.bright > 0.02, `no bright strokes, ${shown}`);
   assert.ok(s.joined > 0.8, `bright pixels are speckle, not strokes, ${shown}`);
+}
+
+// The drawing pad: strokes are lists of [x, y] in shares of the pad's width and height.
+
+/** `stroke` with points added between its corners, one per 2% of the pad or less. */
+export const dense = (stroke) => [stroke[0], ...stroke.slice(1).flatMap((to, i) => {
+  const from = stroke[i];
+  const steps = Math.ceil(Math.hypot(to[0] - from[0], to[1] - from[1]) / 0.02);
+  return Array.from({ length: steps }, (_, s) => from.map((f, axis) => f + ((s + 1) / steps) * (to[axis] - f)));
+})];
+
+/** Runs `action`, then waits until the section has read the pad again (draw.js marks each reading). */
+export async function afterRead(page, action) {
+  const since = await page.evaluate(() => performance.now());
+  await action();
+  await page.waitForFunction((t) => performance.getEntriesByName("drawing-read")[0]?.startTime > t, since);
+}
+
+/** Screen position of a point of the pad given in shares of its size. */
+export async function padPosition(page) {
+  const box = await page.locator("#pad").boundingBox();
+  return ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+}
+
+/** Draws `strokes` on the pad with the mouse. */
+export async function drawWithMouse(page, strokes) {
+  const at = await padPosition(page);
+  await afterRead(page, async () => {
+    for (const stroke of strokes) {
+      const [first, ...rest] = dense(stroke);
+      await page.mouse.move(...at(first));
+      await page.mouse.down();
+      for (const point of rest) await page.mouse.move(...at(point));
+      await page.mouse.up();
+    }
+  });
 }
 
 export const maxDifference = (a, b) => Math.max(...a.map((p, i) => Math.abs(p - b[i])));

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  assertDigitLike, canvasPixels, focusedId, galleryDrawn, hashParam, overflow, pageTests, screenshot, visibleSections,
+  afterRead, assertDigitLike, canvasPixels, dense, drawWithMouse, focusedId, galleryDrawn, hashParam, overflow, padPosition,
+  pageTests, screenshot, visibleSections,
 } from "./checks.mjs";
 
 const { onPage, open, origin } = pageTests();
@@ -15,40 +16,6 @@ const ZERO = [Array.from({ length: 41 }, (_, i) => {
 })];
 const SEVEN = [[[0.25, 0.2], [0.75, 0.2], [0.42, 0.85]]];
 const BAR = [[[0.2, 0.5], [0.8, 0.5]]];
-
-/** `stroke` with points added between its corners, one per 2% of the pad or less. */
-const dense = (stroke) => [stroke[0], ...stroke.slice(1).flatMap((to, i) => {
-  const from = stroke[i];
-  const steps = Math.ceil(Math.hypot(to[0] - from[0], to[1] - from[1]) / 0.02);
-  return Array.from({ length: steps }, (_, s) => from.map((f, axis) => f + ((s + 1) / steps) * (to[axis] - f)));
-})];
-
-/** Runs `action`, then waits until the section has read the pad again (draw.js marks each reading). */
-async function afterRead(page, action) {
-  const since = await page.evaluate(() => performance.now());
-  await action();
-  await page.waitForFunction((t) => performance.getEntriesByName("drawing-read")[0]?.startTime > t, since);
-}
-
-/** Screen position of a point of the pad given in shares of its size. */
-async function padPosition(page) {
-  const box = await page.locator("#pad").boundingBox();
-  return ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-}
-
-/** Draws `strokes` on the pad with the mouse. */
-async function drawWithMouse(page, strokes) {
-  const at = await padPosition(page);
-  await afterRead(page, async () => {
-    for (const stroke of strokes) {
-      const [first, ...rest] = dense(stroke);
-      await page.mouse.move(...at(first));
-      await page.mouse.down();
-      for (const point of rest) await page.mouse.move(...at(point));
-      await page.mouse.up();
-    }
-  });
-}
 
 /** Draws `strokes` on the pad with a finger (touch events through the DevTools protocol). */
 async function drawWithFinger(page, strokes) {

@@ -1,20 +1,12 @@
 // The page as a visitor sees it, in headless Chromium: node --test tests/browser/
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import {
-  assertDigitLike, canvasPixels, focusedId, galleryDrawn, hashParam, maxDifference, overflow, pageTests, screenshot,
-  visibleSections,
+  assertDigitLike, canvasPixels, focusedId, galleryDrawn, hashParam, maxDifference, overflow, pageTests, pngSize,
+  screenshot, visibleSections,
 } from "./checks.mjs";
 
 const { onPage, open, origin } = pageTests();
-
-/** Width and height from a PNG file's header. */
-async function pngSize(download) {
-  const bytes = await readFile(await download.path());
-  assert.equal(bytes.subarray(1, 4).toString(), "PNG");
-  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
-}
 
 test("the gallery shows a row of digit-like samples for each digit", async () => {
   await onPage("seed=1234", async (page) => {

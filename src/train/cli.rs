@@ -54,7 +54,7 @@ enum Command {
     /// Score generated digits with the classifier: class accuracy, Fréchet distance, diversity
     /// and memorisation, beside real training digits and the model's reconstructions.
     Evaluate(EvaluateArgs),
-    /// Train the evaluator's CNN classifier on the MNIST training digits.
+    /// Train the evaluator's CNN classifier on a data set's training images (MNIST by default).
     TrainClassifier(TrainClassifierArgs),
 }
 
@@ -265,6 +265,9 @@ struct EvaluateArgs {
 
 #[derive(Args, Debug)]
 struct TrainClassifierArgs {
+    /// The data set whose images it learns to tell apart (the evaluator of models trained on it).
+    #[arg(long, value_enum, default_value = "mnist")]
+    dataset: DatasetArg,
     #[arg(long, default_value_t = 12)]
     epochs: usize,
     #[arg(long, default_value_t = 128)]
@@ -519,8 +522,9 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), String> 
 }
 
 fn train_classifier(args: TrainClassifierArgs) -> Result<(), String> {
-    let train = data::load(Dataset::Mnist, None, Split::Train).map_err(|e| e.to_string())?;
-    let test = data::load(Dataset::Mnist, None, Split::Test).map_err(|e| e.to_string())?;
+    let dataset = args.dataset.into();
+    let train = data::load(dataset, None, Split::Train).map_err(|e| e.to_string())?;
+    let test = data::load(dataset, None, Split::Test).map_err(|e| e.to_string())?;
     let config = ClassifierConfig {
         epochs: args.epochs,
         batch: args.batch,
@@ -573,6 +577,12 @@ mod tests {
         assert!(message.contains("--method"), "{message}");
         assert!(parse("latent-digits train --arch 5 --out runs/x").is_ok());
         assert!(parse("latent-digits fit --model runs/x --components auto").is_ok());
+        let message = error("latent-digits train-classifier --dataset kmnist");
+        assert!(
+            message.contains("--dataset") && message.contains("fashion"),
+            "{message}"
+        );
+        assert!(parse("latent-digits train-classifier --dataset fashion --out runs/c").is_ok());
     }
 
     #[test]

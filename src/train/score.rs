@@ -71,14 +71,19 @@ pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<(),
     }
 
     println!("\ndigits read by the mixtures, p(digit | code) with equal priors");
-    for (name, codes) in [
-        ("codes of the f32 encoder (burn)", &codes),
-        ("codes of the page's 8-bit encoder", &page_codes),
+    let reading = reading_of_codes(&generator, &page_codes, &images.labels)?;
+    for (name, accuracy) in [
+        (
+            "codes of the f32 encoder (burn)",
+            classifier_accuracy(&generator, &codes, &images.labels)?,
+        ),
+        (
+            "codes of the page's 8-bit encoder",
+            f64::from(reading.accuracy),
+        ),
     ] {
-        let accuracy = classifier_accuracy(&generator, codes, &images.labels)?;
         println!("  {name:<40} accuracy {:.2} %", 100.0 * accuracy);
     }
-    let reading = reading_scores(&generator, &images)?;
     println!(
         "\nrestyled: each of {} digits, read as c, moved by mean[d] − mean[c] for every d, \
          decoded, encoded again and read",
@@ -103,7 +108,16 @@ pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<(),
 /// codes of the 8-bit encoder, and restyling of every [`RESTYLE_STRIDE`]th digit.
 pub fn reading_scores(generator: &Generator, test: &Images) -> Result<ReadingScores, String> {
     let codes = in_batches(&test.pixels, IMAGE_PIXELS, |b| generator.encode(b))?;
-    let accuracy = classifier_accuracy(generator, &codes, &test.labels)? as f32;
+    reading_of_codes(generator, &codes, &test.labels)
+}
+
+/// [`reading_scores`] of test images whose codes (from the 8-bit encoder) are `codes`.
+fn reading_of_codes(
+    generator: &Generator,
+    codes: &[f32],
+    labels: &[u8],
+) -> Result<ReadingScores, String> {
+    let accuracy = classifier_accuracy(generator, codes, labels)? as f32;
     let chosen: Vec<f32> = codes
         .chunks_exact(LATENT_DIM)
         .step_by(RESTYLE_STRIDE)

@@ -1,7 +1,8 @@
 // Writes dist/latent-digits.html: the page as one self-contained file that works opened from disk,
 // with no server and no network request. www/index.html gets style.css, the page's modules and
-// the GIF worker (each bundled by esbuild) and pkg/'s WebAssembly module and encoder, inlined
-// gzip-compressed as base64 (inlined.js reads them back). Run after pkg/ is built:
+// the GIF worker (each bundled by esbuild) and pkg/'s WebAssembly module, encoder and clothes'
+// model, inlined gzip-compressed as base64 (inlined.js reads them back; the page reads each only
+// when it needs it, as the served page fetches it). Run after pkg/ is built:
 //   node tools/bundle.mjs
 import { build } from "esbuild";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
@@ -12,7 +13,8 @@ import { gzipSync } from "node:zlib";
 const WWW = new URL("../www/", import.meta.url);
 const BUNDLE = fileURLToPath(new URL("../dist/latent-digits.html", import.meta.url));
 // What the page loads besides its modules, carried inline (paths under www/).
-const INLINED = ["pkg/latent_digits_bg.wasm", "pkg/encoder.q8.bpk"];
+const INLINED = ["pkg/latent_digits_bg.wasm", "pkg/encoder.q8.bpk",
+  "pkg/fashion/decoder.bpk", "pkg/fashion/latent.bin", "pkg/fashion/encoder.q8.bpk"];
 const WORKER = "gif-worker.js";
 
 const www = (path) => fileURLToPath(new URL(path, WWW));
@@ -44,7 +46,7 @@ function replace(html, pattern, text, times = 1) {
 
 let html = await readFile(www("index.html"), "utf8");
 html = replace(html, /^ *<!--[^]*?-->\n/gm, "", 3); // comments, those about loading included
-html = replace(html, /^ *<link rel="(module)?preload"[^>]*>\n/gm, "", 14);
+html = replace(html, /^ *<link rel="(module)?preload"[^>]*>\n/gm, "", 15);
 html = replace(html, '<link rel="stylesheet" href="style.css">', `<style>\n${await readFile(www("style.css"), "utf8")}</style>`);
 html = replace(html, '<script type="module" src="main.js"></script>', `<script type="module">${await bundled("main.js")}</script>`);
 const carriers = [

@@ -8,13 +8,13 @@ const METRIC_NAMES = {
   trainMse: "Training mean squared error",
   epochs: "Epochs",
   seed: "Training seed",
-  testLogLikelihoodMixture: "Test log-likelihood per digit, mixture",
-  testLogLikelihoodGaussian: "Test log-likelihood per digit, single Gaussian",
+  testLogLikelihoodMixture: "Test log-likelihood per image, mixture",
+  testLogLikelihoodGaussian: "Test log-likelihood per image, single Gaussian",
   mixtureSamples: "Mixture samples: class accuracy, Fréchet distance, diversity, memorisation",
   gaussianSamples: "Single-Gaussian samples: class accuracy, Fréchet distance, diversity, memorisation",
-  reconstructions: "Reconstructed test digits: class accuracy, Fréchet distance, diversity, memorisation",
-  "reading.accuracy": "Test digits read right from their codes (Draw)",
-  "reading.restyle": "Restyled test digits read as the intended digit, 0–9 (Draw)",
+  reconstructions: "Reconstructed test images: class accuracy, Fréchet distance, diversity, memorisation",
+  "reading.accuracy": "Test images read right from their codes (Draw)",
+  "reading.restyle": "Restyled test images read as the intended class, class by class (Draw)",
 };
 
 /** [name, value] of every metric, those of nested groups named "group.metric". */
@@ -64,34 +64,14 @@ function commandItem(command) {
   return item;
 }
 
-export function createAbout(gen, info) {
+/** The section, showing `model` (models.js) until setModel(model) gives it another. */
+export function createAbout(model) {
   const message = $("about-message");
-  const rows = [
-    ["Dataset", info.dataset],
-    ["Architecture", info.architecture],
-    ["Latent dimensions", info.latentDim],
-    ["Classes", info.classes],
-    ["Mixture components per digit (0–9)", info.components.join(", ")],
-    ...metricRows(info.metrics),
-    ["Version", info.version],
-  ];
-  $("model-card").replaceChildren(...rows.flatMap(([term, value]) => {
-    const dt = document.createElement("dt");
-    const dd = document.createElement("dd");
-    dt.textContent = term;
-    dd.textContent = formatValue(value);
-    return [dt, dd];
-  }));
-  $("architecture").textContent = info.architecture.replaceAll("-", " → ");
-  const { reading } = info.metrics;
-  $("reading-accuracy").textContent = reading
-    ? `Read this way, ${(100 * reading.accuracy).toFixed(1)}% of the 10,000 MNIST test digits are read right.`
-    : "How often it reads right was not measured for this model.";
-  $("train-commands").replaceChildren(...info.trainCommands.map(commandItem));
+  let measured = false; // whether this model's speed was measured
 
-  let measured = false;
   function measure() {
     measured = true;
+    const { gen } = model;
     const timed = attempt(message, "The decoding speed could not be measured", () => {
       const one = gen.classMean(8);
       const hundred = gen.sampleLatents(8, 100, { seed: 1 }).latents;
@@ -99,15 +79,49 @@ export function createAbout(gen, info) {
     });
     if (!timed) return;
     const [single, batch] = timed;
-    $("timing").textContent = `Decoding one digit takes ${formatMs(single)}; a batch of 100 takes ` +
-      `${formatMs(batch)}, ${formatMs(batch / 100)} per digit (medians, timed with performance.now()).`;
+    const { item } = model.words;
+    $("timing").textContent = `Decoding one ${item} takes ${formatMs(single)}; a batch of 100 takes ` +
+      `${formatMs(batch)}, ${formatMs(batch / 100)} per ${item} (medians, timed with performance.now()).`;
   }
   $("measure").addEventListener("click", measure);
 
+  /** Shows `next`'s model card and commands, and measures its speed when About is next shown. */
+  function setModel(next) {
+    model = next;
+    const { info, words } = model;
+    const names = info.classNames;
+    const rows = [
+      ["Dataset", info.dataset],
+      ["Architecture", info.architecture],
+      ["Latent dimensions", info.latentDim],
+      ["Classes", names.join(", ")],
+      [`Mixture components per ${words.class} (${names[0]}–${names.at(-1)})`, info.components.join(", ")],
+      ...metricRows(info.metrics),
+      ["Version", info.version],
+    ];
+    $("model-card").replaceChildren(...rows.flatMap(([term, value]) => {
+      const dt = document.createElement("dt");
+      const dd = document.createElement("dd");
+      dt.textContent = term;
+      dd.textContent = formatValue(value);
+      return [dt, dd];
+    }));
+    $("architecture").textContent = info.architecture.replaceAll("-", " → ");
+    const { reading } = info.metrics;
+    $("reading-accuracy").textContent = reading
+      ? `Read this way, ${(100 * reading.accuracy).toFixed(1)}% of the 10,000 ${words.source} test ${words.items} are read right.`
+      : "How often it reads right was not measured for this model.";
+    $("train-commands").replaceChildren(...info.trainCommands.map(commandItem));
+    $("timing").textContent = "";
+    measured = false;
+  }
+
+  setModel(model);
   return {
     render(state) {
       if (state.section === "about" && !measured) measure();
       return state;
     },
+    setModel,
   };
 }

@@ -8,8 +8,10 @@ export const DIGIT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14
   "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 const GAP_GREY = 64;
 const DIAMOND = 9; // half the diagonal of the drawn digit's marker, CSS pixels
-// The legend under a downloaded scatter: a row of colour swatches, each named by its digit.
+// The legend under a downloaded scatter: colour swatches, each named by its class, in lines as
+// wide as the plot.
 const LEGEND = { height: 44, swatch: 16, font: "16px system-ui, sans-serif", text: "#e6e8eb", line: "#343a42" };
+const AXES = "x: PC1, y: PC2"; // at the right end of the legend's last line
 
 /** Draws image `index` of a stack on a 28×28 canvas. */
 export function drawDigit(canvas, images, index = 0) {
@@ -96,30 +98,38 @@ export function drawScatter(canvas, plot) {
 }
 
 /** The scatter of drawScatter as an image to download: `side`×`side` pixels on black, with a
- *  legend under it that names the colour of each digit shown. */
+ *  legend under it that names the colour of each class shown (`plot.names`). */
 export function scatterImage(plot, side = 720) {
   const canvas = document.createElement("canvas");
-  canvas.width = side;
-  canvas.height = side + LEGEND.height;
   const ctx = canvas.getContext("2d");
+  // Where each entry goes: [class, x, line], a new line when the next would not fit.
+  ctx.font = LEGEND.font;
+  const entryWidth = (c) => 2.5 * LEGEND.swatch + ctx.measureText(plot.names[c]).width;
+  const entries = [];
+  let [x, line] = [LEGEND.swatch, 0];
+  for (const c of [...plot.shown].sort()) {
+    if (x > LEGEND.swatch && x + entryWidth(c) > side) [x, line] = [LEGEND.swatch, line + 1];
+    entries.push([c, x, line]);
+    x += entryWidth(c);
+  }
+  const lines = line + (x + ctx.measureText(AXES).width + LEGEND.swatch > side ? 2 : 1);
+  canvas.width = side;
+  canvas.height = side + lines * LEGEND.height;
   ctx.fillStyle = "#000";
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   paintScatter(ctx, side, side, plot);
   ctx.fillStyle = LEGEND.line;
   ctx.fillRect(0, side, side, 1);
-  const middle = side + LEGEND.height / 2;
+  const middle = (n) => side + (n + 0.5) * LEGEND.height;
   Object.assign(ctx, { font: LEGEND.font, textBaseline: "middle" });
-  let x = LEGEND.swatch;
-  for (const digit of [...plot.shown].sort()) {
-    ctx.fillStyle = DIGIT_COLORS[digit];
-    ctx.fillRect(x, middle - LEGEND.swatch / 2, LEGEND.swatch, LEGEND.swatch);
-    x += 1.5 * LEGEND.swatch;
+  for (const [c, at, n] of entries) {
+    ctx.fillStyle = DIGIT_COLORS[c];
+    ctx.fillRect(at, middle(n) - LEGEND.swatch / 2, LEGEND.swatch, LEGEND.swatch);
     ctx.fillStyle = LEGEND.text;
-    ctx.fillText(digit, x, middle);
-    x += ctx.measureText(digit).width + LEGEND.swatch;
+    ctx.fillText(plot.names[c], at + 1.5 * LEGEND.swatch, middle(n));
   }
   ctx.textAlign = "right";
-  ctx.fillText("x: PC1, y: PC2", side - LEGEND.swatch, middle);
+  ctx.fillText(AXES, side - LEGEND.swatch, middle(lines - 1));
   return canvas;
 }
 

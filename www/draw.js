@@ -1,33 +1,36 @@
-// Draw: a digit the visitor draws, or brings as an image, read by the encoder: what the model
-// sees, which digit it is, where it lies on the Explore plane, and its style on every digit.
+// Draw: a digit (or piece of clothing) the visitor draws, or brings as an image, read by the
+// encoder: what the model sees, which class it is, where it lies on the Explore plane, and its
+// style on every class.
 import { PIXELS, drawDigit, drawSheet } from "./canvas.js";
 import { loadEncoder } from "./load.js";
 import { createPad } from "./pad.js";
-import { $, attempt, say, setDisabled, showProgress } from "./ui.js";
+import { $, attempt, capitalised, say, setDisabled, showNames, showProgress } from "./ui.js";
 
-// The row of restyled digits is shown when restyling works for most digits: at least
-// RESTYLE_DIGITS digits whose restyled test digits are read back as them RESTYLE_SHARE of the time.
+// The row of restyled images is shown when restyling works for most classes: at least
+// RESTYLE_DIGITS classes whose restyled test images are read back as them RESTYLE_SHARE of the time.
 const RESTYLE_SHARE = 0.5;
 const RESTYLE_DIGITS = 6;
 const BLANK = new Float32Array(PIXELS);
 
 const percent = (share, decimals = 0) => `${(100 * share).toFixed(decimals)}%`;
 
-/** Whether the row of restyled digits is worth showing, and a caption that says how well it works;
- *  `reading` is info().metrics.reading, which older models lack. */
-function restyleVerdict(reading) {
+/** Whether the row of restyled images is worth showing, and a caption that says how well it works;
+ *  `reading` is info().metrics.reading, which older models lack; `words` the model's (models.js). */
+function restyleVerdict(reading, { items, class: one, classes }) {
   if (!reading) return { works: false, caption: "How well this works was not measured for this model, so it is not shown." };
   const { restyle } = reading;
   const working = restyle.filter((share) => share >= RESTYLE_SHARE).length;
   const mean = restyle.reduce((sum, share) => sum + share, 0) / restyle.length;
-  const measured = `Restyled test digits are read back as the intended digit ${percent(mean)} of the time on ` +
-    `average, and at least half the time for ${working} of the ${restyle.length} digits`;
+  const measured = `Restyled test ${items} are read back as the intended ${one} ${percent(mean)} of the time on ` +
+    `average, and at least half the time for ${working} of the ${restyle.length} ${classes}`;
   return working >= RESTYLE_DIGITS
     ? { works: true, caption: `${measured}.` }
     : { works: false, caption: `${measured}: that does not work well enough for this model, so it is not shown.` };
 }
 
-export function createDraw(gen, info, update) {
+/** The section, showing `model` (models.js) until setModel(model) gives it another, which then
+ *  reads the pad, once its own encoder has loaded. */
+export function createDraw(model, update) {
   const message = $("draw-message");
   const padCanvas = $("pad");
   const undo = $("pad-undo");
@@ -36,19 +39,11 @@ export function createDraw(gen, info, update) {
   const fileInput = $("image-file");
   const morphFrom = $("morph-from");
   const showOnMap = $("show-on-map");
-  const restyle = restyleVerdict(info.metrics.reading);
+  let restyle = null; // restyleVerdict of the model
+  let bars = []; // a probability bar per class
   let reading = null; // the drawn digit as read: { latent, probabilities, digit, point, image, restyled }
-  let encoder = null; // the promise of the encoder, once its loading started
-  let encoderFailed = false;
-
-  const bars = Array.from({ length: 10 }, (_, digit) => {
-    const bar = document.createElement("div");
-    bar.className = "probability";
-    bar.append(document.createElement("span"), String(digit));
-    return bar;
-  });
-  $("probabilities").append(...bars);
-  $("restyle-caption").textContent = restyle.caption;
+  // Each model's encoder, once its loading started: { done, error }, error an Error if it failed.
+  const encoders = new Map();
 
   const pad = createPad(padCanvas, read);
   undo.addEventListener("click", () => pad.undo());
@@ -85,6 +80,7 @@ export function createDraw(gen, info, update) {
 
   /** Everything the section shows of a prepared digit with ink. */
   function readDigit(prepared) {
+    const { gen } = model;
     const latent = gen.encode(prepared);
     const probabilities = gen.classify(latent);
     const digit = probabilities.indexOf(Math.max(...probabilities));
@@ -100,20 +96,23 @@ export function createDraw(gen, info, update) {
 
   /** What the verdict line says when there is no reading. */
   function noReading(ink) {
-    if (!ink) return "Draw a digit";
-    if (encoderFailed) return "Your digit cannot be read: the encoder did not load.";
-    return gen.hasEncoder ? "Your digit could not be read." : "Your digit will be read once the encoder has loaded…";
+    const drawn = capitalised(model.words.drawn);
+    if (!ink) return model.words.prompt;
+    if (encoders.get(model)?.error) return `${drawn} cannot be read: the encoder did not load.`;
+    return model.gen.hasEncoder ? `${drawn} could not be read.` : `${drawn} will be read once the encoder has loaded…`;
   }
 
-  /** Prepares the pad's pixels as MNIST's digits were and, once there is ink and the encoder, reads them. */
+  /** Prepares the pad's pixels as the model's training images were and, once there is ink and the
+   *  encoder, reads them. */
   function read() {
     const started = performance.now();
+    const drawn = capitalised(model.words.drawn);
     say(message, "");
     const { data, width, height } = pad.pixels();
-    const prepared = attempt(message, "Your digit could not be prepared", () => gen.prepare(data, width, height)) ?? BLANK;
+    const prepared = attempt(message, `${drawn} could not be prepared`, () => model.gen.prepare(data, width, height)) ?? BLANK;
     const ink = prepared.some((v) => v > 0); // prepare gives zeros for an image without ink
     reading = null;
-    if (ink && gen.hasEncoder) reading = attempt(message, "Your digit could not be read", () => readDigit(prepared)) ?? null;
+    if (ink && model.gen.hasEncoder) reading = attempt(message, `${drawn} could not be read`, () => readDigit(prepared)) ?? null;
     show(prepared, ink);
     // One reading, drawing included: the tests wait for it, the benchmark times it.
     performance.clearMeasures("drawing-read");
@@ -123,44 +122,76 @@ export function createDraw(gen, info, update) {
   function show(prepared, ink) {
     drawDigit($("prepared"), prepared);
     drawDigit($("reconstruction"), reading?.image ?? BLANK);
+    const names = model.info.classNames;
     const shares = bars.map((bar, digit) => {
       const share = reading?.probabilities[digit] ?? 0;
       bar.style.setProperty("--share", share);
       bar.classList.toggle("winner", digit === reading?.digit);
-      return `${digit}: ${percent(share)}`;
+      return `${names[digit]}: ${percent(share)}`;
     });
-    $("probabilities").setAttribute("aria-label", `Probability of each digit: ${shares.join(", ")}`);
+    $("probabilities").setAttribute("aria-label", `Probability of each ${model.words.class}: ${shares.join(", ")}`);
     $("verdict").textContent = reading
-      ? `Most likely ${reading.digit} (${percent(reading.probabilities[reading.digit])})`
+      ? `Most likely ${names[reading.digit]} (${percent(reading.probabilities[reading.digit])})`
       : noReading(ink);
     const [x, y] = reading?.point ?? [];
     $("drawing-where").textContent = reading ? `At PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)} of the Explore plane.` : "";
-    $("restyled").hidden = !reading?.restyled;
+    $("restyled").hidden = $("restyle-names").hidden = !reading?.restyled;
     if (reading?.restyled) drawSheet($("restyled"), reading.restyled, 10, { gap: 1 });
     for (const button of [undo, clear]) setDisabled(button, pad.empty, choose);
     for (const button of [morphFrom, showOnMap]) setDisabled(button, !reading, choose);
   }
 
-  /** Starts loading the encoder, once; the pad is read again when it has loaded. */
+  /** Shows whether the model's encoder is loading (its progress) or failed (why). */
+  function showEncoder() {
+    const encoder = encoders.get(model);
+    $("encoder-status").hidden = Boolean(encoder?.done);
+    say($("encoder-error"), encoder?.error
+      ? `The encoder could not be loaded, so drawn ${model.words.items} cannot be read (${encoder.error.message}). ` +
+        "Reload the page to try again."
+      : "");
+  }
+
+  /** Starts loading the model's encoder, once per model; the pad is read again when it has loaded. */
   function startEncoder() {
-    encoder ??= loadEncoder(gen, showProgress($("encoder-progress"), $("encoder-amount")))
-      .catch((error) => {
-        encoderFailed = true;
-        say($("encoder-error"), `The encoder could not be loaded, so drawn digits cannot be read (${error.message}). ` +
-          "Reload the page to try again.");
-      })
+    if (encoders.has(model)) return;
+    const loading = model;
+    const encoder = { done: false, error: null };
+    encoders.set(loading, encoder);
+    const progress = showProgress($("encoder-progress"), $("encoder-amount"));
+    loadEncoder(loading.gen, loading.files.encoder, (...amounts) => loading === model && progress(...amounts))
+      .catch((error) => { encoder.error = error; })
       .finally(() => {
-        $("encoder-status").hidden = true;
+        encoder.done = true;
+        if (loading !== model) return; // setModel shows it when its model is back
+        showEncoder();
         read();
       });
   }
 
-  read();
+  /** Shows `next`'s classes, and reads the pad with it. */
+  function setModel(next) {
+    model = next;
+    restyle = restyleVerdict(model.info.metrics.reading, model.words);
+    $("restyle-caption").textContent = restyle.caption;
+    showNames($("restyle-names"), model.info.classNames);
+    bars = model.info.classNames.map((name) => {
+      const bar = document.createElement("div");
+      bar.className = "probability";
+      bar.append(document.createElement("span"), name);
+      return bar;
+    });
+    $("probabilities").replaceChildren(...bars);
+    showEncoder();
+    read();
+  }
+
+  setModel(model);
   return {
     render(state) {
       if (state.section === "draw") startEncoder();
       return state;
     },
+    setModel,
     startEncoder,
     /** The drawn digit as read, or null while the pad is blank or the encoder missing. */
     reading: () => reading,

@@ -3,21 +3,25 @@
 import {
   DIGIT_COLORS, drawBars, drawDigit, drawScatter, drawSheet, enlarged, plotMapping, pointBounds, scatterImage,
 } from "./canvas.js";
-import { $, attempt, bindRange, digitButtons, downloadPng, say } from "./ui.js";
+import {
+  $, attempt, bindRange, capitalised, classButtons, downloadPng, nameButtons, say, showNames,
+} from "./ui.js";
 
 const KEY_STEP = 0.02; // an arrow key moves the point by this share of the plot
 const DOWNLOAD_SCALE = 4; // a downloaded sheet's pixels per image pixel
 
-/** `drawing.reading()` is the visitor's digit from Draw, marked on the plane. */
-export function createExplore(gen, info, drawing) {
+/** The section, showing `model` (models.js) until setModel(model) gives it another.
+ *  `drawing.reading()` is the visitor's digit from Draw, marked on the plane. */
+export function createExplore(model, drawing) {
   const message = $("explore-message");
   const scatter = $("scatter");
+  const [, ...pairButtons] = document.querySelectorAll("[data-show]"); // after "All"
   let pca = null;
   let bounds = null;
   let marker = [0, 0];
   let shown = new Set(DIGIT_COLORS.keys());
 
-  const legend = digitButtons($("legend"), (d) => `Show digit ${d}`, (d) => {
+  const legend = classButtons($("legend"), (d) => {
     if (!shown.delete(d)) shown.add(d);
     drawPlane();
   });
@@ -66,24 +70,24 @@ export function createExplore(gen, info, drawing) {
     const images = attempt(message, `The ${what} could not be drawn`, call);
     if (images) drawSheet(canvas, images, cols, { gap: 1 });
   };
-  const drawBasis = (scale) => drawDecoded($("basis"), 8, "basis vectors", () => gen.basisVectors(scale));
-  const drawSparse = (n) => drawDecoded($("sparse"), 10, "sparse means", () => gen.sparseMeans(n));
+  const drawBasis = (scale) => drawDecoded($("basis"), 8, "basis vectors", () => model.gen.basisVectors(scale));
+  const drawSparse = (n) => drawDecoded($("sparse"), 10, "sparse means", () => model.gen.sparseMeans(n));
   const basisScale = $("basis-scale");
   const nonzeros = $("nonzeros");
-  nonzeros.max = info.latentDim;
   bindRange(basisScale, String, drawBasis);
   bindRange(nonzeros, String, drawSparse);
-  $("download-scatter").addEventListener("click", () => downloadPng(scatterImage(plot()), "pca-scatter.png"));
+  $("download-scatter").addEventListener("click", () => downloadPng(scatterImage(plot()), `${model.filePrefix}pca-scatter.png`));
   $("download-basis").addEventListener("click", () => {
-    downloadPng(enlarged($("basis"), DOWNLOAD_SCALE), `basis-vectors-scale-${basisScale.value}.png`);
+    downloadPng(enlarged($("basis"), DOWNLOAD_SCALE), `${model.filePrefix}basis-vectors-scale-${basisScale.value}.png`);
   });
   $("download-sparse").addEventListener("click", () => {
-    downloadPng(enlarged($("sparse"), DOWNLOAD_SCALE), `sparse-means-${nonzeros.value}-nonzero.png`);
+    downloadPng(enlarged($("sparse"), DOWNLOAD_SCALE), `${model.filePrefix}sparse-means-${nonzeros.value}-nonzero.png`);
   });
 
   /** What the plane shows, as drawScatter takes it. */
   const plot = () => ({
-    points: pca.points, labels: pca.labels, shown, bounds, marker, drawn: drawing.reading()?.point,
+    points: pca.points, labels: pca.labels, names: model.info.classNames, shown, bounds, marker,
+    drawn: drawing.reading()?.point,
   });
 
   function drawPlane() {
@@ -91,11 +95,13 @@ export function createExplore(gen, info, drawing) {
     drawScatter(scatter, plot());
     const drawn = drawing.reading();
     const [x, y] = drawn?.point ?? [];
-    say($("drawing-point"), drawn ? `◆ Your digit, read as ${drawn.digit}: PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)}` : "");
+    say($("drawing-point"), drawn
+      ? `◆ ${capitalised(model.words.drawn)}, read as ${model.info.classNames[drawn.digit]}: PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)}`
+      : "");
   }
 
   function decodeAt(x, y) {
-    const image = attempt(message, "This point could not be decoded", () => gen.decodePcaPoint(x, y));
+    const image = attempt(message, "This point could not be decoded", () => model.gen.decodePcaPoint(x, y));
     if (!image) return;
     marker = [x, y];
     drawDigit($("pca-decoded"), image);
@@ -109,7 +115,7 @@ export function createExplore(gen, info, drawing) {
       drawPlane(); // the drawn digit may have changed
       return state;
     }
-    pca = attempt(message, "The principal components could not be read", () => gen.pca());
+    pca = attempt(message, "The principal components could not be read", () => model.gen.pca());
     $("download-scatter").disabled = !pca;
     if (!pca) return state;
     bounds = pointBounds(pca.points);
@@ -124,5 +130,24 @@ export function createExplore(gen, info, drawing) {
     return state;
   }
 
-  return { render };
+  /** Shows `next`'s classes, and its plane and images from the next render in Explore on. */
+  function setModel(next) {
+    model = next;
+    pca = null; // read again by the next render in Explore
+    marker = [0, 0];
+    nonzeros.max = model.info.latentDim;
+    const names = model.info.classNames;
+    nameButtons(legend, names, (name) => `Show ${model.sample(name)}`);
+    pairButtons.forEach((button, i) => {
+      button.dataset.show = model.pairs[i].join("");
+      button.textContent = model.pairs[i].map((d) => names[d]).join(" and ");
+    });
+    const [easy, hard] = pairButtons.map((button) => button.textContent);
+    $("pairs-hint").textContent =
+      `${model.words.compared} an easy pair (${easy}, far apart) with a hard one (${hard}, overlapping).`;
+    showNames($("sparse-names"), names);
+  }
+
+  setModel(model);
+  return { render, setModel };
 }

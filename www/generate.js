@@ -1,4 +1,4 @@
-// Generate: a gallery of sampled digits, one row per digit or several rows of one digit.
+// Generate: a gallery of sampled images, one row per class or several rows of one class.
 import { drawDigit, drawSheet } from "./canvas.js";
 import { MAX_SEED, parseSeed, randomSeed } from "./state.js";
 import { $, attempt, bindRange, downloadPng, formatMs, say } from "./ui.js";
@@ -30,8 +30,9 @@ function sampleGallery(gen, latentDim, { seed, method, spread, digit }) {
   return { method, digits, latents, components, images, decodeMs: performance.now() - start };
 }
 
-export function createGenerate(gen, info, update) {
-  const { latentDim, components: componentsPerDigit, defaultSpread } = info;
+/** The section, showing `model` (models.js) until setModel(model) gives it another. */
+export function createGenerate(model, update) {
+  const { defaultSpread } = model.info; // the module's, the same for every model
   const message = $("generate-message");
   const gallery = $("gallery");
   const digitSelect = $("digit");
@@ -42,7 +43,6 @@ export function createGenerate(gen, info, update) {
   let samples = null;
   let selected = null; // index of the first sample clicked for a morph
 
-  for (let d = 0; d < 10; d++) digitSelect.add(new Option(`${d} only`, d));
   digitSelect.addEventListener("change", () => {
     update({ digit: digitSelect.value === "all" ? null : Number(digitSelect.value), pair: null });
   });
@@ -64,7 +64,7 @@ export function createGenerate(gen, info, update) {
   $("download-gallery").addEventListener("click", () => {
     const sheet = document.createElement("canvas");
     drawSheet(sheet, samples.images, PER_ROW, { scale: 4, gap: 4 });
-    downloadPng(sheet, `digits-seed-${state.seed}.png`);
+    downloadPng(sheet, `${model.name}-seed-${state.seed}.png`);
   });
   gallery.addEventListener("click", (event) => {
     const button = event.target.closest("button.sample");
@@ -88,9 +88,10 @@ export function createGenerate(gen, info, update) {
 
   function describe(index) {
     const digit = samples.digits[index];
+    const sample = model.sample(model.info.classNames[digit]);
     return samples.method === "gmm"
-      ? `digit ${digit} · component ${samples.components[index] + 1} of ${componentsPerDigit[digit]}`
-      : `digit ${digit} · single Gaussian`;
+      ? `${sample} · component ${samples.components[index] + 1} of ${model.info.components[digit]}`
+      : `${sample} · single Gaussian`;
   }
 
   function sampleButton(index) {
@@ -117,14 +118,14 @@ export function createGenerate(gen, info, update) {
       const label = document.createElement("span");
       label.className = "row-label";
       label.setAttribute("aria-hidden", "true");
-      label.textContent = samples.digits[start];
+      label.textContent = model.info.classNames[samples.digits[start]];
       row.append(label);
       for (let i = start; i < start + PER_ROW; i++) row.append(sampleButton(i));
       rows.push(row);
     }
     gallery.replaceChildren(...rows);
     $("gallery-timing").textContent =
-      `${count} digits decoded in ${formatMs(samples.decodeMs)} (${formatMs(samples.decodeMs / count)} each).`;
+      `${count} ${model.words.items} decoded in ${formatMs(samples.decodeMs)} (${formatMs(samples.decodeMs / count)} each).`;
     performance.mark("gallery-drawn");
   }
 
@@ -133,7 +134,7 @@ export function createGenerate(gen, info, update) {
   function render(next) {
     const nextKey = [next.seed, next.method, next.spread, next.digit].join();
     if (nextKey !== key) {
-      const drawn = attempt(message, "The gallery could not be drawn", () => sampleGallery(gen, latentDim, next));
+      const drawn = attempt(message, "The gallery could not be drawn", () => sampleGallery(model.gen, model.info.latentDim, next));
       if (drawn) {
         key = nextKey;
         samples = drawn;
@@ -153,12 +154,25 @@ export function createGenerate(gen, info, update) {
     return state;
   }
 
+  /** Shows `next`'s classes from the next render on. */
+  function setModel(next) {
+    model = next;
+    key = ""; // the next render samples this model
+    while (digitSelect.length > 1) digitSelect.remove(1); // all but "All, one row each"
+    model.info.classNames.forEach((name, d) => digitSelect.add(new Option(`${name} only`, d)));
+  }
+
+  setModel(model);
   return {
     render,
+    setModel,
     describe,
     /** The latent of gallery sample `index`, or undefined when there is no such sample. */
-    latent: (index) => (samples && index < samples.digits.length
-      ? samples.latents.subarray(index * latentDim, (index + 1) * latentDim)
-      : undefined),
+    latent: (index) => {
+      const { latentDim } = model.info;
+      return samples && index < samples.digits.length
+        ? samples.latents.subarray(index * latentDim, (index + 1) * latentDim)
+        : undefined;
+    },
   };
 }

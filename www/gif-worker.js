@@ -1,14 +1,19 @@
 // The GIF worker: encodes the morph's GIFs with its own instance of the module, so that the page
-// stays responsive meanwhile. Each request carries the module the page compiled; the first one
-// instantiates it.
+// stays responsive meanwhile. Each request carries the module the page compiled, which the first
+// one instantiates, and the model to draw with: its data set and, unless the module embeds it,
+// its bytes (gif.js). It keeps a Generator per data set.
 import init, { Generator } from "./pkg/latent_digits.js";
 
-let generator = null; // the promise of this worker's Generator
+let instance = null; // the promise of this worker's instance of the module
+const generators = new Map(); // data set → its Generator
 
-onmessage = async ({ data: { module, stops, stepsPerLeg, options } }) => {
+onmessage = async ({ data: { module, dataset, bytes, stops, stepsPerLeg, options } }) => {
   try {
-    generator ??= init({ module_or_path: module }).then(() => new Generator());
-    const gif = (await generator).pathGif(stops, stepsPerLeg, options);
+    await (instance ??= init({ module_or_path: module }));
+    if (!generators.has(dataset)) {
+      generators.set(dataset, bytes ? Generator.fromBytes(bytes.decoder, bytes.stats) : new Generator());
+    }
+    const gif = generators.get(dataset).pathGif(stops, stepsPerLeg, options);
     postMessage({ gif }, [gif.buffer]);
   } catch (error) {
     postMessage({ error: error.message });

@@ -14,11 +14,12 @@ async function workerScript() {
 }
 
 /** An encoder of GIFs for `module`, the compiled WebAssembly module the page runs:
- *  `encode(stops, stepsPerLeg, options)` resolves to the bytes of `pathGif(stops, stepsPerLeg,
- *  options)` or rejects with its Error. The worker starts with the first GIF and is kept. */
+ *  `encode(model, stops, stepsPerLeg, options)` resolves to the bytes of `model.gen.pathGif(stops,
+ *  stepsPerLeg, options)` (`model` as models.js gives it) or rejects with its Error. The worker
+ *  starts with the first GIF and is kept. */
 export function gifEncoder(module) {
   let worker = null;
-  return async (stops, stepsPerLeg, options) => {
+  return async ({ dataset, bytes }, stops, stepsPerLeg, options) => {
     if (!worker) {
       const { url, type } = await workerScript();
       worker = new Worker(url, { type });
@@ -30,7 +31,9 @@ export function gifEncoder(module) {
         worker = null; // the next GIF tries a new one
         reject(new Error(event.message || "the worker that encodes it did not start"));
       };
-      worker.postMessage({ module, stops, stepsPerLeg, options });
+      // The model's bytes go along each time (a copy, under a millisecond): a worker started
+      // again after an error has none.
+      worker.postMessage({ module, dataset, bytes, stops, stepsPerLeg, options });
     });
   };
 }

@@ -1,10 +1,10 @@
-// Loads the WebAssembly module, most of what the page downloads, and later the encoder, which
-// only reading a visitor's digit needs; both report their progress. The single-file page carries
-// both inside itself (inlined.js), and they are read from there instead of fetched.
+// Loads the WebAssembly module, most of what the page downloads, and later what only some visitors
+// need: an encoder, which reading a visitor's drawing needs, and the clothes model; each reports
+// its progress. The single-file page carries them all inside itself (inlined.js), and they are
+// read from there instead of fetched.
 import { inlined } from "./inlined.js";
 
 const WASM = "pkg/latent_digits_bg.wasm";
-const ENCODER = "pkg/encoder.q8.bpk";
 
 /** The bytes of `file` (its path under www/) as a stream and their size (0: unknown), inlined or
  *  else fetched. Throws on an HTTP error. */
@@ -19,31 +19,50 @@ async function open(file) {
   return { body: response.body, size };
 }
 
-/** The bytes of `file`, counted as they arrive: `progress(received, total)` is called with the bytes
- *  received so far; `total` is 0 when the size is unknown. Throws on an HTTP error. */
-async function openCounted(file, progress) {
-  const { body, size } = await open(file);
+/** The bytes of `files`, opened together and counted as they arrive: `progress(received, total)` is
+ *  called with the bytes received so far of them all; `total` is 0 when a size is unknown. One
+ *  stream per file; throws on an HTTP error. */
+async function openCounted(files, progress) {
+  const opened = await Promise.all(files.map(open));
+  const total = opened.every(({ size }) => size) ? opened.reduce((sum, { size }) => sum + size, 0) : 0;
   let received = 0;
-  return body.pipeThrough(new TransformStream({
+  return opened.map(({ body }) => body.pipeThrough(new TransformStream({
     transform(chunk, controller) {
       received += chunk.byteLength;
-      progress(received, size);
+      progress(received, total);
       controller.enqueue(chunk);
     },
-  }));
+  })));
+}
+
+/** The whole of `files`, one Uint8Array each; `progress` as for openCounted. */
+async function readCounted(files, progress) {
+  const bodies = await openCounted(files, progress);
+  return Promise.all(bodies.map(async (body) => new Uint8Array(await new Response(body).arrayBuffer())));
 }
 
 /** A Generator once the module is compiled, and the compiled module (`WebAssembly.Module`, for the
  *  GIF worker's own instance); `progress` as for openCounted. Throws if loading fails. */
 export async function loadGenerator(progress) {
-  const [wasm, body] = await Promise.all([import("./pkg/latent_digits.js"), openCounted(WASM, progress)]);
+  const [wasm, [body]] = await Promise.all([import("./pkg/latent_digits.js"), openCounted([WASM], progress)]);
   const module = await WebAssembly.compileStreaming(new Response(body, { headers: { "Content-Type": "application/wasm" } }));
   await wasm.default({ module_or_path: module });
   return { gen: new wasm.Generator(), module };
 }
 
-/** Reads the encoder's record into `gen`; `progress` as for openCounted. Throws if it fails. */
-export async function loadEncoder(gen, progress) {
-  const bytes = await new Response(await openCounted(ENCODER, progress)).arrayBuffer();
-  gen.loadEncoder(new Uint8Array(bytes));
+/** The Generator of a model the module does not embed, from its decoder record and the statistics
+ *  fitted to it (`files.decoder`, `files.stats`: paths under www/), and their bytes, from which the
+ *  GIF worker builds its own; `progress` as for openCounted. Throws if a file cannot be fetched,
+ *  is corrupt or belongs to another model (Generator.fromBytes checks). Call after loadGenerator. */
+export async function loadModel(files, progress) {
+  const [{ Generator }, [decoder, stats]] = await Promise.all([
+    import("./pkg/latent_digits.js"), readCounted([files.decoder, files.stats], progress)]);
+  return { gen: Generator.fromBytes(decoder, stats), bytes: { decoder, stats } };
+}
+
+/** Reads the encoder's record (`file`, its path under www/) into `gen`; `progress` as for
+ *  openCounted. Throws if it fails. */
+export async function loadEncoder(gen, file, progress) {
+  const [bytes] = await readCounted([file], progress);
+  gen.loadEncoder(bytes);
 }

@@ -1,18 +1,24 @@
 // Wiring: loads the WebAssembly module, keeps the page state in the URL hash (a history entry per
-// section, so Back returns to the previous one), renders the sections, copies the page's link.
+// section and per data set, so Back returns to the previous one), switches between the digits
+// and the clothes, loading the clothes' model the first time, renders the sections, copies the
+// page's link.
 import { createAbout } from "./about.js";
 import { createDraw } from "./draw.js";
 import { createExplore } from "./explore.js";
 import { createGenerate, gallerySize } from "./generate.js";
 import { gifEncoder } from "./gif.js";
 import { loadGenerator } from "./load.js";
+import { DATASETS, createModels } from "./models.js";
 import { createMorph, maxStops } from "./morph.js";
 import { SECTIONS, readHash, readSection, writeHash } from "./state.js";
-import { $, copyText, say, showProgress } from "./ui.js";
+import { $, copyText, say, showProgress, showWords } from "./ui.js";
 
 const navButtons = document.querySelectorAll("nav button");
 const shareStatus = $("share-status");
-const messages = Object.fromEntries(SECTIONS.map((name) => [name, $(`${name}-message`)]));
+const datasetSwitch = $("dataset");
+const datasetInputs = datasetSwitch.querySelectorAll("input");
+// Each section's message box, and the data set's beside its switch.
+const messages = Object.fromEntries([...SECTIONS, "dataset"].map((name) => [name, $(`${name}-message`)]));
 
 function showSection(section) {
   const focused = document.activeElement?.closest("section");
@@ -24,60 +30,124 @@ function showSection(section) {
   if (focused?.hidden) $(`${section}-title`).focus();
 }
 
+/** Shows `model`'s words in the page and tells the style sheet which data set it is. */
+function showDataset(model) {
+  showWords(model.words);
+  document.body.dataset.model = model.dataset;
+}
+
 /** Runs the page once the module is ready: every state change is rendered by each section, which
- *  returns the state it could apply, and only that state is written to the URL. `module` is the
- *  compiled WebAssembly module, which the GIF worker instantiates too. */
-function start(gen, info, module) {
-  const sections = [];
+ *  returns the state it could apply, and only that state is written to the URL. `digits` is the
+ *  module's Generator; `module` the compiled WebAssembly module, which the GIF worker instantiates too. */
+async function start(digits, module) {
+  const models = createModels(digits);
+  let model = models.loaded("mnist"); // the model the sections show
   let state = null;
 
+  /** Resolves once the model of `dataset` is loaded, with its progress beside the switch (which is
+   *  disabled meanwhile) the first time. Rejects with an Error that says why it failed. */
+  async function loadModel(dataset) {
+    if (models.loaded(dataset)) return;
+    datasetSwitch.disabled = true;
+    $("dataset-status").hidden = false;
+    try {
+      await models.load(dataset, showProgress($("dataset-progress"), $("dataset-amount")));
+    } finally {
+      datasetSwitch.disabled = false;
+      $("dataset-status").hidden = true;
+    }
+  }
+
+  const failed = (dataset, error) =>
+    `The ${DATASETS[dataset].name} model could not be loaded, so the page shows the digits (${error.message}).`;
+
+  // The limits are the module's, the same for every model.
+  const limits = { defaultSpread: model.info.defaultSpread, maxStops: maxStops(model.info.maxImages), gallerySize };
+  /** The state the URL holds and the notes on it (state.js's readHash), once the model of its data
+   *  set is loaded; if it cannot be, the state of the digits, with a note that says why. */
+  async function readUrl() {
+    const { state: read, notes } = readHash(location.hash, limits);
+    try {
+      await loadModel(read.dataset);
+      return { read, notes };
+    } catch (error) {
+      notes.dataset.push(failed(read.dataset, error));
+      return { read: { ...read, dataset: "mnist" }, notes };
+    }
+  }
+
+  // A link to the clothes loads them before anything is shown or any control works.
+  const first = await readUrl();
+  for (const control of document.querySelectorAll("[disabled]")) control.disabled = false;
+  const gallery = createGenerate(model, update);
+  const drawing = createDraw(model, update);
+  const sections = [gallery, createMorph(model, gallery, drawing, gifEncoder(module), update),
+    createExplore(model, drawing), drawing, createAbout(model)];
+  showDataset(model);
+
   function apply(next, historyEntry) {
+    const chosen = models.loaded(next.dataset);
+    if (chosen !== model) {
+      model = chosen;
+      for (const section of sections) section.setModel(model);
+      showDataset(model);
+    }
+    for (const input of datasetInputs) input.checked = input.value === next.dataset;
     showSection(next.section);
     for (const section of sections) next = section.render(next);
     state = next;
     history[historyEntry](null, "", writeHash(state));
     say(shareStatus, ""); // a link copied before is not this one
+    drawing.startEncoder(); // the model's, once: only now, as the first gallery must not wait for it
   }
 
   function update(patch) {
     for (const box of Object.values(messages)) say(box, "");
-    const newSection = patch.section !== undefined && patch.section !== state.section;
-    apply({ ...state, ...patch }, newSection ? "pushState" : "replaceState");
+    const newPlace = ["section", "dataset"].some((key) => patch[key] !== undefined && patch[key] !== state[key]);
+    apply({ ...state, ...patch }, newPlace ? "pushState" : "replaceState");
   }
 
-  const limits = { defaultSpread: info.defaultSpread, maxStops: maxStops(info.maxImages), gallerySize };
-  function applyUrl() {
-    const { state: read, notes } = readHash(location.hash, limits);
+  function show({ read, notes }) {
     for (const [name, box] of Object.entries(messages)) say(box, notes[name]?.join(" ") ?? "");
     apply(read, "replaceState");
   }
 
-  for (const control of document.querySelectorAll("[disabled]")) control.disabled = false;
-  const gallery = createGenerate(gen, info, update);
-  const drawing = createDraw(gen, info, update);
-  sections.push(gallery, createMorph(gen, info, gallery, drawing, gifEncoder(module), update),
-    createExplore(gen, info, drawing), drawing, createAbout(gen, info));
   for (const button of navButtons) {
     button.addEventListener("click", () => update({ section: button.dataset.section }));
+  }
+  for (const input of datasetInputs) {
+    input.addEventListener("change", async () => {
+      const started = performance.now();
+      try {
+        await loadModel(input.value);
+      } catch (error) {
+        for (const other of datasetInputs) other.checked = other.value === state.dataset;
+        say(messages.dataset, failed(input.value, error));
+        return;
+      }
+      // The samples clicked and the drawing read belong to the other model.
+      update({ dataset: input.value, pair: null, fromDrawing: false });
+      performance.measure("dataset-shown", { start: started, detail: input.value }); // the benchmark times it
+    });
   }
   // The link holds the state (the seed too): opened elsewhere, it shows the same digits.
   $("share").addEventListener("click", async () => {
     const copied = await copyText(location.href);
     say(shareStatus, copied ? "Link copied" : "The browser did not allow copying: copy the link from the address bar.");
   });
-  window.addEventListener("hashchange", applyUrl); // Back, Forward, or a hash typed into the address bar
-  applyUrl();
-  drawing.startEncoder(); // only now: the first gallery must not wait for it
+  // Back, Forward, or a hash typed into the address bar.
+  window.addEventListener("hashchange", async () => show(await readUrl()));
+  show(first);
 }
 
 showSection(readSection(location.hash));
 let loaded = null;
 try {
   const { gen, module } = await loadGenerator(showProgress($("load-progress"), $("load-amount")));
-  loaded = [gen, gen.info(), module];
+  loaded = [gen, module];
 } catch (error) {
   say($("load-error"), `The WebAssembly module could not be loaded, so no digits can be drawn (${error.message}). ` +
     "This page needs a browser with WebAssembly; if you serve it yourself, build pkg/ first (see the README).");
 }
 $("status").hidden = true;
-if (loaded) start(...loaded);
+if (loaded) await start(...loaded);

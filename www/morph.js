@@ -3,11 +3,10 @@
 // All frames are decoded up front in one call; the animation only draws them.
 import { PIXELS, SIDE, drawDigit, drawSheet } from "./canvas.js";
 import { LOOP } from "./state.js";
-import { $, attempt, bindRange, digitButtons, downloadBytes, downloadPng, say, setDisabled } from "./ui.js";
+import { $, attempt, bindRange, classButtons, downloadBytes, downloadPng, nameButtons, say, setDisabled } from "./ui.js";
 
 const STEPS_PER_LEG = 60; // at speed 1 a leg takes a second: a new frame at every 60 Hz refresh
 const STRIP_FRAMES = 11;
-const DRAWN = "your digit"; // the name of the stop at the drawn digit
 const UNNAMED = "*"; // a GIF's label of a stop that is no class mean: a sample or the drawn digit
 // A GIF's leg takes as long as the player's: at speed 1, 25 frames of 40 ms. Frames last whole
 // 10 ms steps (GIF's unit), at least 20 ms (browsers show shorter frames slower).
@@ -38,10 +37,11 @@ function blend(a, b, steps) {
   return out;
 }
 
-/** `gallery.latent(i)` is gallery sample i's code; `drawing.reading()` the drawn digit's, if any;
- *  `encodeGif(stops, stepsPerLeg, options)` resolves to the bytes of a GIF (gif.js). */
-export function createMorph(gen, info, gallery, drawing, encodeGif, update) {
-  const stopLimit = maxStops(info.maxImages);
+/** The section, showing `model` (models.js) until setModel(model) gives it another.
+ *  `gallery.latent(i)` is gallery sample i's code; `drawing.reading()` the drawn digit's, if any;
+ *  `encodeGif(model, stops, stepsPerLeg, options)` resolves to the bytes of a GIF (gif.js). */
+export function createMorph(model, gallery, drawing, encodeGif, update) {
+  const stopLimit = maxStops(model.info.maxImages); // the module's, the same for every model
   const message = $("morph-message");
   const canvas = $("morph-canvas");
   const scrubber = $("scrubber");
@@ -67,7 +67,7 @@ export function createMorph(gen, info, gallery, drawing, encodeGif, update) {
   const fps = { start: 0, frames: 0 };
 
   const undo = $("path-undo");
-  const addButtons = digitButtons($("path-digits"), (d) => `Add ${d} to the path`, (d) => {
+  const addButtons = classButtons($("path-digits"), (d) => {
     const path = state.pair ? [] : state.path; // after a sample morph, digits start a new path
     if (path.at(-1) !== d) update({ path: [...path, d], pair: null });
   });
@@ -86,7 +86,7 @@ export function createMorph(gen, info, gallery, drawing, encodeGif, update) {
     const big = document.createElement("canvas");
     const frame = Math.round(position);
     drawSheet(big, frames.subarray(frame * PIXELS, (frame + 1) * PIXELS), 1, { scale: 10 });
-    downloadPng(big, `morph-frame-${frame}.png`);
+    downloadPng(big, `${model.filePrefix}morph-frame-${frame}.png`);
   });
   for (const scale of GIF_SCALES) {
     gifScale.add(new Option(`${SIDE * scale} px`, scale, false, scale === GIF_DEFAULT_SCALE));
@@ -96,33 +96,36 @@ export function createMorph(gen, info, gallery, drawing, encodeGif, update) {
   const stripFrame = (cell, cells) => (cells > 1 ? Math.round((cell * (count - 1)) / (cells - 1)) : 0);
 
   /** Every frame of `next`'s sample pair, or of its path (from the drawn digit) through class
-   *  means, the names of the stops, and what a GIF of it is made of. */
+   *  means, the names of the stops, and what a GIF of it is made of (its labels number the classes). */
   function decode({ pair, path, fromDrawing, seed }) {
+    const { gen, info, filePrefix, words } = model;
+    const file = `${filePrefix}morph`;
     if (pair) {
       const [from, to] = pair.map((i) => gallery.latent(i));
       return {
         names: pair.map((i) => gallery.describe(i)),
         images: gen.decode(blend(from, to, STEPS_PER_LEG + 1)),
-        gif: { codes: joined([from, to]), labels: [UNNAMED, UNNAMED], file: `morph-seed-${seed}-samples-${pair.join("-")}` },
+        gif: { codes: joined([from, to]), labels: [UNNAMED, UNNAMED], file: `${file}-seed-${seed}-samples-${pair.join("-")}` },
       };
     }
     const means = path.map((d) => gen.classMean(d));
+    const names = path.map((d) => info.classNames[d]);
     const labels = path.map(String);
     if (fromDrawing) {
       const { latent } = drawing.reading();
       return {
-        names: [DRAWN, ...labels],
+        names: [words.drawn, ...names],
         images: gen.pathFrom(latent, path, STEPS_PER_LEG),
-        gif: { codes: joined([latent, ...means]), labels: [UNNAMED, ...labels], file: `morph-drawing-${path.join("")}` },
+        gif: { codes: joined([latent, ...means]), labels: [UNNAMED, ...labels], file: `${file}-drawing-${path.join("")}` },
       };
     }
     const images = path.length >= 2 ? gen.path(path, STEPS_PER_LEG)
       : path.length === 1 ? gen.decode(means[0])
         : new Float32Array(PIXELS);
     return {
-      names: labels,
+      names,
       images,
-      gif: path.length >= 2 ? { codes: joined(means), labels, file: `morph-${path.join("")}` } : null,
+      gif: path.length >= 2 ? { codes: joined(means), labels, file: `${file}-${path.join("")}` } : null,
     };
   }
 
@@ -135,7 +138,7 @@ export function createMorph(gen, info, gallery, drawing, encodeGif, update) {
     scrubber.disabled = playButton.disabled = count < 2;
     setDisabled(gifButton, encoding || !gif, gifLabels);
     const full = stops.length >= stopLimit ? ` (full: a path holds at most ${stopLimit} stops)` : "";
-    $("path-text").textContent = stops.length ? stops.join(" → ") + full : "Empty: click or tap digits to build a path.";
+    $("path-text").textContent = stops.length ? stops.join(" → ") + full : `Empty: click or tap ${model.words.classes} to build a path.`;
     const cells = Math.min(count, STRIP_FRAMES);
     const stripImages = new Float32Array(cells * PIXELS);
     for (let c = 0; c < cells; c++) {
@@ -203,7 +206,7 @@ export function createMorph(gen, info, gallery, drawing, encodeGif, update) {
     setDisabled(gifButton, true, gifLabels);
     $("gif-status").hidden = false;
     try {
-      downloadBytes(await encodeGif(codes, stepsPerLeg, options), "image/gif", `${file}.gif`);
+      downloadBytes(await encodeGif(model, codes, stepsPerLeg, options), "image/gif", `${file}.gif`);
       performance.measure("gif-encoded", { start: started }); // the benchmark times it
     } catch (error) {
       say(message, `The GIF could not be made: ${error.message}`);
@@ -247,5 +250,15 @@ export function createMorph(gen, info, gallery, drawing, encodeGif, update) {
     return state;
   }
 
-  return { render };
+  /** Shows `next`'s classes, and its morphs from the next render on. */
+  function setModel(next) {
+    model = next;
+    key = null; // the next render in Morph decodes with this model
+    const names = model.info.classNames;
+    nameButtons(addButtons, names, (name) => `Add ${name} to the path`);
+    $("path-loop").textContent = `Loop ${names[LOOP[0]]} → ${names[LOOP.at(-2)]} → ${names[LOOP.at(-1)]}`;
+  }
+
+  setModel(model);
+  return { render, setModel };
 }

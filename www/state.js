@@ -1,8 +1,11 @@
 // The page state kept in the URL hash, so that a reload or a shared link shows the same digits.
 // Example: #section=morph&seed=42&method=gaussian&spread=0.2&digit=all&path=0-1-2-3-4-5-6-7-8-9-0
-// A drawn digit is not kept in the URL: `from=drawing` only says that the morph starts at it.
+// `dataset=fashion` shows the clothes (no dataset: the digits); `digit` and `path` then name
+// classes by their number. A drawn digit is not kept in the URL: `from=drawing` only says that
+// the morph starts at it.
 
 export const SECTIONS = ["generate", "morph", "explore", "draw", "about"];
+export const DATASETS = ["mnist", "fashion"]; // the first is the default
 export const LOOP = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
 export const MAX_SEED = Number.MAX_SAFE_INTEGER; // 2^53 − 1, the largest seed a JS number holds exactly
 const SPREAD_RANGE = [0.05, 2]; // the spread slider's range
@@ -26,12 +29,13 @@ export function readSection(hash) {
 }
 
 /** Reads the state from a hash. Anything missing takes its default (the seed a random one);
- *  anything invalid is dropped or clamped, and `notes[section]` says so for the section it belongs to.
+ *  anything invalid is dropped or clamped, and `notes[section]` says so for the section it belongs to
+ *  (`notes.dataset` for the data set).
  *  `limits`: `defaultSpread` per method, `maxStops`, the longest path the module can draw, and
  *  `gallerySize(digit)`, how many samples a pair can choose from. */
 export function readHash(hash, { defaultSpread, maxStops, gallerySize }) {
   const read = params(hash);
-  const notes = { generate: [], morph: [] };
+  const notes = { dataset: [], generate: [], morph: [] };
   /** The parameter `name` through `parse` (null: invalid), or `fallback` when missing or invalid. */
   const get = (name, section, parse, fallback, expected) => {
     const text = read.get(name);
@@ -42,6 +46,8 @@ export function readHash(hash, { defaultSpread, maxStops, gallerySize }) {
     return fallback;
   };
 
+  const dataset = get("dataset", "dataset", (d) => (DATASETS.includes(d) ? d : null), DATASETS[0],
+    `one of ${DATASETS.join(", ")}`);
   const section = get("section", "generate", (s) => (SECTIONS.includes(s) ? s : null), SECTIONS[0],
     `one of ${SECTIONS.join(", ")}`);
   const seed = get("seed", "generate", parseSeed, null, `a whole number from 0 to ${MAX_SEED}`) ?? randomSeed();
@@ -71,7 +77,7 @@ export function readHash(hash, { defaultSpread, maxStops, gallerySize }) {
     return /^\d+-\d+$/.test(p) && indices.every((i) => i < size) ? indices : null;
   }, null, `two sample numbers below ${size} joined by “-”`);
   return {
-    state: { section, seed, method, spread, digit, path, pair, fromDrawing },
+    state: { dataset, section, seed, method, spread, digit, path, pair, fromDrawing },
     notes,
   };
 }
@@ -87,5 +93,6 @@ export function writeHash(state) {
   });
   if (state.pair) params.set("pair", state.pair.join("-"));
   if (state.fromDrawing) params.set("from", "drawing");
+  if (state.dataset !== DATASETS[0]) params.set("dataset", state.dataset);
   return `#${params}`;
 }

@@ -42,22 +42,48 @@ export function bindRange(input, format, onInput) {
   };
 }
 
-/** Ten buttons 0–9 appended to `container`, each named by `name(digit)` for assistive technology. */
-export function digitButtons(container, name, onClick) {
-  return Array.from({ length: 10 }, (_, digit) => {
+/** Ten buttons, one per class 0–9, appended to `container`; a click on button c calls
+ *  `onClick(c)`. nameButtons names them. */
+export function classButtons(container, onClick) {
+  return Array.from({ length: 10 }, (_, c) => {
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = digit;
-    button.setAttribute("aria-label", name(digit));
-    button.addEventListener("click", () => onClick(digit));
+    button.addEventListener("click", () => onClick(c));
     container.append(button);
     return button;
   });
 }
 
-/** A progress callback for loadGenerator and loadEncoder that fills `bar` and writes the
- *  megabytes received in `amount`. */
+/** Shows class c's name, `names[c]`, on button c, and `label(names[c])` to assistive technology. */
+export function nameButtons(buttons, names, label) {
+  buttons.forEach((button, c) => {
+    button.textContent = names[c];
+    button.setAttribute("aria-label", label(names[c]));
+  });
+}
+
+/** `names` in `container`, one element each: the captions under a sheet of ten images. */
+export function showNames(container, names) {
+  container.replaceChildren(...names.map((name) => Object.assign(document.createElement("span"), { textContent: name })));
+}
+
+export const capitalised = (text) => text[0].toUpperCase() + text.slice(1);
+
+/** Writes `words` (a data set's, models.js) into the page: each element with a `data-word`
+ *  attribute gets the word it names, capitalised when the name is (data-word="Drawn": "Your digit"). */
+export function showWords(words) {
+  for (const element of document.querySelectorAll("[data-word]")) {
+    const key = element.dataset.word;
+    const word = words[key[0].toLowerCase() + key.slice(1)];
+    element.textContent = key[0] === key[0].toLowerCase() ? word : capitalised(word);
+  }
+}
+
+/** A progress callback for load.js's loaders that fills `bar` and writes the megabytes received
+ *  in `amount`, both cleared now. */
 export function showProgress(bar, amount) {
+  bar.removeAttribute("value"); // indeterminate until the first bytes, not the last load's
+  amount.textContent = "";
   const mb = (bytes) => (bytes / 1e6).toFixed(1);
   return (received, total) => {
     if (total) [bar.max, bar.value] = [total, received];

@@ -1,13 +1,16 @@
 // Page benchmark in headless Chromium on localhost: node tests/browser/bench.mjs
-// Prints the cold load time to the first gallery, the morph animation's frame rate, how long
-// encoding the morph loop as a GIF takes, how long reading a drawing takes, and the gzip size of
-// everything the page loads, before its first gallery and after (on demand).
+// Prints the cold load time to the first gallery, how long switching to the clothes takes (their
+// model fetched and checked, their gallery drawn) and switching back and forth afterwards, the
+// morph animation's frame rate, how long encoding the morph loop as a GIF takes, how long reading
+// a drawing takes, and the gzip size of everything the page loads, before its first gallery and
+// after (on demand).
 import { readFile, stat } from "node:fs/promises";
 import { relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { WWW, launchBrowser, openPage, serveWww } from "./harness.mjs";
 
 const LOADS = 5;
+const SWITCHES = 5;
 const MORPH_SECONDS = 3;
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -32,6 +35,32 @@ try {
   }
   console.log(`cold load to first gallery drawn: ${median(loads).toFixed(0)} ms median of ${LOADS} ` +
     `(${loads.map((ms) => ms.toFixed(0)).join(", ")})`);
+
+  // Switching to the clothes, from the click to their gallery drawn (main.js measures it): the
+  // first time in a fresh page, their files fetched and checked; then back to the digits and to
+  // the clothes again, both loaded.
+  const switches = { first: [], back: [], again: [] };
+  for (let i = 0; i < SWITCHES; i++) {
+    const { context, page } = await openPage(browser, server.origin);
+    await page.goto(`${server.origin}/#seed=${i}`);
+    await galleryDrawn(page);
+    let count = 0; // switches so far
+    for (const [run, dataset] of [["first", "fashion"], ["back", "mnist"], ["again", "fashion"]]) {
+      await page.click(`#dataset input[value='${dataset}']`);
+      count++;
+      // [duration] once the switch is measured (an array: a duration of 0 is a result too)
+      const measured = await page.waitForFunction((n) => {
+        const entry = performance.getEntriesByName("dataset-shown")[n - 1];
+        return entry && [entry.duration];
+      }, count);
+      switches[run].push((await measured.jsonValue())[0]);
+    }
+    await context.close();
+  }
+  const rounded = (t) => t.toFixed(t < 10 ? 1 : 0);
+  const times = (list) => `${rounded(median(list))} ms median of ${list.length} (${list.map(rounded).join(", ")})`;
+  console.log(`switch to the clothes, first time (fetch, check, gallery): ${times(switches.first)}; ` +
+    `back to the digits: ${times(switches.back)}; to the clothes again: ${times(switches.again)}`);
 
   const { context, page, problems } = await openPage(browser, server.origin);
   await page.goto(`${server.origin}/#section=morph&seed=1`);

@@ -19,6 +19,7 @@ const BUNDLE = new URL("dist/latent-digits.html", ROOT);
 const SIZE_GOAL = 1.6; // the single file's size, at most, over the gzip transfer of the served page
 const LOOP_FRAMES = 10 * 25 + 1; // 0 → 1 → … → 9 → 0 at speed 1: ten legs of 25 frames, and the last
 const STROKE = [[[0.5, 0.2], [0.47, 0.8]]];
+const CLOTHES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
 /** What a GIF file holds: its logical screen size, the names of its application extensions and
  *  each frame's delay (in 10 ms), read block by block; fails on a malformed file. */
@@ -209,16 +210,18 @@ test("Share link copies the page's link, which opened afresh draws the same digi
   }
 });
 
-/** The gzip -9 size of every file the served page can load (the GIF worker and encoder included). */
+/** The gzip -9 size of every file the served page can load (the GIF worker, the encoders and the
+ *  clothes included). */
 async function servedTransfer() {
   const www = new URL("www/", ROOT);
   const files = [...(await readdir(www)).filter((name) => /\.(html|css|js)$/.test(name)),
-    "pkg/latent_digits.js", "pkg/latent_digits_bg.wasm", "pkg/encoder.q8.bpk"];
+    "pkg/latent_digits.js", "pkg/latent_digits_bg.wasm", "pkg/encoder.q8.bpk",
+    "pkg/fashion/decoder.bpk", "pkg/fashion/latent.bin", "pkg/fashion/encoder.q8.bpk"];
   const sizes = await Promise.all(files.map(async (file) => gzipSync(await readFile(new URL(file, www)), { level: 9 }).length));
   return sizes.reduce((a, b) => a + b, 0);
 }
 
-test("dist/latent-digits.html, opened from disk, draws the gallery, plays the morph, reads a drawing and makes its GIF, with no request", async (t) => {
+test("dist/latent-digits.html, opened from disk, draws the gallery, plays the morph, reads a drawing and makes its GIF, the clothes too, with no request", async (t) => {
   if (!existsSync(new URL("pkg/latent_digits_bg.wasm", ROOT))) {
     t.skip("pkg/ is not built (./build.sh build), so there is nothing to bundle");
     return;
@@ -229,7 +232,13 @@ test("dist/latent-digits.html, opened from disk, draws the gallery, plays the mo
   assert.ok(size <= SIZE_GOAL * transfer, `the file is ${size} bytes, the served page ${transfer} gzip`);
 
   let served;
-  await onPage("seed=1", async (page) => { served = await canvasPixels(page, "#gallery canvas"); });
+  let servedClothes;
+  await onPage("seed=1", async (page) => {
+    served = await canvasPixels(page, "#gallery canvas");
+    await page.click("#dataset input[value='fashion']");
+    await page.waitForFunction(() => document.querySelector(".row-label").textContent === "T-shirt");
+    servedClothes = await canvasPixels(page, "#gallery canvas");
+  });
   const { context, page, problems } = await openFile();
   const requests = [];
   context.on("request", (request) => requests.push(request.url()));
@@ -255,6 +264,19 @@ test("dist/latent-digits.html, opened from disk, draws the gallery, plays the mo
     const { name, bytes } = await download(page, "#download-gif");
     assert.match(name, /^morph-drawing-\d\.gif$/);
     assert.equal(readGif(bytes).delays.length, 25 + 1);
+
+    // The clothes, from the file's own copy of their model and encoder.
+    await page.click("#dataset input[value='fashion']");
+    await page.waitForFunction(() => document.querySelector(".row-label").textContent === "T-shirt");
+    assert.deepEqual(await page.locator(".row-label").allTextContents(), CLOTHES);
+    assert.deepEqual(await canvasPixels(page, "#gallery canvas"), servedClothes, "not the served page's clothes");
+    await page.click("#path-loop");
+    const clothesGif = await download(page, "#download-gif");
+    assert.equal(clothesGif.name, "clothes-morph-01234567890.gif");
+    assert.equal(readGif(clothesGif.bytes).delays.length, LOOP_FRAMES);
+    await page.click("nav button[data-section='draw']");
+    await page.waitForSelector("#encoder-status", { state: "hidden" });
+    assert.match(await page.textContent("#verdict"), new RegExp(`^Most likely (${CLOTHES.join("|")}) \\(\\d+%\\)$`));
 
     const elsewhere = requests.filter((url) => url.split("#")[0] !== file && !/^(blob|data):/.test(url));
     assert.deepEqual(elsewhere, [], "the file made requests");

@@ -1,0 +1,78 @@
+// The two models the page shows: the digits, whose decoder the WebAssembly module embeds, and the
+// clothes, whose files are fetched the first time they are chosen. Both are kept once loaded, so
+// that switching back and forth is instant. What else differs between them is in DATASETS.
+import { loadModel } from "./load.js";
+
+/** Per data set (state.js's DATASETS): its short name, for messages and files; `filePrefix`, that
+ *  of the morph's and Explore's downloads; `words`, what the page calls its images and classes
+ *  (ui.js's showWords writes them into the page); `sample(name)`, a sample of class `name` as a
+ *  gallery tip says it; `pairs`, the pairs of classes Explore's presets show, one far apart and one
+ *  overlapping; its files under www/ (`model`: null for the embedded digits). */
+export const DATASETS = {
+  mnist: {
+    name: "digits",
+    filePrefix: "",
+    words: {
+      item: "digit",
+      items: "digits",
+      class: "digit",
+      classes: "digits",
+      thing: "a digit",
+      prompt: "Draw a digit",
+      drawn: "your digit",
+      source: "MNIST",
+      model: "the digits (MNIST)",
+      prepared: "MNIST's digits were (its box scaled to 20 × 20 pixels, its centre of mass at the centre of 28 × 28)",
+      gifLabels: "the labels name each leg's digits (* for a sample or your digit)",
+      compared: "The original project compared",
+    },
+    sample: (name) => `digit ${name}`,
+    pairs: [[0, 1], [4, 9]],
+    files: { model: null, encoder: "pkg/encoder.q8.bpk" },
+  },
+  fashion: {
+    name: "clothes",
+    filePrefix: "clothes-",
+    words: {
+      item: "image",
+      items: "images",
+      class: "class",
+      classes: "classes",
+      thing: "a piece of clothing",
+      prompt: "Draw a piece of clothing: a filled silhouette will do",
+      drawn: "your drawing",
+      source: "Fashion-MNIST",
+      model: "the clothes (Fashion-MNIST)",
+      prepared: "Fashion-MNIST's images were (its box scaled until its longer side spans 28 pixels, centred in 28 × 28)",
+      gifLabels: "the labels number each leg's classes in the order of the buttons above, " +
+        "0 for T-shirt to 9 for Ankle boot (* for a sample or your drawing)",
+      compared: "Compare",
+    },
+    sample: (name) => name,
+    pairs: [[1, 8], [2, 4]],
+    files: {
+      model: { decoder: "pkg/fashion/decoder.bpk", stats: "pkg/fashion/latent.bin" },
+      encoder: "pkg/fashion/encoder.q8.bpk",
+    },
+  },
+};
+
+/** A model as the sections take it: its data set's DATASETS entry, the data set, its Generator,
+ *  `info` (gen.info()) and `bytes`, from which the GIF worker builds the same Generator (null: the
+ *  module's own). */
+const model = (dataset, gen, bytes) => ({ ...DATASETS[dataset], dataset, gen, info: gen.info(), bytes });
+
+/** The page's models, starting with `digits`, the module's own Generator: `loaded(dataset)` is the
+ *  model of `dataset` once loaded, else undefined; `load(dataset, progress)` loads it (progress as
+ *  load.js reports it) and resolves to it, or rejects with an Error that says why. */
+export function createModels(digits) {
+  const models = new Map([["mnist", model("mnist", digits, null)]]);
+  return {
+    loaded: (dataset) => models.get(dataset),
+    async load(dataset, progress) {
+      const { gen, bytes } = await loadModel(DATASETS[dataset].files.model, progress);
+      models.set(dataset, model(dataset, gen, bytes));
+      return models.get(dataset);
+    },
+  };
+}

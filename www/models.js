@@ -49,7 +49,7 @@ export const DATASETS = {
       compared: "Compare",
     },
     sample: (name) => name,
-    pairs: [[1, 8], [2, 4]],
+    pairs: [[1, 7], [2, 4]], // the farthest apart on the plane, and the most overlapping
     files: {
       model: { decoder: "pkg/fashion/decoder.bpk", stats: "pkg/fashion/latent.bin" },
       encoder: "pkg/fashion/encoder.q8.bpk",

@@ -243,8 +243,8 @@ test("Explore, Draw and About show the clothes' model: its plane and classes, a 
   await onPage("dataset=fashion&section=explore&seed=1", async (page) => {
     assert.deepEqual(await page.locator("#legend button").allTextContents(), CLOTHES);
     assert.equal(await page.getAttribute("#legend button >> nth=1", "aria-label"), "Show Trouser");
-    assert.deepEqual(await page.locator("[data-show]").allTextContents(), ["All", "Trouser and Bag", "Pullover and Coat"]);
-    assert.match(await page.textContent("#pairs-hint"), /^Compare an easy pair \(Trouser and Bag, far apart\)/);
+    assert.deepEqual(await page.locator("[data-show]").allTextContents(), ["All", "Trouser and Sneaker", "Pullover and Coat"]);
+    assert.match(await page.textContent("#pairs-hint"), /^Compare an easy pair \(Trouser and Sneaker, far apart\)/);
     assert.deepEqual(await page.locator("#sparse-names span").allTextContents(), CLOTHES);
     assertInked((await canvasPixels(page, "#pca-decoded"))[0], "the decoded point");
     const [plane] = await canvasPixels(page, "#scatter");
@@ -258,15 +258,13 @@ test("Explore, Draw and About show the clothes' model: its plane and classes, a 
     assert.equal(await page.textContent("#verdict"), "Draw a piece of clothing: a filled silhouette will do");
     assert.deepEqual(await page.locator("#probabilities .probability").allTextContents(), CLOTHES);
     await drawWithMouse(page, TROUSERS);
-    const verdict = await page.textContent("#verdict");
-    const [, name] = verdict.match(/^Most likely (.+) \(\d+%\)$/) ?? [];
-    assert.ok(CLOTHES.includes(name), `the verdict is “${verdict}”`);
+    assert.match(await page.textContent("#verdict"), /^Most likely Trouser \(\d+%\)$/);
     assert.ok((await page.getAttribute("#probabilities", "aria-label")).startsWith("Probability of each class: T-shirt: "));
     assertInked((await canvasPixels(page, "#reconstruction"))[0], "the reconstruction");
     assert.match(await page.textContent("#draw"), /Which class is it\?/);
     await screenshot(page, "clothes-draw", { fullPage: false });
     await page.click("#morph-from");
-    assert.equal(await page.textContent("#path-text"), `your drawing → ${name}`);
+    assert.equal(await page.textContent("#path-text"), "your drawing → Trouser");
 
     await page.click("nav button[data-section='about']");
     const info = await page.evaluate(async () => {

@@ -57,7 +57,10 @@ build() {
   # The encoder is fetched only when a visitor's digit is read: the first gallery needs the
   # decoder alone, which the module embeds.
   cp model/encoder.q8.bpk pkg/encoder.q8.bpk
-  ls -l pkg/latent_digits_bg.wasm pkg/latent_digits.js pkg/encoder.q8.bpk
+  # The clothes model is fetched only when a visitor switches to it.
+  mkdir -p pkg/fashion
+  cp model/fashion/decoder.bpk model/fashion/latent.bin model/fashion/encoder.q8.bpk pkg/fashion/
+  ls -l pkg/latent_digits_bg.wasm pkg/latent_digits.js pkg/encoder.q8.bpk pkg/fashion/*
 }
 
 # The modules whose code depends on the backend, which the ndarray suite runs (the rest is plain

@@ -5,19 +5,23 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dataset::Dataset;
 use crate::latent::{CLASSES, ClassStats, Gaussian, PACKED_TRIANGLE, Pca};
 use crate::model::LATENT_DIM;
 
 const MAGIC: &[u8; 8] = b"LDSTATS\0";
 /// Version written by this build; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
 
 /// Where the model came from and how good it is.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ModelCard {
-    /// "mnist" or "fashion".
-    pub dataset: String,
+    /// The data set the model was trained on.
+    pub dataset: Dataset,
+    /// CRC-32 of the decoder and encoder records this file belongs to: a generator refuses a
+    /// record that is corrupt or another model's.
+    pub records: RecordChecksums,
     /// Layer count of the network (1, 5 or 9).
     pub arch_layers: u32,
     /// Epochs trained.
@@ -44,6 +48,15 @@ pub struct ModelCard {
     /// How well the page reads digits through its 8-bit encoder, measured by `fit` on the test
     /// digits.
     pub reading: Option<ReadingScores>,
+}
+
+/// CRC-32 (IEEE) of the shipped network records, as `crc32fast::hash` computes it.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct RecordChecksums {
+    /// Of `decoder.bpk`.
+    pub decoder: u32,
+    /// Of `encoder.q8.bpk`.
+    pub encoder: u32,
 }
 
 /// How well the shipped encoder and the mixtures read digits, on the test set.
@@ -265,7 +278,8 @@ pub(crate) mod tests {
         };
         LatentStats {
             card: ModelCard {
-                dataset: "mnist".into(),
+                dataset: Dataset::Mnist,
+                records: RecordChecksums::default(),
                 arch_layers: 9,
                 epochs: 1,
                 seed: 3,

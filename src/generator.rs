@@ -4,6 +4,7 @@
 
 use crate::animation::{GifOptions, MIN_DELAY_CS, animated_gif, can_draw};
 use crate::artifact::{self, LatentStats};
+use crate::dataset::Dataset;
 use crate::integer_net::IntegerNetwork;
 use crate::latent::{CLASSES, Method, Samples, rng_for};
 use crate::model::{Arch, IMAGE_PIXELS, LATENT_DIM};
@@ -200,6 +201,20 @@ impl SampleOptions {
     }
 }
 
+/// Refuses a network record whose CRC-32 is not the one the statistics recorded for it.
+fn check_record(network: &str, record: &[u8], expected: u32) -> Result<()> {
+    let found = crc32fast::hash(record);
+    if found == expected {
+        Ok(())
+    } else {
+        Err(GeneratorError::CorruptModel(format!(
+            "the {network} record ({} bytes, CRC-32 {found:08x}) is not the one these statistics \
+             were fitted to (CRC-32 {expected:08x}): the file is corrupt or belongs to another model",
+            record.len()
+        )))
+    }
+}
+
 /// Sampled images of several digits with their codes and labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DigitSet {
@@ -233,10 +248,12 @@ impl Generator {
         Self::from_bytes(EMBEDDED_DECODER, EMBEDDED_STATS)
     }
 
-    /// Builds a generator from a decoder record and a statistics file.
+    /// Builds a generator from a decoder record and the statistics file fitted to it; refuses a
+    /// corrupt file and a record that belongs to another model.
     pub fn from_bytes(decoder_record: &[u8], stats: &[u8]) -> Result<Self> {
         let stats =
             artifact::decode(stats).map_err(|e| GeneratorError::CorruptModel(e.to_string()))?;
+        check_record("decoder", decoder_record, stats.card.records.decoder)?;
         let arch = Arch::from_layers(stats.card.arch_layers).ok_or_else(|| {
             GeneratorError::CorruptModel(format!("unknown architecture {}", stats.card.arch_layers))
         })?;
@@ -250,9 +267,11 @@ impl Generator {
         })
     }
 
-    /// Loads the encoder from its record (`encoder.q8.bpk`, or the f32 `encoder.bpk`), which
-    /// [`Generator::encode`] needs; a corrupt record leaves the generator as it was.
+    /// Loads the encoder from its record (`encoder.q8.bpk`, written by the same `fit` as the
+    /// statistics), which [`Generator::encode`] needs; a corrupt record, or another model's,
+    /// leaves the generator as it was.
     pub fn load_encoder(&mut self, encoder_record: &[u8]) -> Result<()> {
+        check_record("encoder", encoder_record, self.stats.card.records.encoder)?;
         let layers = read_dense_layers(encoder_record, &self.arch.encoder_layers())
             .map_err(|e| GeneratorError::CorruptModel(format!("encoder record: {e}")))?;
         self.encoder = Some(IntegerNetwork::new(&layers));
@@ -267,6 +286,11 @@ impl Generator {
     /// The latent statistics and model card.
     pub fn stats(&self) -> &LatentStats {
         &self.stats
+    }
+
+    /// The data set the model was trained on.
+    pub fn dataset(&self) -> Dataset {
+        self.stats.card.dataset
     }
 
     /// Draws `n` codes of `digit`.
@@ -534,6 +558,78 @@ mod tests {
         Generator::embedded().expect("the committed model loads")
     }
 
+    /// The committed clothes model, which the page fetches when a visitor switches to it.
+    mod fashion {
+        pub static DECODER: &[u8] = include_bytes!("../model/fashion/decoder.bpk");
+        pub static STATS: &[u8] = include_bytes!("../model/fashion/latent.bin");
+        pub static ENCODER: &[u8] = include_bytes!("../model/fashion/encoder.q8.bpk");
+        pub static MEAN_IMAGES: &[u8] = include_bytes!("../model/fashion/mean_images.bin");
+    }
+
+    /// Samples of each class, 20 at a time by each method, lie nearer (summed squared distance)
+    /// to the mean training image of their class than to any other class's (`mean_images`:
+    /// 10 × 784 bytes, as `fit` writes them).
+    fn assert_samples_look_like_their_class(g: &Generator, mean_images: &[u8]) {
+        let means: Vec<Vec<f32>> = mean_images
+            .chunks(IMAGE_PIXELS)
+            .map(|m| m.iter().map(|&b| f32::from(b) / 255.0).collect())
+            .collect();
+        let names = g.dataset().class_names();
+        for method in [Method::Mixture, Method::Gaussian] {
+            for class in Digit::all() {
+                let images = g.sample(class, 20, SampleOptions::new(method, 3)).unwrap();
+                let distance = |c: usize| -> f32 {
+                    images
+                        .chunks(IMAGE_PIXELS)
+                        .flat_map(|image| image.iter().zip(&means[c]).map(|(a, b)| (a - b).powi(2)))
+                        .sum()
+                };
+                let nearest = (0..CLASSES)
+                    .min_by(|&a, &b| distance(a).total_cmp(&distance(b)))
+                    .unwrap();
+                assert_eq!(
+                    names[nearest],
+                    names[class.index()],
+                    "{method:?} samples of {} look most like {}",
+                    names[class.index()],
+                    names[nearest]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn samples_look_like_their_class_in_both_models() {
+        let digits = committed();
+        assert_eq!(digits.dataset(), Dataset::Mnist);
+        assert_samples_look_like_their_class(&digits, include_bytes!("../model/mean_images.bin"));
+        let clothes = Generator::from_bytes(fashion::DECODER, fashion::STATS).unwrap();
+        assert_eq!(clothes.dataset(), Dataset::Fashion);
+        assert_samples_look_like_their_class(&clothes, fashion::MEAN_IMAGES);
+    }
+
+    #[test]
+    fn one_models_files_do_not_load_with_the_others() {
+        let error = Generator::from_bytes(EMBEDDED_DECODER, fashion::STATS)
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("another model"), "{error}");
+        let mut clothes = Generator::from_bytes(fashion::DECODER, fashion::STATS).unwrap();
+        let mut digits = committed();
+        let error = clothes.load_encoder(include_bytes!("../model/encoder.q8.bpk"));
+        assert!(error.unwrap_err().to_string().contains("encoder record"));
+        assert!(!clothes.has_encoder(), "a refused encoder is not kept");
+        clothes.load_encoder(fashion::ENCODER).unwrap();
+        assert!(digits.load_encoder(fashion::ENCODER).is_err());
+        let mut stats = fashion::STATS.to_vec();
+        let last = stats.len() - 1;
+        stats[last] ^= 1;
+        let error = Generator::from_bytes(fashion::DECODER, &stats)
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("checksum"), "{error}");
+    }
+
     #[test]
     fn same_seed_same_digits_and_pixels_in_range() {
         let g = committed();
@@ -569,6 +665,18 @@ mod tests {
             .err()
             .unwrap();
         assert!(error.to_string().contains("decoder"), "{error}");
+        // One flipped bit deep in the weights parses as a record, but not as this model's.
+        let mut decoder = EMBEDDED_DECODER.to_vec();
+        let middle = decoder.len() / 2;
+        decoder[middle] ^= 4;
+        let error = Generator::from_bytes(&decoder, EMBEDDED_STATS)
+            .err()
+            .unwrap();
+        assert!(
+            error.to_string().contains("decoder record")
+                && error.to_string().contains("another model"),
+            "{error}"
+        );
     }
 
     #[test]

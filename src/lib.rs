@@ -1,5 +1,6 @@
 //! latent-digits: generate handwritten digits from an autoencoder's 32-d latent space.
 //!
+//! - [`dataset`]: the two data sets (digits, clothes) and their class names.
 //! - [`model`]: the network, defined once: burn's encoder and decoder (the trainer's, and the
 //!   reference forward pass) and the record loading and 8-bit quantization of the shipped weights.
 //! - [`record`]: the networks' layers read from their burnpack records in plain Rust.
@@ -18,6 +19,7 @@
 
 pub mod animation;
 pub mod artifact;
+pub mod dataset;
 pub mod generator;
 pub mod integer_net;
 pub mod latent;

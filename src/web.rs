@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use crate::generator::{self as core, Digit, SampleOptions};
 use crate::latent::{CLASSES, Method};
 use crate::model::LATENT_DIM;
-use crate::prepare::{self, Pixels};
+use crate::prepare::{self, Layout, Pixels};
 
 /// Installs the panic hook so a genuine bug shows a Rust message in the console.
 #[wasm_bindgen(start)]
@@ -126,7 +126,10 @@ fn set(object: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Info<'a> {
-    dataset: &'a str,
+    /// "mnist" or "fashion".
+    dataset: &'static str,
+    /// What each class is called ("0"–"9", or "T-shirt", "Trouser", …).
+    class_names: [&'static str; CLASSES],
     latent_dim: usize,
     classes: usize,
     components: Vec<usize>,
@@ -194,7 +197,7 @@ fn quality_row(scores: &crate::artifact::QualityScores) -> [f32; 4] {
     ]
 }
 
-/// Generates digits from the embedded model.
+/// Generates digits (the embedded model) or the images of another model loaded from its bytes.
 #[wasm_bindgen(js_name = Generator)]
 pub struct JsGenerator {
     inner: core::Generator,
@@ -210,7 +213,17 @@ impl JsGenerator {
         })
     }
 
-    /// The model card: data set, sizes, components per digit, metrics, training command.
+    /// The generator of another model (the page's clothes): its decoder record
+    /// (`decoder.bpk`) and the statistics fitted to it (`latent.bin`); throws if either is
+    /// corrupt or they belong to different models.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(decoder_record: &[u8], stats: &[u8]) -> Result<JsGenerator, JsError> {
+        Ok(Self {
+            inner: core::Generator::from_bytes(decoder_record, stats)?,
+        })
+    }
+
+    /// The model card: data set, class names, sizes, components per digit, metrics, training command.
     pub fn info(&self) -> Result<JsValue, JsError> {
         let stats = self.inner.stats();
         let card = &stats.card;
@@ -222,7 +235,8 @@ impl JsGenerator {
             .map(usize::to_string)
             .collect();
         let info = Info {
-            dataset: &card.dataset,
+            dataset: card.dataset.name(),
+            class_names: card.dataset.class_names(),
             latent_dim: LATENT_DIM,
             classes: CLASSES,
             components: stats
@@ -332,15 +346,17 @@ impl JsGenerator {
 
     /// An image of any size and colours (`pixels`: RGBA bytes, a `Uint8ClampedArray` as canvas
     /// `ImageData` holds them, or one grey value in [0, 1] per pixel, a `Float32Array`) prepared
-    /// as MNIST's digits were: 784 pixels, light ink on black. An image without ink gives zeros.
+    /// as the model's data set prepared its images (MNIST's digits or Fashion-MNIST's clothes):
+    /// 784 pixels, light ink on black. An image without ink gives zeros.
     pub fn prepare(&self, pixels: JsValue, width: f64, height: f64) -> Result<Vec<f32>, JsError> {
         let (width, height) = (count("width", width)?, count("height", height)?);
+        let layout = Layout::of(self.inner.dataset());
         let prepared = if let Some(rgba) = pixels.dyn_ref::<Uint8ClampedArray>() {
-            prepare::prepare(Pixels::Rgba(&rgba.to_vec()), width, height)
+            prepare::prepare(Pixels::Rgba(&rgba.to_vec()), width, height, layout)
         } else if let Some(rgba) = pixels.dyn_ref::<Uint8Array>() {
-            prepare::prepare(Pixels::Rgba(&rgba.to_vec()), width, height)
+            prepare::prepare(Pixels::Rgba(&rgba.to_vec()), width, height, layout)
         } else if let Some(grey) = pixels.dyn_ref::<Float32Array>() {
-            prepare::prepare(Pixels::Grey(&grey.to_vec()), width, height)
+            prepare::prepare(Pixels::Grey(&grey.to_vec()), width, height, layout)
         } else {
             return Err(JsError::new(
                 "pixels must be a Uint8ClampedArray of RGBA bytes or a Float32Array of grey values",

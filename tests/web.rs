@@ -13,8 +13,17 @@ const LATENT: usize = 32;
 /// Per-digit mean training images (10 × 784 bytes), written by `latent-digits fit`.
 static MEAN_IMAGES: &[u8] = include_bytes!("../model/mean_images.bin");
 
+/// The clothes model's files, as the page fetches them.
+static FASHION_DECODER: &[u8] = include_bytes!("../model/fashion/decoder.bpk");
+static FASHION_STATS: &[u8] = include_bytes!("../model/fashion/latent.bin");
+static FASHION_MEAN_IMAGES: &[u8] = include_bytes!("../model/fashion/mean_images.bin");
+
 fn generator() -> JsGenerator {
     JsGenerator::new().expect("the embedded model loads")
+}
+
+fn clothes() -> JsGenerator {
+    JsGenerator::from_bytes(FASHION_DECODER, FASHION_STATS).expect("the clothes model loads")
 }
 
 fn options(method: &str, spread: Option<f64>, seed: f64) -> JsValue {
@@ -208,33 +217,89 @@ fn info_gives_the_constants_the_page_needs() {
     );
 }
 
-#[wasm_bindgen_test]
-fn samples_look_like_their_own_digit() {
-    let g = generator();
-    let means: Vec<Vec<f32>> = MEAN_IMAGES
+/// Each class's samples, by both methods, lie nearest its own mean training image.
+fn assert_samples_look_like_their_class(g: &JsGenerator, mean_images: &[u8]) {
+    let means: Vec<Vec<f32>> = mean_images
         .chunks(PIXELS)
         .map(|m| m.iter().map(|&b| f32::from(b) / 255.0).collect())
         .collect();
     for method in ["gmm", "gaussian"] {
-        for digit in 0..10 {
+        for class in 0..10 {
             let images = g
-                .sample(digit as f64, 20.0, options(method, None, 3.0))
+                .sample(class as f64, 20.0, options(method, None, 3.0))
                 .unwrap();
-            let distance = |class: usize| {
+            let distance = |c: usize| {
                 images
                     .chunks(PIXELS)
-                    .map(|img| mean_squared(img, &means[class]))
+                    .map(|img| mean_squared(img, &means[c]))
                     .sum::<f32>()
             };
             let nearest = (0..10)
                 .min_by(|&a, &b| distance(a).total_cmp(&distance(b)))
                 .unwrap();
             assert_eq!(
-                nearest, digit,
-                "{method} samples of {digit} look most like {nearest}"
+                nearest, class,
+                "{method} samples of class {class} look most like {nearest}"
             );
         }
     }
+}
+
+#[wasm_bindgen_test]
+fn samples_look_like_their_own_digit() {
+    assert_samples_look_like_their_class(&generator(), MEAN_IMAGES);
+}
+
+#[wasm_bindgen_test]
+fn the_clothes_model_loads_from_its_bytes_and_draws_clothes() {
+    let g = clothes();
+    let info = g.info().unwrap();
+    let get = |key: &str| Reflect::get(&info, &key.into()).unwrap();
+    assert_eq!(get("dataset").as_string().as_deref(), Some("fashion"));
+    let names: Vec<String> = Array::from(&get("classNames"))
+        .iter()
+        .map(|n| n.as_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 10);
+    assert_eq!(
+        (names[0].as_str(), names[9].as_str()),
+        ("T-shirt", "Ankle boot")
+    );
+    let digits = generator().info().unwrap();
+    let digit_names = Array::from(&Reflect::get(&digits, &"classNames".into()).unwrap());
+    assert_eq!(digit_names.get(7).as_string().as_deref(), Some("7"));
+    assert_samples_look_like_their_class(&g, FASHION_MEAN_IMAGES);
+}
+
+#[wasm_bindgen_test]
+fn corrupt_or_mismatched_model_bytes_throw_and_nothing_breaks() {
+    let mut stats = FASHION_STATS.to_vec();
+    stats[100] ^= 0x10;
+    let message = error_message(JsGenerator::from_bytes(FASHION_DECODER, &stats));
+    assert!(message.contains("checksum"), "{message}");
+    let message = error_message(JsGenerator::from_bytes(
+        &FASHION_DECODER[..FASHION_DECODER.len() / 3],
+        FASHION_STATS,
+    ));
+    assert!(message.contains("decoder record"), "{message}");
+    let message = error_message(JsGenerator::from_bytes(&[], &[]));
+    assert!(message.contains("latent-statistics"), "{message}");
+    // The digits' own decoder with the clothes' statistics: each file is sound, the pair is not.
+    let digits_decoder = include_bytes!("../model/decoder.bpk");
+    let message = error_message(JsGenerator::from_bytes(digits_decoder, FASHION_STATS));
+    assert!(message.contains("another model"), "{message}");
+    // Both models keep working.
+    let image = clothes()
+        .sample(1.0, 1.0, options("gmm", None, 1.0))
+        .unwrap();
+    assert_eq!(image.len(), PIXELS);
+    assert_eq!(
+        generator()
+            .sample(1.0, 1.0, options("gmm", None, 1.0))
+            .unwrap()
+            .len(),
+        PIXELS
+    );
 }
 
 #[wasm_bindgen_test]

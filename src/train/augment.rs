@@ -1,6 +1,7 @@
 //! Training-time augmentation: each image gets a small random affine warp (rotation, scale, shear
-//! and a sub-pixel shift about the centre), resampled bilinearly. The network still learns to
-//! reproduce its input, so the warped image is both input and target.
+//! and a sub-pixel shift about the centre), resampled bilinearly, and — for data sets whose
+//! classes are mirror-symmetric, like clothes — may be mirrored left to right. The network still
+//! learns to reproduce its input, so the changed image is both input and target.
 
 use rand::{Rng, RngExt};
 
@@ -39,6 +40,13 @@ pub fn warp_randomly(source: &[f32], target: &mut [f32], strength: f32, rng: &mu
     }
 }
 
+/// Mirrors the 28×28 `image` left to right in place.
+pub fn mirror(image: &mut [f32]) {
+    for row in image.chunks_exact_mut(SIDE) {
+        row.reverse();
+    }
+}
+
 /// The image's value at a fractional position; zero (background) outside it.
 fn bilinear(image: &[f32], x: f32, y: f32) -> f32 {
     let (x0, y0) = (x.floor(), y.floor());
@@ -69,6 +77,17 @@ mod tests {
             }
         }
         image
+    }
+
+    #[test]
+    fn mirroring_swaps_left_and_right_and_twice_restores_the_image() {
+        let mut image: Vec<f32> = (0..SIDE * SIDE).map(|i| i as f32).collect();
+        let original = image.clone();
+        mirror(&mut image);
+        assert_eq!(image[0], original[SIDE - 1]);
+        assert_eq!(image[5 * SIDE + 3], original[5 * SIDE + SIDE - 4]);
+        mirror(&mut image);
+        assert_eq!(image, original);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the autoencoder. `evaluate` reads its class predictions and its penultimate features (the
 //! space in which Fréchet distance and diversity are measured).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
@@ -19,15 +19,25 @@ use rand::{Rng, RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::adam::FusedAdam;
-use super::data::Images;
+use super::data::{Dataset, Images};
 use super::files::write_atomic;
 use super::progress;
 use super::trainer::{read_json, save_record, scheduled_lr};
 use crate::latent::CLASSES;
 use crate::model::{IMAGE_PIXELS, load_record_bytes};
 
-/// Folder of the committed classifier.
+/// Folder of the committed MNIST classifier.
 pub const CLASSIFIER_DIR: &str = "model/classifier";
+/// Folder of the committed Fashion-MNIST classifier.
+pub const FASHION_CLASSIFIER_DIR: &str = "model/fashion/classifier";
+
+/// The committed classifier that judges models trained on `dataset`.
+pub fn classifier_dir(dataset: Dataset) -> PathBuf {
+    PathBuf::from(match dataset {
+        Dataset::Mnist => CLASSIFIER_DIR,
+        Dataset::Fashion => FASHION_CLASSIFIER_DIR,
+    })
+}
 /// Width of the penultimate layer, the feature space of the Fréchet distance.
 pub const FEATURES: usize = 128;
 /// Largest shift, in whole pixels, of the training augmentation.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::classifier::{self, CLASSIFIER_DIR, ClassifierConfig};
+use super::classifier::{self, ClassifierConfig};
 use super::data::{self, Dataset, Split};
 use super::evaluate::{self, Candidates};
 use super::export::{self, SampleFiles};
@@ -106,6 +106,10 @@ struct TrainArgs {
     /// scale, 0.1 of shear and a pixel of shift; 0.5: half of each).
     #[arg(long, default_value_t = 1.0, requires = "augment")]
     augment_strength: f64,
+    /// Mirror half the training images left to right each epoch (Fashion-MNIST only: clothes
+    /// look alike mirrored, digits do not).
+    #[arg(long)]
+    flip: bool,
     /// Train the last N epochs through the shipped 8-bit decoder (quantization-aware: the
     /// full-precision weights settle where their quantized values reconstruct best).
     #[arg(long, default_value_t = 0)]
@@ -232,9 +236,10 @@ struct BenchArgs {
 struct EvaluateArgs {
     #[command(flatten)]
     model: ModelArg,
-    /// Folder of the classifier (`classifier.bpk`, `run.json`).
-    #[arg(long, default_value = CLASSIFIER_DIR)]
-    classifier: PathBuf,
+    /// Folder of the classifier (`classifier.bpk`, `run.json`); default: the committed one of
+    /// the model's data set (model/classifier or model/fashion/classifier).
+    #[arg(long)]
+    classifier: Option<PathBuf>,
     /// Score the model's samples drawn with this method (as `sample` draws them).
     #[arg(
         long,
@@ -277,9 +282,9 @@ struct TrainClassifierArgs {
     lr: f64,
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Output folder.
-    #[arg(long, default_value = CLASSIFIER_DIR)]
-    out: PathBuf,
+    /// Output folder (default: model/classifier, or model/fashion/classifier for Fashion-MNIST).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -303,7 +308,7 @@ impl From<SplitArg> for Split {
     }
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug)]
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
 enum DatasetArg {
     Mnist,
     Fashion,
@@ -425,6 +430,13 @@ fn train(args: TrainArgs) -> Result<(), String> {
             return Err(format!("{flag} {value} must be a number ≥ 0"));
         }
     }
+    if args.flip && args.dataset == DatasetArg::Mnist {
+        return Err(
+            "--flip mirrors the training images: right for clothes, wrong for digits \
+                    (a mirrored 3 is no 3); use it with --dataset fashion"
+                .to_string(),
+        );
+    }
     if args.quantization_aware_epochs > args.epochs {
         return Err(format!(
             "--quantization-aware-epochs {} is more than --epochs {}",
@@ -444,6 +456,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
             augment: args.augment,
             augment_share: args.augment_share,
             augment_strength: args.augment_strength,
+            flip: args.flip,
             quantization_aware_epochs: args.quantization_aware_epochs,
             latent: LatentRegulariser {
                 code_noise: args.code_noise,
@@ -508,7 +521,11 @@ fn evaluate_command(args: EvaluateArgs, device: &burn::tensor::Device) -> Result
         },
         _ => return Err("give either --method or --images with --labels".to_string()),
     };
-    let report = evaluate::evaluate_model(&args.model.path, &args.classifier, &candidates, device)?;
+    let classifier = match args.classifier {
+        Some(path) => path,
+        None => classifier::classifier_dir(args.model.open()?.run.config.dataset),
+    };
+    let report = evaluate::evaluate_model(&args.model.path, &classifier, &candidates, device)?;
     if let Some(path) = args.json {
         write_json(&path, &report)?;
     }
@@ -523,6 +540,9 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), String> 
 
 fn train_classifier(args: TrainClassifierArgs) -> Result<(), String> {
     let dataset = args.dataset.into();
+    let out = args
+        .out
+        .unwrap_or_else(|| classifier::classifier_dir(dataset));
     let train = data::load(dataset, None, Split::Train).map_err(|e| e.to_string())?;
     let test = data::load(dataset, None, Split::Test).map_err(|e| e.to_string())?;
     let config = ClassifierConfig {
@@ -535,7 +555,7 @@ fn train_classifier(args: TrainClassifierArgs) -> Result<(), String> {
         &config,
         &train,
         &test,
-        &args.out,
+        &out,
         typed_command(),
         machine_description(),
     )?;
@@ -543,7 +563,7 @@ fn train_classifier(args: TrainClassifierArgs) -> Result<(), String> {
         "test accuracy {:.4} after {:.0}s; written to {}",
         record.test_accuracy,
         record.wall_seconds,
-        args.out.display()
+        out.display()
     );
     Ok(())
 }
@@ -590,5 +610,16 @@ mod tests {
         let message = sample_options(MethodArg::Gmm, Some(-1.0), 0).unwrap_err();
         assert!(message.starts_with("--spread"), "{message}");
         assert!(check_floor(0.0).unwrap_err().contains("--floor"));
+        let Command::Train(args) = parse("latent-digits train --flip --out runs/never")
+            .unwrap()
+            .command
+        else {
+            panic!("parsed as another command")
+        };
+        let message = train(args).unwrap_err();
+        assert!(
+            message.contains("--flip") && message.contains("fashion"),
+            "{message}"
+        );
     }
 }

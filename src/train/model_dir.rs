@@ -89,10 +89,13 @@ impl ModelDir {
 
     /// The generator of this folder's decoder with the statistics file `stats`.
     pub fn generator_with(&self, stats: &[u8]) -> Result<Generator, String> {
+        Generator::from_bytes(&self.decoder_record()?, stats).map_err(|e| e.to_string())
+    }
+
+    /// The bytes of `decoder.bpk` (8-bit weights: the record the page embeds).
+    pub fn decoder_record(&self) -> Result<Vec<u8>, String> {
         let path = self.path.join("decoder.bpk");
-        let decoder =
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Generator::from_bytes(&decoder, stats).map_err(|e| e.to_string())
+        std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     }
 
     /// One split of the data set the model was trained on, from its default folder.

@@ -14,7 +14,7 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::adam::FusedAdam;
-use super::augment::warp_randomly;
+use super::augment::{mirror, warp_randomly};
 use super::data::{Dataset, Images};
 use super::files::write_atomic;
 use super::loss::{Loss, bce_with_logits, mse};
@@ -50,6 +50,10 @@ pub struct TrainConfig {
     /// With `augment`: how large the warps are (1: the full range of [`super::augment`]).
     #[serde(default = "one")]
     pub augment_strength: f64,
+    /// Mirror half the training images left to right each epoch (clothes only: a mirrored
+    /// digit is not the digit).
+    #[serde(default)]
+    pub flip: bool,
     /// The last this many epochs train through the shipped 8-bit decoder: the forward pass uses
     /// its quantized weights and their gradients update the full-precision ones (a
     /// straight-through estimator), so the weights settle where their quantized values work.
@@ -252,7 +256,7 @@ pub fn train(
 }
 
 /// Replaces `pixels` with the images `indices` of `train`, each warped (with the run's share and
-/// strength) when the run augments.
+/// strength) when the run augments, and mirrored with probability ½ when it flips.
 fn fill_batch(
     train: &Images,
     indices: &[usize],
@@ -275,6 +279,10 @@ fn fill_batch(
             );
         } else {
             pixels.extend_from_slice(train.image(i));
+        }
+        if config.flip && warp_rng.random_bool(0.5) {
+            let start = pixels.len() - IMAGE_PIXELS;
+            mirror(&mut pixels[start..]);
         }
     }
 }
@@ -446,6 +454,7 @@ pub(crate) mod tests {
             augment: false,
             augment_share: 1.0,
             augment_strength: 1.0,
+            flip: false,
             quantization_aware_epochs: 0,
             latent: LatentRegulariser::default(),
             init_from: None,
@@ -520,6 +529,16 @@ pub(crate) mod tests {
         assert!(
             (160..=240).contains(&half),
             "{half} of 400 left as they are"
+        );
+        // Mirroring changes an image only if it is not symmetric; MNIST digits never are.
+        let flipped = TrainConfig {
+            flip: true,
+            ..config(1)
+        };
+        let mirrored = 400 - unchanged(&flipped);
+        assert!(
+            (160..=240).contains(&mirrored),
+            "{mirrored} of 400 mirrored"
         );
     }
 

@@ -46,7 +46,7 @@ async function start(digits, module) {
 
   /** Resolves once the model of `dataset` is loaded, with its progress beside the switch (which is
    *  disabled meanwhile) the first time. Rejects with an Error that says why it failed. */
-  async function loadModel(dataset) {
+  async function loadDataset(dataset) {
     if (models.loaded(dataset)) return;
     datasetSwitch.disabled = true;
     $("dataset-status").hidden = false;
@@ -68,7 +68,7 @@ async function start(digits, module) {
   async function readUrl() {
     const { state: read, notes } = readHash(location.hash, limits);
     try {
-      await loadModel(read.dataset);
+      await loadDataset(read.dataset);
       return { read, notes };
     } catch (error) {
       notes.dataset.push(failed(read.dataset, error));
@@ -107,6 +107,7 @@ async function start(digits, module) {
     apply({ ...state, ...patch }, newPlace ? "pushState" : "replaceState");
   }
 
+  /** Shows what readUrl read: its notes in the message boxes, its state in the sections. */
   function show({ read, notes }) {
     for (const [name, box] of Object.entries(messages)) say(box, notes[name]?.join(" ") ?? "");
     apply(read, "replaceState");
@@ -119,7 +120,7 @@ async function start(digits, module) {
     input.addEventListener("change", async () => {
       const started = performance.now();
       try {
-        await loadModel(input.value);
+        await loadDataset(input.value);
       } catch (error) {
         for (const other of datasetInputs) other.checked = other.value === state.dataset;
         say(messages.dataset, failed(input.value, error));

@@ -138,7 +138,11 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     scrubber.disabled = playButton.disabled = count < 2;
     setDisabled(gifButton, encoding || !gif, gifLabels);
     const full = stops.length >= stopLimit ? ` (full: a path holds at most ${stopLimit} stops)` : "";
-    $("path-text").textContent = stops.length ? stops.join(" → ") + full : `Empty: click or tap ${model.words.classes} to build a path.`;
+    // Each stop's name in an element of its own, which style.css keeps whole on a line ("T-shirt").
+    const names = stops.map((name) => Object.assign(document.createElement("span"), { textContent: name }));
+    $("path-text").replaceChildren(...(stops.length
+      ? [...names.flatMap((name, i) => (i ? [" → ", name] : [name])), full]
+      : [`Empty: click or tap ${model.words.classes} to build a path.`]));
     const cells = Math.min(count, STRIP_FRAMES);
     const stripImages = new Float32Array(cells * PIXELS);
     for (let c = 0; c < cells; c++) {

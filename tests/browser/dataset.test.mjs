@@ -284,7 +284,7 @@ test("Explore, Draw and About show the clothes' model: its plane and classes, a 
   });
 });
 
-test("with the clothes, every section fits a phone screen and every button is tap-sized", async () => {
+test("with the clothes, every section fits a phone screen, the switch and samples are tap-sized, a morph's long names wrap", async () => {
   await onPage("dataset=fashion&seed=1", async (page) => {
     for (const section of ["generate", "morph", "explore", "draw", "about"]) {
       await page.click(`nav button[data-section='${section}']`);
@@ -299,5 +299,13 @@ test("with the clothes, every section fits a phone screen and every button is ta
     const switches = await page.locator("#dataset label").evaluateAll((all) => all
       .map((label) => label.getBoundingClientRect().height));
     assert.ok(Math.min(...switches) >= 44, `the switch is ${Math.min(...switches)} px high`);
+
+    // The longest names of stops: two samples' descriptions.
+    await page.locator("#gallery button.sample").nth(95).tap();
+    await page.locator("#gallery button.sample").nth(5).tap();
+    await page.waitForSelector("#morph-canvas", { state: "visible" });
+    assert.match(await page.textContent("#path-text"), /^Ankle boot · .* → T-shirt · /);
+    const tooWide = await overflow(page);
+    assert.ok(tooWide <= 0, `a morph of two samples is ${tooWide} px too wide`);
   }, { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
 });

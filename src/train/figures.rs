@@ -125,11 +125,12 @@ fn draw_figures(dir: &ModelDir, train: &Images, test: &Images, out: &Path) -> Re
     let frames = generator.path(&tour, STEPS_PER_LEG).map_err(message)?;
     save(out, "morph.gif", gif(&frames)?)?;
 
+    let names = generator.dataset().class_names();
     let eigenvalues = bar_chart(&generator.stats().pca.eigenvalues).map_err(message)?;
     save_png(out, "pca_eigenvalues.png", eigenvalues)?;
     for pair in [[0, 1], [4, 9]] {
         let name = format!("pca_{}{}.png", pair[0], pair[1]);
-        let plot = pair_pca(&encoder, train, test, pair, &device).map_err(message)?;
+        let plot = pair_pca(&encoder, train, test, pair, &names, &device).map_err(message)?;
         save_png(out, &name, plot)?;
     }
 
@@ -307,8 +308,23 @@ fn bar_chart(values: &[f32]) -> Result<RgbImage, Box<dyn Error>> {
     })
 }
 
-/// Points coloured by their digit, with a legend, on a square plot with both axes at one scale.
-fn scatter(points: &[[f32; 2]], digits: &[u8], title: &str) -> Result<RgbImage, Box<dyn Error>> {
+/// "4s", "Coats", "Dresses": how the figures name several images of a class.
+fn plural(name: &str) -> String {
+    if name.ends_with('s') {
+        format!("{name}es")
+    } else {
+        format!("{name}s")
+    }
+}
+
+/// Points coloured by their class, with a legend naming each class as `names` do, on a square
+/// plot with both axes at one scale.
+fn scatter(
+    points: &[[f32; 2]],
+    digits: &[u8],
+    names: &[&str; CLASSES],
+    title: &str,
+) -> Result<RgbImage, Box<dyn Error>> {
     chart(SCATTER_SIZE, title, |area| {
         // The square plot is `span` wide on both axes, centred on the points.
         let bounds = [0, 1].map(|axis| {
@@ -346,7 +362,7 @@ fn scatter(points: &[[f32; 2]], digits: &[u8], title: &str) -> Result<RgbImage, 
             if !dots.is_empty() {
                 chart
                     .draw_series(dots)?
-                    .label(format!("{digit}s"))
+                    .label(plural(names[usize::from(digit)]))
                     .legend(move |at| Circle::new(at, 5, colour.filled()));
             }
         }
@@ -361,13 +377,14 @@ fn scatter(points: &[[f32; 2]], digits: &[u8], title: &str) -> Result<RgbImage, 
     })
 }
 
-/// Test codes of the two digits of `pair` on the first two principal components of their
-/// training codes.
+/// Test codes of the two classes of `pair` on the first two principal components of their
+/// training codes, the classes named as `names` do.
 fn pair_pca(
     encoder: &Encoder,
     train: &Images,
     test: &Images,
     pair: [usize; 2],
+    names: &[&str; CLASSES],
     device: &Device,
 ) -> Result<RgbImage, Box<dyn Error>> {
     let of_pair = |images: &Images| {
@@ -390,8 +407,9 @@ fn pair_pca(
         .chunks_exact(LATENT_DIM)
         .map(|z| pca.project(z))
         .collect();
-    let title = format!("{}s and {}s in the latent space (PCA)", pair[0], pair[1]);
-    scatter(&points, &test.labels, &title)
+    let [a, b] = pair.map(|class| plural(names[class]));
+    let title = format!("{a} and {b} in the latent space (PCA)");
+    scatter(&points, &test.labels, names, &title)
 }
 
 /// Index of the training image closest to `query` in Euclidean pixel distance.
@@ -450,6 +468,7 @@ mod tests {
     use image::{AnimationDecoder, Rgb};
 
     use super::*;
+    use crate::dataset::Dataset;
 
     /// True when `image` has both bright (≥ 192) and dark (≤ 64) pixels.
     fn has_contrast(image: &GrayImage) -> bool {
@@ -494,6 +513,16 @@ mod tests {
     }
 
     #[test]
+    fn classes_are_named_in_the_plural() {
+        let names = Dataset::Fashion.class_names().map(plural);
+        assert_eq!(
+            [&names[3], &names[4], &names[9]],
+            ["Dresses", "Coats", "Ankle boots"]
+        );
+        assert_eq!(plural(Dataset::Mnist.class_names()[4]), "4s");
+    }
+
+    #[test]
     fn the_bar_chart_has_a_title_axis_labels_and_bars() {
         let bars = bar_chart(&[4.0, 2.0, 1.0, 0.5]).unwrap();
         assert_eq!(bars.dimensions(), BAR_CHART_SIZE);
@@ -511,7 +540,8 @@ mod tests {
                 [t, 1.0 - t]
             })
             .collect();
-        let plot = scatter(&points, &digits, "title").unwrap();
+        let names = Dataset::Mnist.class_names();
+        let plot = scatter(&points, &digits, &names, "title").unwrap();
         assert_eq!(plot.dimensions(), SCATTER_SIZE);
         assert_labelled(&plot);
 

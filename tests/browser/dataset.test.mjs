@@ -30,10 +30,12 @@ async function galleryOf(page, names) {
 /** Waits until the encoder of the model shown has loaded (its progress line is gone). */
 const encoderLoaded = (page) => page.waitForSelector("#encoder-status", { state: "hidden" });
 
-/** Asserts that a 28×28 image has ink: bright pixels, not just a faint haze. */
+/** Asserts that a 28×28 image has ink: some clearly lit pixels, not just a faint haze (clothes
+ *  can be dark all over, as a black dress is in Fashion-MNIST). */
 function assertInked(pixels, what) {
   const mean = pixels.reduce((a, b) => a + b, 0) / pixels.length / 255;
-  assert.ok(Math.max(...pixels) > 150 && mean > 0.03, `${what} is blank (mean ${mean.toFixed(3)})`);
+  const peak = Math.max(...pixels);
+  assert.ok(peak > 100 && mean > 0.03, `${what} is blank (mean ${mean.toFixed(3)}, peak ${peak})`);
 }
 
 /** Clicks `selector` and returns the file it downloads: its name and bytes. */
@@ -171,7 +173,10 @@ for (const [what, [file, serve], expected] of [
       assert.deepEqual(await canvasPixels(page, "#gallery canvas"), digits);
       assert.equal(hashParam(page, "dataset"), null);
 
-      await page.click("#new-samples");
+      // A fixed seed, not "New samples": a random one could draw a digit faint enough to fail the
+      // likeness check below, and a test must not depend on chance.
+      await page.fill("#seed", "3");
+      await page.press("#seed", "Enter");
       assert.ok(await page.isHidden("#dataset-message"));
       const drawn = await canvasPixels(page, "#gallery canvas");
       assert.notDeepEqual(drawn, digits);
@@ -243,8 +248,8 @@ test("Explore, Draw and About show the clothes' model: its plane and classes, a 
   await onPage("dataset=fashion&section=explore&seed=1", async (page) => {
     assert.deepEqual(await page.locator("#legend button").allTextContents(), CLOTHES);
     assert.equal(await page.getAttribute("#legend button >> nth=1", "aria-label"), "Show Trouser");
-    assert.deepEqual(await page.locator("[data-show]").allTextContents(), ["All", "Trouser and Sneaker", "Pullover and Coat"]);
-    assert.match(await page.textContent("#pairs-hint"), /^Compare an easy pair \(Trouser and Sneaker, far apart\)/);
+    assert.deepEqual(await page.locator("[data-show]").allTextContents(), ["All", "Trouser and Ankle boot", "Pullover and Coat"]);
+    assert.match(await page.textContent("#pairs-hint"), /^Compare an easy pair \(Trouser and Ankle boot, far apart\)/);
     assert.deepEqual(await page.locator("#sparse-names span").allTextContents(), CLOTHES);
     assertInked((await canvasPixels(page, "#pca-decoded"))[0], "the decoded point");
     const [plane] = await canvasPixels(page, "#scatter");

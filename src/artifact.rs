@@ -42,8 +42,8 @@ pub struct ModelCard {
     pub test_log_likelihood_mixture: Vec<f32>,
     /// Mean log-likelihood of each digit's test codes under its single Gaussian.
     pub test_log_likelihood_gaussian: Vec<f32>,
-    /// How realistic the default samples are, by `latent-digits evaluate` (MNIST models only:
-    /// the evaluator's classifier reads digits).
+    /// How realistic the default samples are, as `fit` measured them with `latent-digits
+    /// evaluate`'s scores and the data set's committed classifier.
     pub sample_quality: Option<SampleQuality>,
     /// How well the page reads digits through its 8-bit encoder, measured by `fit` on the test
     /// digits.

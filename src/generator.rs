@@ -330,8 +330,8 @@ impl Generator {
         Ok(self.decoder.forward(latents))
     }
 
-    /// Encodes row-major 28×28 images (a multiple of 784 values in [0, 1], prepared as MNIST's
-    /// digits were: see [`crate::prepare`]) into row-major 32-d codes.
+    /// Encodes row-major 28×28 images (a multiple of 784 values in [0, 1], prepared as the data
+    /// set's images were: see [`crate::prepare`]) into row-major 32-d codes.
     pub fn encode(&self, images: &[f32]) -> Result<Vec<f32>> {
         let encoder = self.encoder.as_ref().ok_or_else(|| {
             invalid("the encoder is not loaded yet: load its record first".to_string())

@@ -3,7 +3,7 @@
 // that switching back and forth is instant. What else differs between them is in DATASETS.
 import { loadModel } from "./load.js";
 
-/** Per data set (state.js's DATASETS): its short name, for messages and files; `filePrefix`, that
+/** Per data set, by its name in the URL (state.js; the first is the default): its short name, for messages and files; `filePrefix`, that
  *  of the morph's and Explore's downloads; `words`, what the page calls its images and classes
  *  (ui.js's showWords writes them into the page); `sample(name)`, a sample of class `name` as a
  *  gallery tip says it; `pairs`, the pairs of classes Explore's presets show, one far apart and one

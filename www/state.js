@@ -4,8 +4,10 @@
 // classes by their number. A drawn digit is not kept in the URL: `from=drawing` only says that
 // the morph starts at it.
 
+import { DATASETS as MODELS } from "./models.js";
+
 export const SECTIONS = ["generate", "morph", "explore", "draw", "about"];
-export const DATASETS = ["mnist", "fashion"]; // the first is the default
+const DATASETS = Object.keys(MODELS); // the data sets' names in the URL; the first is the default
 export const LOOP = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
 export const MAX_SEED = Number.MAX_SAFE_INTEGER; // 2^53 − 1, the largest seed a JS number holds exactly
 const SPREAD_RANGE = [0.05, 2]; // the spread slider's range

@@ -6,10 +6,8 @@
 
 use gif::{Encoder, Frame, Repeat};
 
-use crate::model::IMAGE_PIXELS;
+use crate::architecture::{IMAGE_PIXELS, IMAGE_SIDE as SIDE};
 
-/// Side of a digit frame in pixels.
-const SIDE: usize = 28;
 /// Largest upscaling accepted.
 pub const MAX_SCALE: usize = 10;
 /// Shortest frame delay, in hundredths of a second: browsers show faster GIFs at 10 frames/s.
@@ -274,9 +272,9 @@ mod tests {
 
     #[test]
     fn a_path_gif_holds_the_frames_of_the_path_at_their_grey_levels() {
-        use crate::generator::{Digit, Generator, GifLook};
+        use crate::generator::{Class, Generator, GifLook};
         let g = Generator::embedded().unwrap();
-        let digits = [3, 8, 1].map(|d| Digit::new(d).unwrap());
+        let digits = [3, 8, 1].map(|d| Class::new(d).unwrap());
         let stops: Vec<f32> = digits
             .iter()
             .flat_map(|&d| g.class_mean(d).to_vec())

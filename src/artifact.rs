@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::architecture::LATENT_DIM;
 use crate::dataset::Dataset;
 use crate::latent::{CLASSES, ClassStats, Gaussian, PACKED_TRIANGLE, Pca};
-use crate::model::LATENT_DIM;
 
 const MAGIC: &[u8; 8] = b"LDSTATS\0";
 /// Version written by this build; files of other versions are refused.

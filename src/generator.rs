@@ -3,11 +3,11 @@
 //! and the CLI use it as the wasm bindings do.
 
 use crate::animation::{GifOptions, MIN_DELAY_CS, animated_gif, can_draw};
+use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM};
 use crate::artifact::{self, LatentStats};
 use crate::dataset::Dataset;
 use crate::integer_net::IntegerNetwork;
 use crate::latent::{CLASSES, Method, Samples, rng_for};
-use crate::model::{Arch, IMAGE_PIXELS, LATENT_DIM};
 use crate::record::read_dense_layers;
 
 /// Most images (or codes) one call may produce.
@@ -143,26 +143,27 @@ fn leg_captions(labels: &[String], stops: usize, steps_per_leg: usize) -> Result
     Ok(captions)
 }
 
-/// A digit class, 0–9.
+/// A class of the model's data set by its index, 0–9: a digit, or one of the ten kinds of
+/// clothing ([`crate::dataset::Dataset::class_names`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Digit(u8);
+pub struct Class(u8);
 
-impl Digit {
-    /// The digit `value`, or an error unless it is 0–9.
+impl Class {
+    /// The class `value`, or an error unless it is 0–9.
     pub fn new(value: usize) -> Result<Self> {
         u8::try_from(value)
             .ok()
             .filter(|&d| usize::from(d) < CLASSES)
             .map(Self)
-            .ok_or_else(|| invalid(format!("a digit must be from 0 to 9, got {value}")))
+            .ok_or_else(|| invalid(format!("a class must be from 0 to 9, got {value}")))
     }
 
-    /// The ten digits in order.
+    /// The ten classes in order.
     pub fn all() -> impl Iterator<Item = Self> {
         (0..CLASSES as u8).map(Self)
     }
 
-    /// The digit as an index, 0–9.
+    /// The class as an index, 0–9.
     pub fn index(self) -> usize {
         usize::from(self.0)
     }
@@ -215,14 +216,14 @@ fn check_record(network: &str, record: &[u8], expected: u32) -> Result<()> {
     }
 }
 
-/// Sampled images of several digits with their codes and labels.
+/// Sampled images of several classes with their codes and labels.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct DigitSet {
+pub struct SampleSet {
     /// Row-major 28×28 images in [0, 1].
     pub images: Vec<f32>,
     /// Row-major 32-d codes, one per image.
     pub latents: Vec<f32>,
-    /// The digit each image was drawn for.
+    /// The class each image was drawn for.
     pub labels: Vec<u8>,
 }
 
@@ -293,33 +294,37 @@ impl Generator {
         self.stats.card.dataset
     }
 
-    /// Draws `n` codes of `digit`.
+    /// Draws `n` codes of `class`.
     pub fn sample_latents(
         &self,
-        digit: Digit,
+        class: Class,
         n: usize,
         options: SampleOptions,
     ) -> Result<Samples> {
         check_count("the number of samples", n, 1)?;
-        let mut rng = rng_for(options.seed, digit.index());
-        Ok(self.stats.classes[digit.index()].sample(n, options.method, options.spread, &mut rng))
+        let mut rng = rng_for(options.seed, class.index());
+        Ok(self.stats.classes[class.index()].sample(n, options.method, options.spread, &mut rng))
     }
 
-    /// Draws and decodes `n` images of `digit`.
-    pub fn sample(&self, digit: Digit, n: usize, options: SampleOptions) -> Result<Vec<f32>> {
-        let samples = self.sample_latents(digit, n, options)?;
+    /// Draws and decodes `n` images of `class`.
+    pub fn sample(&self, class: Class, n: usize, options: SampleOptions) -> Result<Vec<f32>> {
+        let samples = self.sample_latents(class, n, options)?;
         self.decode(&samples.latents)
     }
 
-    /// Draws and decodes `per_class` images of every digit, digits in order 0–9 (what the
+    /// Draws and decodes `per_class` images of every class, classes in order 0–9 (what the
     /// native `sample` command writes and `evaluate` scores).
-    pub fn sample_every_digit(&self, per_class: usize, options: SampleOptions) -> Result<DigitSet> {
-        let mut set = DigitSet::default();
-        for digit in Digit::all() {
-            let samples = self.sample_latents(digit, per_class, options)?;
+    pub fn sample_every_class(
+        &self,
+        per_class: usize,
+        options: SampleOptions,
+    ) -> Result<SampleSet> {
+        let mut set = SampleSet::default();
+        for class in Class::all() {
+            let samples = self.sample_latents(class, per_class, options)?;
             set.images.extend(self.decode(&samples.latents)?);
             set.latents.extend(samples.latents);
-            set.labels.extend(std::iter::repeat_n(digit.0, per_class));
+            set.labels.extend(std::iter::repeat_n(class.0, per_class));
         }
         Ok(set)
     }
@@ -349,9 +354,9 @@ impl Generator {
         Ok(encoder.forward(images))
     }
 
-    /// For each code, the probability of each digit (rows of 10 that sum to 1): the per-digit
-    /// mixtures as a generative classifier, p(digit | code) ∝ p(code | digit) · p(digit), with
-    /// the ten digits equally likely beforehand.
+    /// For each code, the probability of each class (rows of 10 that sum to 1): the per-class
+    /// mixtures as a generative classifier, p(class | code) ∝ p(code | class) · p(class), with
+    /// the ten classes equally likely beforehand.
     pub fn classify(&self, latents: &[f32]) -> Result<Vec<f32>> {
         check_latents(latents)?;
         let mut probabilities = Vec::with_capacity(latents.len() / LATENT_DIM * CLASSES);
@@ -367,16 +372,16 @@ impl Generator {
         Ok(probabilities)
     }
 
-    /// The digit each code is likeliest to be, by [`Generator::classify`].
-    pub fn likeliest_digits(&self, latents: &[f32]) -> Result<Vec<Digit>> {
+    /// The class each code is likeliest to be, by [`Generator::classify`].
+    pub fn likeliest_classes(&self, latents: &[f32]) -> Result<Vec<Class>> {
         Ok(self
             .classify(latents)?
             .chunks_exact(CLASSES)
             .map(|row| {
                 let best = (0..CLASSES)
                     .max_by(|&a, &b| row[a].total_cmp(&row[b]))
-                    .expect("ten digits");
-                Digit(best as u8)
+                    .expect("ten classes");
+                Class(best as u8)
             })
             .collect())
     }
@@ -391,64 +396,64 @@ impl Generator {
             .collect())
     }
 
-    /// `code − mean[from] + mean[d]` for every digit d, decoded: the style of `code`, read as
-    /// the digit `from`, carried over to each digit (10 images, 0 to 9).
-    pub fn restyle(&self, code: &[f32], from: Digit) -> Result<Vec<f32>> {
+    /// `code − mean[from] + mean[d]` for every class d, decoded: the style of `code`, read as
+    /// the class `from`, carried over to each class (10 images, 0 to 9).
+    pub fn restyle(&self, code: &[f32], from: Class) -> Result<Vec<f32>> {
         check_one_code("the code", code)?;
         let from_mean = self.class_mean(from);
         let mut latents = Vec::with_capacity(CLASSES * LATENT_DIM);
-        for to in Digit::all() {
+        for to in Class::all() {
             let to_mean = self.class_mean(to);
             latents.extend((0..LATENT_DIM).map(|i| code[i] - from_mean[i] + to_mean[i]));
         }
         self.decode(&latents)
     }
 
-    /// The mean code of `digit`.
-    pub fn class_mean(&self, digit: Digit) -> &[f32] {
-        &self.stats.classes[digit.index()].gaussian.mean
+    /// The mean code of `class`.
+    pub fn class_mean(&self, class: Class) -> &[f32] {
+        &self.stats.classes[class.index()].gaussian.mean
     }
 
     /// `steps` images along the segment between the class means of `from` and `to`, ends included.
-    pub fn interpolate(&self, from: Digit, to: Digit, steps: usize) -> Result<Vec<f32>> {
+    pub fn interpolate(&self, from: Class, to: Class, steps: usize) -> Result<Vec<f32>> {
         check_count("the number of steps", steps, 2)?;
         self.path(&[from, to], steps - 1)
     }
 
-    /// Frames through the class means of `digits` in order, `steps_per_leg` per leg, the final
-    /// mean included: `(digits.len() − 1) · steps_per_leg + 1` images.
-    pub fn path(&self, digits: &[Digit], steps_per_leg: usize) -> Result<Vec<f32>> {
-        if digits.len() < 2 {
+    /// Frames through the class means of `classes` in order, `steps_per_leg` per leg, the final
+    /// mean included: `(classes.len() − 1) · steps_per_leg + 1` images.
+    pub fn path(&self, classes: &[Class], steps_per_leg: usize) -> Result<Vec<f32>> {
+        if classes.len() < 2 {
             return Err(invalid(format!(
-                "a path needs at least 2 digits, got {}",
-                digits.len()
+                "a path needs at least 2 classes, got {}",
+                classes.len()
             )));
         }
-        let stops: Vec<&[f32]> = digits.iter().map(|&d| self.class_mean(d)).collect();
+        let stops: Vec<&[f32]> = classes.iter().map(|&d| self.class_mean(d)).collect();
         self.path_through(&stops, steps_per_leg)
     }
 
-    /// Frames from `code` (a visitor's digit) through the class means of `digits` in order:
-    /// `digits.len() · steps_per_leg + 1` images, `code` first.
+    /// Frames from `code` (a visitor's class) through the class means of `classes` in order:
+    /// `classes.len() · steps_per_leg + 1` images, `code` first.
     pub fn path_from(
         &self,
         code: &[f32],
-        digits: &[Digit],
+        classes: &[Class],
         steps_per_leg: usize,
     ) -> Result<Vec<f32>> {
         check_one_code("the starting code", code)?;
-        if digits.is_empty() {
+        if classes.is_empty() {
             return Err(invalid(
-                "a path from a code needs at least 1 digit, got 0".to_string(),
+                "a path from a code needs at least 1 class, got 0".to_string(),
             ));
         }
         let mut stops = vec![code];
-        stops.extend(digits.iter().map(|&d| self.class_mean(d)));
+        stops.extend(classes.iter().map(|&d| self.class_mean(d)));
         self.path_through(&stops, steps_per_leg)
     }
 
     /// A looping GIF of the path through `stops` (row-major codes, 32 values each, at least 2),
-    /// `steps_per_leg` frames a leg; `labels`, one short label per stop (digits, `*`), caption
+    /// `steps_per_leg` frames a leg; `labels`, one short label per stop (classes, `*`), caption
     /// each frame with its leg ("3>4") in a strip under it. See [`crate::animation`].
     pub fn path_gif(
         &self,
@@ -552,7 +557,7 @@ impl Generator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::IMAGE_PIXELS;
+    use crate::architecture::IMAGE_PIXELS;
 
     fn committed() -> Generator {
         Generator::embedded().expect("the committed model loads")
@@ -576,7 +581,7 @@ mod tests {
             .collect();
         let names = g.dataset().class_names();
         for method in [Method::Mixture, Method::Gaussian] {
-            for class in Digit::all() {
+            for class in Class::all() {
                 let images = g.sample(class, 20, SampleOptions::new(method, 3)).unwrap();
                 let distance = |c: usize| -> f32 {
                     images
@@ -634,7 +639,7 @@ mod tests {
     fn same_seed_same_digits_and_pixels_in_range() {
         let g = committed();
         let options = SampleOptions::new(Method::Mixture, 9);
-        let six = Digit::new(6).unwrap();
+        let six = Class::new(6).unwrap();
         let a = g.sample(six, 4, options).unwrap();
         assert_eq!(a, g.sample(six, 4, options).unwrap());
         assert_ne!(
@@ -683,14 +688,14 @@ mod tests {
     fn argument_checks_say_what_is_wrong() {
         let message = |e: GeneratorError| e.to_string();
         assert_eq!(
-            message(Digit::new(11).unwrap_err()),
-            "a digit must be from 0 to 9, got 11"
+            message(Class::new(11).unwrap_err()),
+            "a class must be from 0 to 9, got 11"
         );
-        assert_eq!(Digit::new(9).unwrap().index(), 9);
+        assert_eq!(Class::new(9).unwrap().index(), 9);
         let g = committed();
         let options = SampleOptions::new(Method::Gaussian, 0);
         assert_eq!(options.spread, 0.2);
-        let seven = Digit::new(7).unwrap();
+        let seven = Class::new(7).unwrap();
         assert!(
             message(g.sample(seven, 20_000, options).unwrap_err()).contains("number of samples")
         );
@@ -698,7 +703,7 @@ mod tests {
         assert!(message(options.with_spread(f64::NAN).unwrap_err()).contains("spread"));
         assert!(message(g.decode(&[0.0; 33]).unwrap_err()).contains("codes"));
         assert!(message(g.decode_pca_point(f64::INFINITY, 0.0).unwrap_err()).starts_with("x "));
-        assert!(message(g.path(&[seven], 4).unwrap_err()).contains("at least 2 digits"));
+        assert!(message(g.path(&[seven], 4).unwrap_err()).contains("at least 2 classes"));
         let long = vec![seven; 200];
         assert!(message(g.path(&long, 60).unwrap_err()).contains("11941 frames"));
         assert_eq!(g.path(&long[..167], 60).unwrap().len(), 9961 * IMAGE_PIXELS);

@@ -1,9 +1,10 @@
 //! The networks' forward pass in 16-bit integer dot products: the one that ships.
 //!
-//! Each network exists twice. [`crate::model::Decoder`] and [`crate::model::Encoder`] are the
+//! Each network exists twice. `train::model`'s `Decoder` and `Encoder` (feature `train`) are the
 //! references, in burn: the trainer and the command-line tool use them. [`IntegerNetwork`], here,
 //! runs every encoding and decoding of the page. Both follow one layer list,
-//! [`crate::model::Arch::decoder_layers`] or [`crate::model::Arch::encoder_layers`]: this one
+//! [`crate::architecture::Arch::decoder_layers`] or
+//! [`crate::architecture::Arch::encoder_layers`]: this one
 //! takes each layer's weights and [`Activation`] as [`DenseLayer`]s (read from a record by
 //! [`crate::record`], or copied out of burn's module) and applies them with [`Activation::apply`],
 //! so it has no layer structure of its own. The tests below check that the two agree, for every
@@ -19,7 +20,7 @@
 //! average and by at most a few grey levels (tested below; the test-set cross-entropy is in
 //! MODEL.md).
 
-use crate::model::{Activation, DenseLayer};
+use crate::architecture::{Activation, DenseLayer};
 
 /// Largest weight magnitude after rounding.
 const WEIGHT_LEVELS: f32 = 2047.0;
@@ -242,108 +243,6 @@ fn dot_block(x0: &[i16], x1: &[i16], w: &[i16]) -> [[i32; OUTPUT_BLOCK]; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generator::EMBEDDED_DECODER;
-    use crate::model::{
-        Arch, Decoder, Encoder, IMAGE_PIXELS, LATENT_DIM, default_device, load_record_bytes,
-    };
-    use burn::tensor::{Tensor, TensorData};
-
-    #[test]
-    fn integer_pixels_match_the_float_decoder_of_the_committed_model() {
-        let device = default_device();
-        let decoder =
-            load_record_bytes(Decoder::skeleton(Arch::Nine, &device), EMBEDDED_DECODER).unwrap();
-        let fast = IntegerNetwork::new(&decoder.dense_layers());
-        // Mixture samples of every digit, an odd count of rows.
-        let stats = crate::artifact::decode(crate::generator::EMBEDDED_STATS).unwrap();
-        let mut rng = crate::latent::rng_for(5, 0);
-        let mut codes = Vec::new();
-        for class in &stats.classes {
-            codes.extend(
-                class
-                    .sample(7, crate::latent::Method::Mixture, 1.0, &mut rng)
-                    .latents,
-            );
-        }
-        let exact = decoder.decode_slice(&codes, &device);
-        let integer = fast.forward(&codes);
-        let (worst, mean) = differences(&exact, &integer);
-        assert!(mean < 5e-4, "mean pixel difference {mean}");
-        assert!(worst < 5.0 / 255.0, "largest pixel difference {worst}");
-        assert!(integer.iter().any(|&p| p > 0.5) && integer.iter().any(|&p| p < 0.1));
-    }
-
-    /// Largest and mean absolute difference between two equally long lists of pixels.
-    fn differences(a: &[f32], b: &[f32]) -> (f32, f32) {
-        assert_eq!(a.len(), b.len());
-        let worst = a
-            .iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max);
-        let mean = a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32;
-        (worst, mean)
-    }
-
-    /// How far the two forward passes may differ on a freshly initialised decoder, per pixel at
-    /// most (one grey level) and on average; measured with 9 layers: 0.0019 and 2.6·10⁻⁴.
-    const FRESH_WORST: f32 = 1.0 / 255.0;
-    const FRESH_MEAN: f32 = 5e-4;
-
-    #[test]
-    fn both_forward_passes_agree_on_random_codes_for_every_architecture() {
-        use rand::RngExt;
-        let device = default_device();
-        let mut rng = crate::latent::rng_for(9, 0);
-        // An odd number of rows: the kernel pairs them.
-        let codes: Vec<f32> = (0..25 * LATENT_DIM)
-            .map(|_| rng.sample(rand_distr::StandardNormal))
-            .collect();
-        for (seed, arch) in [Arch::One, Arch::Five, Arch::Nine].into_iter().enumerate() {
-            device.seed(seed as u64);
-            let decoder = Decoder::new(arch, &device);
-            let reference = decoder.decode_slice(&codes, &device);
-            let shipped = IntegerNetwork::new(&decoder.dense_layers()).forward(&codes);
-            let (worst, mean) = differences(&reference, &shipped);
-            assert!(
-                worst < FRESH_WORST && mean < FRESH_MEAN,
-                "{arch:?}: pixels differ by {worst} at most and {mean} on average"
-            );
-            // The pixels are spread out, so a wrong activation would show.
-            let spread = reference.iter().fold(0.0f32, |m, p| m.max((p - 0.5).abs()));
-            assert!(spread > 0.25, "{arch:?}: every pixel within {spread} of ½");
-        }
-    }
-
-    #[test]
-    fn the_encoder_agrees_with_burns_for_every_architecture() {
-        use rand::RngExt;
-        let device = default_device();
-        let mut rng = crate::latent::rng_for(4, 0);
-        // Pixels in [0, 1], most of them dark as in MNIST; an odd number of rows.
-        let rows = 15;
-        let images: Vec<f32> = (0..rows * IMAGE_PIXELS)
-            .map(|_| (rng.random::<f32>() * 2.0 - 1.0).max(0.0))
-            .collect();
-        for (seed, arch) in [Arch::One, Arch::Five, Arch::Nine].into_iter().enumerate() {
-            device.seed(seed as u64 + 20);
-            let encoder = Encoder::new(arch, &device);
-            let input = Tensor::<2>::from_data(
-                TensorData::new(images.clone(), [rows, IMAGE_PIXELS]),
-                &device,
-            );
-            let reference: Vec<f32> = encoder.encode(input).into_data().try_to_vec().unwrap();
-            let shipped = IntegerNetwork::new(&encoder.dense_layers()).forward(&images);
-            assert_eq!(shipped.len(), rows * LATENT_DIM);
-            // Relative to the codes' spread: the 784-input layer rounds rows to 10.4 bits.
-            let spread = reference.iter().map(|c| c.abs()).sum::<f32>() / reference.len() as f32;
-            let (worst, mean) = differences(&reference, &shipped);
-            assert!(
-                worst < 0.05 * spread && mean < 0.005 * spread,
-                "{arch:?}: codes differ by {worst} at most and {mean} on average (spread {spread})"
-            );
-        }
-    }
 
     #[test]
     fn a_zero_row_and_a_single_row_decode() {
@@ -359,5 +258,114 @@ mod tests {
             layer(Activation::Relu).forward(&[0.0, 0.0], 1),
             vec![0.25, 0.0]
         );
+    }
+
+    /// The shipped forward pass against burn's, the reference.
+    #[cfg(feature = "train")]
+    mod against_burn {
+        use super::*;
+        use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM};
+        use crate::generator::EMBEDDED_DECODER;
+        use crate::train::model::{Decoder, Encoder, default_device, load_record_bytes};
+        use burn::tensor::{Tensor, TensorData};
+
+        #[test]
+        fn integer_pixels_match_the_float_decoder_of_the_committed_model() {
+            let device = default_device();
+            let decoder =
+                load_record_bytes(Decoder::skeleton(Arch::Nine, &device), EMBEDDED_DECODER)
+                    .unwrap();
+            let fast = IntegerNetwork::new(&decoder.dense_layers());
+            // Mixture samples of every digit, an odd count of rows.
+            let stats = crate::artifact::decode(crate::generator::EMBEDDED_STATS).unwrap();
+            let mut rng = crate::latent::rng_for(5, 0);
+            let mut codes = Vec::new();
+            for class in &stats.classes {
+                codes.extend(
+                    class
+                        .sample(7, crate::latent::Method::Mixture, 1.0, &mut rng)
+                        .latents,
+                );
+            }
+            let exact = decoder.decode_slice(&codes, &device);
+            let integer = fast.forward(&codes);
+            let (worst, mean) = differences(&exact, &integer);
+            assert!(mean < 5e-4, "mean pixel difference {mean}");
+            assert!(worst < 5.0 / 255.0, "largest pixel difference {worst}");
+            assert!(integer.iter().any(|&p| p > 0.5) && integer.iter().any(|&p| p < 0.1));
+        }
+
+        /// Largest and mean absolute difference between two equally long lists of pixels.
+        fn differences(a: &[f32], b: &[f32]) -> (f32, f32) {
+            assert_eq!(a.len(), b.len());
+            let worst = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            let mean = a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32;
+            (worst, mean)
+        }
+
+        /// How far the two forward passes may differ on a freshly initialised decoder, per pixel at
+        /// most (one grey level) and on average; measured with 9 layers: 0.0019 and 2.6·10⁻⁴.
+        const FRESH_WORST: f32 = 1.0 / 255.0;
+        const FRESH_MEAN: f32 = 5e-4;
+
+        #[test]
+        fn both_forward_passes_agree_on_random_codes_for_every_architecture() {
+            use rand::RngExt;
+            let device = default_device();
+            let mut rng = crate::latent::rng_for(9, 0);
+            // An odd number of rows: the kernel pairs them.
+            let codes: Vec<f32> = (0..25 * LATENT_DIM)
+                .map(|_| rng.sample(rand_distr::StandardNormal))
+                .collect();
+            for (seed, arch) in [Arch::One, Arch::Five, Arch::Nine].into_iter().enumerate() {
+                device.seed(seed as u64);
+                let decoder = Decoder::new(arch, &device);
+                let reference = decoder.decode_slice(&codes, &device);
+                let shipped = IntegerNetwork::new(&decoder.dense_layers()).forward(&codes);
+                let (worst, mean) = differences(&reference, &shipped);
+                assert!(
+                    worst < FRESH_WORST && mean < FRESH_MEAN,
+                    "{arch:?}: pixels differ by {worst} at most and {mean} on average"
+                );
+                // The pixels are spread out, so a wrong activation would show.
+                let spread = reference.iter().fold(0.0f32, |m, p| m.max((p - 0.5).abs()));
+                assert!(spread > 0.25, "{arch:?}: every pixel within {spread} of ½");
+            }
+        }
+
+        #[test]
+        fn the_encoder_agrees_with_burns_for_every_architecture() {
+            use rand::RngExt;
+            let device = default_device();
+            let mut rng = crate::latent::rng_for(4, 0);
+            // Pixels in [0, 1], most of them dark as in MNIST; an odd number of rows.
+            let rows = 15;
+            let images: Vec<f32> = (0..rows * IMAGE_PIXELS)
+                .map(|_| (rng.random::<f32>() * 2.0 - 1.0).max(0.0))
+                .collect();
+            for (seed, arch) in [Arch::One, Arch::Five, Arch::Nine].into_iter().enumerate() {
+                device.seed(seed as u64 + 20);
+                let encoder = Encoder::new(arch, &device);
+                let input = Tensor::<2>::from_data(
+                    TensorData::new(images.clone(), [rows, IMAGE_PIXELS]),
+                    &device,
+                );
+                let reference: Vec<f32> = encoder.encode(input).into_data().try_to_vec().unwrap();
+                let shipped = IntegerNetwork::new(&encoder.dense_layers()).forward(&images);
+                assert_eq!(shipped.len(), rows * LATENT_DIM);
+                // Relative to the codes' spread: the 784-input layer rounds rows to 10.4 bits.
+                let spread =
+                    reference.iter().map(|c| c.abs()).sum::<f32>() / reference.len() as f32;
+                let (worst, mean) = differences(&reference, &shipped);
+                assert!(
+                    worst < 0.05 * spread && mean < 0.005 * spread,
+                    "{arch:?}: codes differ by {worst} at most and {mean} on average (spread {spread})"
+                );
+            }
+        }
     }
 }

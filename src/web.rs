@@ -1,14 +1,18 @@
 //! JavaScript bindings: a thin `Generator` class over [`crate::generator::Generator`]. The
 //! bindings only turn JS values into typed Rust values (numbers into whole numbers, arrays into
 //! vectors); the core owns every range check, and its errors become JS `Error`s through `?`.
+//!
+//! The JS API calls a class index `digit` (`sample(digit, n)`, `path(digits, …)`) for the
+//! digits it was first written for; for the clothes model the same arguments pick T-shirts,
+//! trousers and the rest by their index 0–9 (`info().classNames`).
 
 use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array, Uint8ClampedArray, Uint32Array};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::generator::{self as core, Digit, SampleOptions};
+use crate::architecture::LATENT_DIM;
+use crate::generator::{Class, Generator, GifLook, SampleOptions};
 use crate::latent::{CLASSES, Method};
-use crate::model::LATENT_DIM;
 use crate::prepare::{self, Layout, Pixels};
 
 /// Installs the panic hook so a genuine bug shows a Rust message in the console.
@@ -37,9 +41,9 @@ fn count(name: &str, value: f64) -> Result<usize, JsError> {
         .map_err(|_| JsError::new(&format!("{name} is far too large: {value}")))
 }
 
-/// A JS number that must be a digit 0–9; the error names the argument.
-fn to_digit(name: &str, value: f64) -> Result<Digit, JsError> {
-    Digit::new(count(name, value)?).map_err(|e| JsError::new(&format!("{name}: {e}")))
+/// A JS number that must be a class index 0–9; the error names the argument.
+fn to_class(name: &str, value: f64) -> Result<Class, JsError> {
+    Class::new(count(name, value)?).map_err(|e| JsError::new(&format!("{name}: {e}")))
 }
 
 /// The options object of `sample` and `sampleLatents`.
@@ -200,7 +204,7 @@ fn quality_row(scores: &crate::artifact::QualityScores) -> [f32; 4] {
 /// Generates digits (the embedded model) or the images of another model loaded from its bytes.
 #[wasm_bindgen(js_name = Generator)]
 pub struct JsGenerator {
-    inner: core::Generator,
+    inner: Generator,
 }
 
 #[wasm_bindgen(js_class = Generator)]
@@ -209,7 +213,7 @@ impl JsGenerator {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Result<JsGenerator, JsError> {
         Ok(Self {
-            inner: core::Generator::embedded()?,
+            inner: Generator::embedded()?,
         })
     }
 
@@ -219,7 +223,7 @@ impl JsGenerator {
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(decoder_record: &[u8], stats: &[u8]) -> Result<JsGenerator, JsError> {
         Ok(Self {
-            inner: core::Generator::from_bytes(decoder_record, stats)?,
+            inner: Generator::from_bytes(decoder_record, stats)?,
         })
     }
 
@@ -227,7 +231,8 @@ impl JsGenerator {
     pub fn info(&self) -> Result<JsValue, JsError> {
         let stats = self.inner.stats();
         let card = &stats.card;
-        let arch = crate::model::Arch::from_layers(card.arch_layers).expect("validated at load");
+        let arch =
+            crate::architecture::Arch::from_layers(card.arch_layers).expect("validated at load");
         let widths: Vec<String> = arch
             .encoder_widths()
             .iter()
@@ -249,7 +254,7 @@ impl JsGenerator {
                 gmm: as_decimal(Method::Mixture.default_spread()),
                 gaussian: as_decimal(Method::Gaussian.default_spread()),
             },
-            max_images: core::MAX_IMAGES,
+            max_images: crate::generator::MAX_IMAGES,
             metrics: Metrics {
                 test_bce: card.test_bce,
                 test_mse: card.test_mse,
@@ -308,12 +313,12 @@ impl JsGenerator {
     /// The mean code of `digit`.
     #[wasm_bindgen(js_name = classMean)]
     pub fn class_mean(&self, digit: f64) -> Result<Vec<f32>, JsError> {
-        Ok(self.inner.class_mean(to_digit("digit", digit)?).to_vec())
+        Ok(self.inner.class_mean(to_class("digit", digit)?).to_vec())
     }
 
     /// `steps` images from the mean of `from` to the mean of `to`, ends included.
     pub fn interpolate(&self, from: f64, to: f64, steps: f64) -> Result<Vec<f32>, JsError> {
-        let (from, to) = (to_digit("from", from)?, to_digit("to", to)?);
+        let (from, to) = (to_class("from", from)?, to_class("to", to)?);
         Ok(self.inner.interpolate(from, to, count("steps", steps)?)?)
     }
 
@@ -323,7 +328,7 @@ impl JsGenerator {
         digits: JsValue,
         #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64,
     ) -> Result<Vec<f32>, JsError> {
-        let digits = digit_list(&digits)?;
+        let digits = class_list(&digits)?;
         Ok(self
             .inner
             .path(&digits, count("stepsPerLeg", steps_per_leg)?)?)
@@ -339,7 +344,7 @@ impl JsGenerator {
         #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64,
     ) -> Result<Vec<f32>, JsError> {
         let latent = float_values("latent", &latent)?;
-        let digits = digit_list(&digits)?;
+        let digits = class_list(&digits)?;
         let steps_per_leg = count("stepsPerLeg", steps_per_leg)?;
         Ok(self.inner.path_from(&latent, &digits, steps_per_leg)?)
     }
@@ -403,7 +408,7 @@ impl JsGenerator {
         let latent = float_values("latent", &latent)?;
         Ok(self
             .inner
-            .restyle(&latent, to_digit("fromDigit", from_digit)?)?)
+            .restyle(&latent, to_class("fromDigit", from_digit)?)?)
     }
 
     /// A looping GIF (its bytes) of the path through `stops` (`n × 32` codes, n ≥ 2),
@@ -422,7 +427,7 @@ impl JsGenerator {
             serde_wasm_bindgen::from_value(options)
                 .map_err(|e| JsError::new(&format!("options: {e}")))?
         };
-        let look = core::GifLook {
+        let look = GifLook {
             scale: count("scale", parsed.scale.unwrap_or(4.0))?,
             frame_ms: whole_number("frameMs", parsed.frame_ms.unwrap_or(40.0))?,
         };
@@ -467,15 +472,15 @@ impl JsGenerator {
     }
 }
 
-/// An array of digits 0–9.
-fn digit_list(digits: &JsValue) -> Result<Vec<Digit>, JsError> {
+/// An array of class indices 0–9.
+fn class_list(digits: &JsValue) -> Result<Vec<Class>, JsError> {
     let array = digits
         .dyn_ref::<Array>()
-        .ok_or_else(|| JsError::new("digits must be an array of digits 0–9"))?;
+        .ok_or_else(|| JsError::new("digits must be an array of class indices 0–9"))?;
     array
         .iter()
         .enumerate()
-        .map(|(i, d)| to_digit(&format!("digits[{i}]"), d.as_f64().unwrap_or(f64::NAN)))
+        .map(|(i, d)| to_class(&format!("digits[{i}]"), d.as_f64().unwrap_or(f64::NAN)))
         .collect()
 }
 
@@ -483,9 +488,9 @@ fn sample_args(
     digit: f64,
     n: f64,
     options: JsValue,
-) -> Result<(Digit, usize, SampleOptions), JsError> {
+) -> Result<(Class, usize, SampleOptions), JsError> {
     Ok((
-        to_digit("digit", digit)?,
+        to_class("digit", digit)?,
         count("n", n)?,
         sample_options(options)?,
     ))

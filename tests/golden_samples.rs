@@ -55,14 +55,14 @@ fn assert_golden(digit: usize, latents: &[f32], images: &[f32]) {
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn the_native_sampler_still_draws_the_golden_set() {
-    use latent_digits::generator::{Digit, Generator, SampleOptions};
+    use latent_digits::generator::{Class, Generator, SampleOptions};
     use latent_digits::latent::Method;
 
     let generator = Generator::embedded().unwrap();
     let options = SampleOptions::new(Method::Mixture, SEED)
         .with_spread(SPREAD)
         .unwrap();
-    for digit in Digit::all() {
+    for digit in Class::all() {
         let samples = generator.sample_latents(digit, PER_CLASS, options).unwrap();
         let images = generator.decode(&samples.latents).unwrap();
         assert_golden(digit.index(), &samples.latents, &images);

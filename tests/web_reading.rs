@@ -243,7 +243,7 @@ fn bad_reading_input_throws_a_named_error_and_the_instance_keeps_working() {
         (error_message(g.project(floats(&[]))), "multiple of 32"),
         (
             error_message(g.path_from(floats(&code), Array::new().into(), 5.0)),
-            "at least 1 digit",
+            "at least 1 class",
         ),
         (
             error_message(g.path_from(floats(&code[..31]), Array::of1(&3.into()).into(), 5.0)),

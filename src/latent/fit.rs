@@ -7,7 +7,7 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 
 use super::{Gaussian, Mixture, PACKED_TRIANGLE};
-use crate::model::LATENT_DIM;
+use crate::architecture::LATENT_DIM;
 
 /// Added to every covariance diagonal, as scikit-learn's `reg_covar`, so no component collapses
 /// (the default of mixtures, and always that of the single Gaussians).

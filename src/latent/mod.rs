@@ -13,7 +13,7 @@ use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use crate::model::LATENT_DIM;
+use crate::architecture::LATENT_DIM;
 
 /// Number of digit classes.
 pub const CLASSES: usize = 10;
@@ -62,7 +62,7 @@ pub struct Pca {
     /// Projections `(x, y)` of test codes on the first two components (half precision in the file).
     #[serde(with = "half_precision")]
     pub points: Vec<f32>,
-    /// Digit of each point.
+    /// Class of each point.
     pub labels: Vec<u8>,
 }
 

@@ -145,8 +145,9 @@ impl Optimizer for FusedAdam {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, default_device};
+    use crate::architecture::{Arch, IMAGE_PIXELS};
     use crate::train::loss::bce_with_logits;
+    use crate::train::model::{Autoencoder, default_device};
     use burn::module::{Module, ModuleVisitor, Param};
     use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
 

@@ -5,7 +5,8 @@
 
 use rand::{Rng, RngExt};
 
-const SIDE: usize = 28;
+use crate::architecture::IMAGE_SIDE as SIDE;
+
 /// Largest rotation, in radians (about 8°).
 const MAX_ROTATION: f32 = 0.14;
 /// Largest relative change of size.

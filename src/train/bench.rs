@@ -9,9 +9,10 @@ use super::data::Split;
 use super::loss::Loss;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
 use super::trainer::{LatentRegulariser, step};
+use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM};
 use crate::integer_net::IntegerNetwork;
 use crate::latent::fit::{self, EmSettings};
-use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, LATENT_DIM, default_device};
+use crate::train::model::{Autoencoder, default_device};
 
 /// Median of some timings in milliseconds.
 fn median_ms(mut samples: Vec<f64>) -> f64 {

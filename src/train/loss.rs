@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::log_sigmoid;
 use rayon::prelude::*;
 
-use crate::model::sigmoid;
+use crate::architecture::sigmoid;
 
 /// Which reconstruction loss to train with.
 #[derive(
@@ -140,8 +140,9 @@ pub fn mse(pixels: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Activation, default_device};
+    use crate::train::model::default_device;
     use burn::tensor::TensorData;
+    use burn::tensor::activation;
 
     /// Euclidean distance between each image and its target, averaged over the batch.
     fn euclidean(pixels: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
@@ -152,8 +153,8 @@ mod tests {
     fn reference(loss: Loss, logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
         match loss {
             Loss::Bce => bce_with_logits(logits, targets),
-            Loss::Mse => mse(Activation::Sigmoid.forward(logits), targets),
-            Loss::Euclid => euclidean(Activation::Sigmoid.forward(logits), targets),
+            Loss::Mse => mse(activation::sigmoid(logits), targets),
+            Loss::Euclid => euclidean(activation::sigmoid(logits), targets),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod files;
 pub mod latent_bin;
 pub mod loss;
 pub mod machine;
+pub mod model;
 pub mod model_dir;
 pub mod progress;
 pub mod score;

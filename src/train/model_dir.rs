@@ -9,8 +9,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::data::{self, Images, Split};
 use super::trainer::read_json;
 use super::training_run::RunRecord;
+use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM};
 use crate::generator::Generator;
-use crate::model::{Arch, Decoder, Encoder, IMAGE_PIXELS, LATENT_DIM, load_record_bytes};
+use crate::train::model::{Decoder, Encoder, load_record_bytes};
 
 /// Folder of the committed model.
 pub const MODEL_DIR: &str = "model";

@@ -8,10 +8,10 @@ use super::data::{Images, Split};
 use super::evaluate;
 use super::loss::probability_scores;
 use super::model_dir::{ModelDir, codes_of_digit, encode_all};
+use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
 use crate::artifact::ReadingScores;
 use crate::generator::{Generator, GeneratorError, MAX_IMAGES};
 use crate::latent::CLASSES;
-use crate::model::{IMAGE_PIXELS, LATENT_DIM};
 
 /// Every test digit whose index is a multiple of this is restyled: 1,000 digits spread over the
 /// whole test set.
@@ -124,13 +124,13 @@ fn reading_of_codes(
         .flatten()
         .copied()
         .collect();
-    let read_as = in_batches(&chosen, LATENT_DIM, |b| generator.likeliest_digits(b))?;
+    let read_as = in_batches(&chosen, LATENT_DIM, |b| generator.likeliest_classes(b))?;
     let mut restyled = Vec::with_capacity(read_as.len() * CLASSES * IMAGE_PIXELS);
     for (code, &from) in chosen.chunks_exact(LATENT_DIM).zip(&read_as) {
         restyled.extend(generator.restyle(code, from).map_err(|e| e.to_string())?);
     }
     let again = in_batches(&restyled, IMAGE_PIXELS, |b| generator.encode(b))?;
-    let read_again = in_batches(&again, LATENT_DIM, |b| generator.likeliest_digits(b))?;
+    let read_again = in_batches(&again, LATENT_DIM, |b| generator.likeliest_classes(b))?;
     let mut hits = [0usize; CLASSES];
     for row in read_again.chunks_exact(CLASSES) {
         for (d, read) in row.iter().enumerate() {
@@ -143,7 +143,7 @@ fn reading_of_codes(
 
 /// The share of `codes` that the mixtures read as their label.
 fn classifier_accuracy(generator: &Generator, codes: &[f32], labels: &[u8]) -> Result<f64, String> {
-    let read = in_batches(codes, LATENT_DIM, |b| generator.likeliest_digits(b))?;
+    let read = in_batches(codes, LATENT_DIM, |b| generator.likeliest_classes(b))?;
     let right = read
         .iter()
         .zip(labels)
@@ -169,7 +169,7 @@ fn in_batches<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::default_device;
+    use crate::train::model::default_device;
     use crate::train::model_dir::MODEL_DIR;
     use std::path::Path;
 

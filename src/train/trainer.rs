@@ -19,7 +19,8 @@ use super::data::{Dataset, Images};
 use super::files::write_atomic;
 use super::loss::{Loss, bce_with_logits, mse};
 use super::progress;
-use crate::model::{Arch, Autoencoder, IMAGE_PIXELS, dequantize_weights, quantize_for_shipping};
+use crate::architecture::{Arch, IMAGE_PIXELS};
+use crate::train::model::{Autoencoder, dequantize_weights, quantize_for_shipping};
 
 /// Everything that defines a training run.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -433,8 +434,8 @@ pub fn evaluate(model: &Autoencoder, images: &Images, device: &Device) -> Recons
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::default_device;
     use crate::train::data::{self, Split};
+    use crate::train::model::default_device;
 
     fn config(epochs: usize) -> TrainConfig {
         tiny_config(Arch::Five, epochs)

@@ -12,7 +12,7 @@ use super::data::{self, Images, Split};
 use super::files::write_atomic;
 use super::machine::machine_description;
 use super::trainer::{self, EpochRecord, Reconstruction, TrainConfig, read_json};
-use crate::model::{Autoencoder, Decoder, load_record_bytes, quantize_for_shipping};
+use crate::train::model::{Autoencoder, Decoder, load_record_bytes, quantize_for_shipping};
 
 /// What `train` records beside the weights, for MODEL.md and the page's About section.
 #[derive(Serialize, Deserialize)]
@@ -145,7 +145,8 @@ fn write_curve(path: &Path, history: &[EpochRecord]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Arch, default_device};
+    use crate::architecture::Arch;
+    use crate::train::model::default_device;
     use crate::train::model_dir::ModelDir;
     use crate::train::trainer::tests::tiny_config;
 

@@ -1,10 +1,6 @@
-//! The autoencoder network, written once and shared by the trainer and the wasm decoder.
-//!
-//! [`Arch::decoder_layers`] and [`Arch::encoder_layers`] are the one definition of the layers and
-//! their activations. Two forward passes follow them: [`Decoder::decode`] and [`Encoder::encode`]
-//! here, in burn, are the references (the trainer and the command-line tool use them), and
-//! [`crate::integer_net`] is the one that ships (every digit the page draws or reads); tests there
-//! check that they agree.
+//! The architecture of [`crate::architecture`] as burn modules: the networks the trainer trains and
+//! the command-line tool runs (the reference forward pass), their records, the backend they run
+//! on, and the shipped 8-bit quantization.
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
@@ -15,156 +11,15 @@ use burn::tensor::quantization::{
 };
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 
-/// Pixels in one 28×28 image.
-pub const IMAGE_PIXELS: usize = 28 * 28;
-/// Dimension of the latent code.
-pub const LATENT_DIM: usize = 32;
+use crate::architecture::{Activation, Arch, DenseLayer, LATENT_DIM, LayerShape};
 
-/// The three architectures compared in the original report, named by their layer count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Arch {
-    /// 784-32-784.
-    One,
-    /// 784-512-128-32-128-512-784.
-    Five,
-    /// 784-512-256-128-64-32-64-128-256-512-784 (the default).
-    Nine,
-}
-
-impl Arch {
-    /// Parses the layer count used on the command line (`1`, `5` or `9`).
-    pub fn from_layers(layers: u32) -> Option<Self> {
-        match layers {
-            1 => Some(Self::One),
-            5 => Some(Self::Five),
-            9 => Some(Self::Nine),
-            _ => None,
-        }
+/// Applies `activation` to every element of a tensor, as [`Activation::apply`] does to a number.
+pub fn activate<const D: usize>(activation: Activation, x: Tensor<D>) -> Tensor<D> {
+    match activation {
+        Activation::Identity => x,
+        Activation::Relu => activation::relu(x),
+        Activation::Sigmoid => activation::sigmoid(x),
     }
-
-    /// The layer count, the inverse of [`Arch::from_layers`].
-    pub fn layers(self) -> u32 {
-        match self {
-            Self::One => 1,
-            Self::Five => 5,
-            Self::Nine => 9,
-        }
-    }
-
-    /// Widths of the encoder from the image to the code, both ends included.
-    pub fn encoder_widths(self) -> Vec<usize> {
-        let hidden: &[usize] = match self {
-            Self::One => &[],
-            Self::Five => &[512, 128],
-            Self::Nine => &[512, 256, 128, 64],
-        };
-        let mut widths = vec![IMAGE_PIXELS];
-        widths.extend_from_slice(hidden);
-        widths.push(LATENT_DIM);
-        widths
-    }
-
-    /// Widths of the decoder: the encoder's, reversed.
-    pub fn decoder_widths(self) -> Vec<usize> {
-        let mut widths = self.encoder_widths();
-        widths.reverse();
-        widths
-    }
-
-    /// The encoder's layers, from the image to the code: ReLU between them, and no activation
-    /// after the code layer, so codes can take any sign.
-    pub fn encoder_layers(self) -> Vec<LayerShape> {
-        LayerShape::stack(&self.encoder_widths(), Activation::Identity)
-    }
-
-    /// The decoder's layers, from the code to the pixels: ReLU between them and a sigmoid after
-    /// the last one. Both forward passes of the decoder apply exactly this list.
-    pub fn decoder_layers(self) -> Vec<LayerShape> {
-        LayerShape::stack(&self.decoder_widths(), Activation::Sigmoid)
-    }
-}
-
-/// What a layer applies to each of its outputs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activation {
-    /// Nothing: the output is the layer's affine map (the encoder's code layer).
-    Identity,
-    /// `max(x, 0)`, between layers.
-    Relu,
-    /// [`sigmoid`], after the decoder's last layer: pixels in (0, 1).
-    Sigmoid,
-}
-
-impl Activation {
-    /// Applies the activation to one number, as the integer decoder does.
-    pub fn apply(self, x: f32) -> f32 {
-        match self {
-            Self::Identity => x,
-            // One comparison: `f32::max` is a library call in wasm builds (for its NaN rules).
-            Self::Relu => {
-                if x > 0.0 {
-                    x
-                } else {
-                    0.0
-                }
-            }
-            Self::Sigmoid => sigmoid(x),
-        }
-    }
-
-    /// Applies the activation to every element of a tensor, as burn's forward pass does.
-    pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
-        match self {
-            Self::Identity => x,
-            Self::Relu => activation::relu(x),
-            Self::Sigmoid => activation::sigmoid(x),
-        }
-    }
-}
-
-/// The logistic function `1 / (1 + e^−x)`: the decoder's output activation, for plain numbers.
-pub fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// One dense layer's shape: `inputs` → `outputs`, then `activation` on each output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LayerShape {
-    /// Input width.
-    pub inputs: usize,
-    /// Output width.
-    pub outputs: usize,
-    /// Applied to each output.
-    pub activation: Activation,
-}
-
-impl LayerShape {
-    /// Layer `i` maps `widths[i]` to `widths[i + 1]`; ReLU after each layer but the last, which
-    /// is followed by `output`.
-    fn stack(widths: &[usize], output: Activation) -> Vec<Self> {
-        let last = widths.len() - 2;
-        widths
-            .windows(2)
-            .enumerate()
-            .map(|(i, pair)| Self {
-                inputs: pair[0],
-                outputs: pair[1],
-                activation: if i == last { output } else { Activation::Relu },
-            })
-            .collect()
-    }
-}
-
-/// One dense layer's parameters as plain floats, and its activation.
-pub struct DenseLayer {
-    /// Input width.
-    pub inputs: usize,
-    /// `[inputs][outputs]`, row-major.
-    pub weight: Vec<f32>,
-    /// One per output.
-    pub bias: Vec<f32>,
-    /// Applied to each output after the bias.
-    pub activation: Activation,
 }
 
 /// How a new network's parameters are filled.
@@ -221,7 +76,7 @@ impl Mlp {
             .iter()
             .zip(&self.activations)
             .fold(input, |x, (layer, activation)| {
-                activation.forward(layer.forward(x))
+                activate(*activation, layer.forward(x))
             });
         (last.forward(x), self.activations[hidden.len()])
     }
@@ -229,7 +84,7 @@ impl Mlp {
     /// Applies every layer, each followed by its activation.
     fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let (x, activation) = self.pre_activation(input);
-        activation.forward(x)
+        activate(activation, x)
     }
 
     /// Copies every layer's parameters out of the tensors.
@@ -506,32 +361,7 @@ mod tests {
         Decoder::new(arch, &device)
     }
 
-    #[test]
-    fn the_layer_lists_follow_the_widths_with_relu_between() {
-        let decoder = Arch::Nine.decoder_layers();
-        let widths: Vec<_> = decoder.iter().map(|l| (l.inputs, l.outputs)).collect();
-        assert_eq!(
-            widths,
-            [(32, 64), (64, 128), (128, 256), (256, 512), (512, 784)]
-        );
-        let activations: Vec<_> = decoder.iter().map(|l| l.activation).collect();
-        use Activation::{Identity, Relu, Sigmoid};
-        assert_eq!(activations, [Relu, Relu, Relu, Relu, Sigmoid]);
-        assert_eq!(
-            Arch::One.decoder_layers(),
-            [LayerShape {
-                inputs: 32,
-                outputs: 784,
-                activation: Sigmoid
-            }]
-        );
-        let encoder: Vec<_> = Arch::Five
-            .encoder_layers()
-            .iter()
-            .map(|l| l.activation)
-            .collect();
-        assert_eq!(encoder, [Relu, Relu, Identity]);
-    }
+    use crate::architecture::{IMAGE_PIXELS, sigmoid};
 
     #[test]
     fn each_activation_is_the_same_on_numbers_and_tensors() {
@@ -539,7 +369,7 @@ mod tests {
         let device = default_device();
         for activation in [Activation::Identity, Activation::Relu, Activation::Sigmoid] {
             let tensor = Tensor::<1>::from_data(TensorData::new(xs.to_vec(), [xs.len()]), &device);
-            let burn = activation.forward(tensor).into_data();
+            let burn = activate(activation, tensor).into_data();
             for (&x, y) in xs.iter().zip(burn.iter::<f32>()) {
                 let plain = activation.apply(x);
                 assert!(

@@ -1,6 +1,10 @@
 // About: the model card from info(), the commands that trained the model and how fast this browser decodes.
 import { $, attempt, copyText, formatMs } from "./ui.js";
+/** @import { SampledLatents } from "./generate.js" */
+/** @import { Model } from "./models.js" */
+/** @import { State } from "./state.js" */
 
+/** @type {Record<string, string>} */
 const METRIC_NAMES = {
   testBce: "Test binary cross-entropy",
   testMse: "Test mean squared error",
@@ -17,19 +21,25 @@ const METRIC_NAMES = {
   "reading.restyle": "Restyled test images read as the intended class, class by class (Draw)",
 };
 
-/** [name, value] of every metric, those of nested groups named "group.metric". */
+/** [name, value] of every metric, those of nested groups named "group.metric".
+ *  @param {Record<string, unknown>} metrics
+ *  @returns {[string, unknown][]} */
 const metricRows = (metrics, group = "") => Object.entries(metrics).flatMap(([name, v]) => (
   v !== null && typeof v === "object" && !Array.isArray(v)
-    ? metricRows(v, `${group}${name}.`)
+    ? metricRows(/** @type {Record<string, unknown>} */ (v), `${group}${name}.`)
     : [[METRIC_NAMES[group + name] ?? group + name, v]]));
 
+/** @param {number} v */
 const formatNumber = (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+/** @param {unknown} v */
 const formatValue = (v) => {
   if (Array.isArray(v)) return v.map(formatNumber).join(", ");
   return typeof v === "number" ? formatNumber(v) : String(v);
 };
 
-/** Median time in ms of `runs` calls of `f`. */
+/** Median time in ms of `runs` calls of `f`.
+ *  @param {number} runs
+ *  @param {() => unknown} f */
 function medianMs(runs, f) {
   const times = Array.from({ length: runs }, () => {
     const start = performance.now();
@@ -39,7 +49,8 @@ function medianMs(runs, f) {
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
 }
 
-/** A list item with `command` as code and a button that copies it. */
+/** A list item with `command` as code and a button that copies it.
+ *  @param {string} command */
 function commandItem(command) {
   const code = document.createElement("code");
   code.textContent = command;
@@ -52,7 +63,7 @@ function commandItem(command) {
     if (await copyText(command)) {
       copy.textContent = "Copied";
     } else { // select it for the visitor to copy
-      getSelection().selectAllChildren(code);
+      /** @type {Selection} */ (getSelection()).selectAllChildren(code);
       copy.textContent = "Selected";
     }
   });
@@ -64,7 +75,8 @@ function commandItem(command) {
   return item;
 }
 
-/** The section, showing `model` (models.js) until setModel(model) gives it another. */
+/** The section, showing `model` (models.js) until setModel(model) gives it another.
+ *  @param {Model} model */
 export function createAbout(model) {
   const message = $("about-message");
   let measured = false; // whether this model's speed was measured
@@ -74,7 +86,7 @@ export function createAbout(model) {
     const { gen } = model;
     const timed = attempt(message, "The decoding speed could not be measured", () => {
       const one = gen.classMean(8);
-      const hundred = gen.sampleLatents(8, 100, { seed: 1 }).latents;
+      const hundred = /** @type {SampledLatents} */ (gen.sampleLatents(8, 100, { seed: 1 })).latents;
       return [medianMs(31, () => gen.decode(one)), medianMs(7, () => gen.decode(hundred))];
     });
     if (!timed) return;
@@ -85,11 +97,13 @@ export function createAbout(model) {
   }
   $("measure").addEventListener("click", measure);
 
-  /** Shows `next`'s model card and commands, and measures its speed when About is next shown. */
+  /** Shows `next`'s model card and commands, and measures its speed when About is next shown.
+   *  @param {Model} next */
   function setModel(next) {
     model = next;
     const { info, words } = model;
     const names = info.classNames;
+    /** @type {[string, unknown][]} */
     const rows = [
       ["Dataset", info.dataset],
       ["Architecture", info.architecture],
@@ -118,6 +132,7 @@ export function createAbout(model) {
 
   setModel(model);
   return {
+    /** @param {State} state */
     render(state) {
       if (state.section === "about" && !measured) measure();
       return state;

@@ -13,12 +13,32 @@ const DIAMOND = 9; // half the diagonal of the drawn digit's marker, CSS pixels
 const LEGEND = { height: 44, swatch: 16, font: "16px system-ui, sans-serif", text: "#e6e8eb", line: "#343a42" };
 const AXES = "x: PC1, y: PC2"; // at the right end of the legend's last line
 
-/** Draws image `index` of a stack on a 28×28 canvas. */
+/** A point on the plot, data coordinates [x, y].
+ *  @typedef {ArrayLike<number>} Point */
+/** What a scatter shows (drawScatter): interleaved (x, y) `points` and their class `labels`, the
+ *  class `names`, the classes `shown`, `bounds` ([xmin, xmax, ymin, ymax]), the `marker` and the
+ *  drawn image's point, if any.
+ *  @typedef {object} Plot
+ *  @property {Float32Array} points
+ *  @property {Uint8Array} labels
+ *  @property {string[]} names
+ *  @property {Set<number>} shown
+ *  @property {number[]} bounds
+ *  @property {Point} marker
+ *  @property {Point | undefined} [drawn] */
+
+/** Draws image `index` of a stack on a 28×28 canvas.
+ *  @param {HTMLCanvasElement} canvas
+ *  @param {Float32Array} images */
 export function drawDigit(canvas, images, index = 0) {
   drawSheet(canvas, images.subarray(index * PIXELS, (index + 1) * PIXELS), 1);
 }
 
-/** Draws a stack of images in rows of `cols`, each pixel `scale`×`scale`, `gap` grey pixels apart. */
+/** Draws a stack of images in rows of `cols`, each pixel `scale`×`scale`, `gap` grey pixels apart.
+ *  @param {HTMLCanvasElement} canvas
+ *  @param {Float32Array} images
+ *  @param {number} cols
+ *  @param {{ scale?: number, gap?: number }} [options] */
 export function drawSheet(canvas, images, cols, { scale = 1, gap = 0 } = {}) {
   const count = images.length / PIXELS;
   const cell = SIDE * scale + gap;
@@ -44,42 +64,53 @@ export function drawSheet(canvas, images, cols, { scale = 1, gap = 0 } = {}) {
       }
     }
   }
-  canvas.getContext("2d").putImageData(sheet, 0, 0);
+  /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d")).putImageData(sheet, 0, 0);
 }
 
-/** Sizes a canvas's backing store to its CSS box at the device's pixel ratio; returns its context. */
+/** Sizes a canvas's backing store to its CSS box at the device's pixel ratio; returns its context.
+ *  @param {HTMLCanvasElement} canvas */
 function fitToBox(canvas) {
   const ratio = window.devicePixelRatio || 1;
   const width = Math.round(canvas.clientWidth * ratio);
   const height = Math.round(canvas.clientHeight * ratio);
   if (canvas.width !== width) canvas.width = width;
   if (canvas.height !== height) canvas.height = height;
-  const ctx = canvas.getContext("2d");
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   return ctx;
 }
 
-/** A copy of `canvas` with each pixel `scale`×`scale`, hard-edged, for a download. */
+/** A copy of `canvas` with each pixel `scale`×`scale`, hard-edged, for a download.
+ *  @param {HTMLCanvasElement} canvas
+ *  @param {number} scale */
 export function enlarged(canvas, scale) {
   const big = document.createElement("canvas");
   big.width = canvas.width * scale;
   big.height = canvas.height * scale;
-  const ctx = big.getContext("2d");
+  const ctx = /** @type {CanvasRenderingContext2D} */ (big.getContext("2d"));
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(canvas, 0, 0, big.width, big.height);
   return big;
 }
 
-/** Maps data coordinates to pixels of a `w`×`h` plot and back, with `bounds` = [xmin, xmax, ymin, ymax]. */
+/** Maps data coordinates to pixels of a `w`×`h` plot and back, with `bounds` = [xmin, xmax, ymin, ymax].
+ *  @param {number} w
+ *  @param {number} h
+ *  @param {number[]} bounds */
 export function plotMapping(w, h, [xmin, xmax, ymin, ymax]) {
+  /** @typedef {(x: number, y: number) => [number, number]} Mapping */
   return {
+    /** @type {Mapping} */
     toPixel: (x, y) => [((x - xmin) / (xmax - xmin)) * w, ((ymax - y) / (ymax - ymin)) * h],
+    /** @type {Mapping} */
     toData: (px, py) => [xmin + (px / w) * (xmax - xmin), ymax - (py / h) * (ymax - ymin)],
   };
 }
 
 /** [xmin, xmax, ymin, ymax] around interleaved (x, y) points: the 1st to 99th percentile of each
- *  axis, widened by `margin` on both sides, so that a few outliers do not squeeze the rest. */
+ *  axis, widened by `margin` on both sides, so that a few outliers do not squeeze the rest.
+ *  @param {Float32Array} points
+ *  @returns {number[]} */
 export function pointBounds(points, margin = 0.15) {
   return [0, 1].flatMap((axis) => {
     const values = points.filter((_, i) => i % 2 === axis).sort();
@@ -90,7 +121,9 @@ export function pointBounds(points, margin = 0.15) {
 }
 
 /** Scatter of points coloured by label (only labels in `shown`), with a ring at `marker` and, when
- *  `drawn` is given, a white diamond there (kept inside the plot), filling a canvas's CSS box. */
+ *  `drawn` is given, a white diamond there (kept inside the plot), filling a canvas's CSS box.
+ *  @param {HTMLCanvasElement} canvas
+ *  @param {Plot} plot */
 export function drawScatter(canvas, plot) {
   const ctx = fitToBox(canvas);
   ctx.clearRect(0, 0, canvas.clientWidth, canvas.clientHeight);
@@ -98,13 +131,16 @@ export function drawScatter(canvas, plot) {
 }
 
 /** The scatter of drawScatter as an image to download: `side`×`side` pixels on black, with a
- *  legend under it that names the colour of each class shown (`plot.names`). */
+ *  legend under it that names the colour of each class shown (`plot.names`).
+ *  @param {Plot} plot */
 export function scatterImage(plot, side = 720) {
   const canvas = document.createElement("canvas");
-  const ctx = canvas.getContext("2d");
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
   // Where each entry goes: [class, x, line], a new line when the next would not fit.
   ctx.font = LEGEND.font;
+  /** @param {number} c */
   const entryWidth = (c) => 2.5 * LEGEND.swatch + ctx.measureText(plot.names[c]).width;
+  /** @type {[number, number, number][]} */
   const entries = [];
   let [x, line] = [LEGEND.swatch, 0];
   for (const c of [...plot.shown].sort()) {
@@ -120,6 +156,7 @@ export function scatterImage(plot, side = 720) {
   paintScatter(ctx, side, side, plot);
   ctx.fillStyle = LEGEND.line;
   ctx.fillRect(0, side, side, 1);
+  /** @param {number} n */
   const middle = (n) => side + (n + 0.5) * LEGEND.height;
   Object.assign(ctx, { font: LEGEND.font, textBaseline: "middle" });
   for (const [c, at, n] of entries) {
@@ -133,7 +170,11 @@ export function scatterImage(plot, side = 720) {
   return canvas;
 }
 
-/** Paints the scatter of drawScatter in a `width`×`height` plot of `ctx`. */
+/** Paints the scatter of drawScatter in a `width`×`height` plot of `ctx`.
+ *  @param {CanvasRenderingContext2D} ctx
+ *  @param {number} width
+ *  @param {number} height
+ *  @param {Plot} plot */
 function paintScatter(ctx, width, height, { points, labels, shown, bounds, marker, drawn }) {
   const { toPixel } = plotMapping(width, height, bounds);
   ctx.strokeStyle = "#444";
@@ -150,16 +191,16 @@ function paintScatter(ctx, width, height, { points, labels, shown, bounds, marke
     ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
   }
   ctx.globalAlpha = 1;
-  const [mx, my] = toPixel(...marker);
+  const [mx, my] = toPixel(marker[0], marker[1]);
   ctx.lineWidth = 2;
-  for (const [color, radius] of [["#000", 8], ["#fff", 6]]) {
+  for (const [color, radius] of /** @type {[string, number][]} */ ([["#000", 8], ["#fff", 6]])) {
     ctx.strokeStyle = color;
     ctx.beginPath();
     ctx.arc(mx, my, radius, 0, 2 * Math.PI);
     ctx.stroke();
   }
   if (!drawn) return;
-  const [dx, dy] = toPixel(...drawn);
+  const [dx, dy] = toPixel(drawn[0], drawn[1]);
   const x = Math.min(Math.max(dx, 0), width);
   const y = Math.min(Math.max(dy, 0), height);
   ctx.beginPath();
@@ -174,7 +215,9 @@ function paintScatter(ctx, width, height, { points, labels, shown, bounds, marke
   ctx.stroke();
 }
 
-/** Bar chart of non-negative values; the first `highlight` bars in the accent colour. */
+/** Bar chart of non-negative values; the first `highlight` bars in the accent colour.
+ *  @param {HTMLCanvasElement} canvas
+ *  @param {Float32Array} values */
 export function drawBars(canvas, values, highlight = 2) {
   const ctx = fitToBox(canvas);
   const w = canvas.clientWidth;

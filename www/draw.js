@@ -5,6 +5,21 @@ import { PIXELS, drawDigit, drawSheet } from "./canvas.js";
 import { loadEncoder } from "./load.js";
 import { createPad } from "./pad.js";
 import { $, attempt, capitalised, say, setDisabled, showNames, showProgress } from "./ui.js";
+/** @import { Model, ReadingScores, Words } from "./models.js" */
+/** @import { State, Update } from "./state.js" */
+
+/** The drawn image as read: its code, the probability of each class, the likeliest class, its
+ *  point on the Explore plane, its reconstruction and, when restyling works for the model, its
+ *  style on every class.
+ *  @typedef {object} Reading
+ *  @property {Float32Array} latent
+ *  @property {Float32Array} probabilities
+ *  @property {number} digit
+ *  @property {Float32Array} point
+ *  @property {Float32Array} image
+ *  @property {Float32Array | null} restyled */
+/** The section as the others see it (createDraw).
+ *  @typedef {ReturnType<typeof createDraw>} Drawing */
 
 // The row of restyled images is shown when restyling works for most classes: at least
 // RESTYLE_DIGITS classes whose restyled test images are read back as them RESTYLE_SHARE of the time.
@@ -12,10 +27,14 @@ const RESTYLE_SHARE = 0.5;
 const RESTYLE_DIGITS = 6;
 const BLANK = new Float32Array(PIXELS);
 
+/** @param {number} share */
 const percent = (share, decimals = 0) => `${(100 * share).toFixed(decimals)}%`;
 
 /** Whether the row of restyled images is worth showing, and a caption that says how well it works;
- *  `reading` is info().metrics.reading, which older models lack; `words` the model's (models.js). */
+ *  `reading` is info().metrics.reading, which older models lack; `words` the model's (models.js).
+ *  @param {ReadingScores | undefined} reading
+ *  @param {Words} words
+ *  @returns {{ works: boolean, caption: string }} */
 function restyleVerdict(reading, { items, class: one, classes }) {
   if (!reading) return { works: false, caption: "How well this works was not measured for this model, so it is not shown." };
   const { restyle } = reading;
@@ -29,20 +48,33 @@ function restyleVerdict(reading, { items, class: one, classes }) {
 }
 
 /** The section, showing `model` (models.js) until setModel(model) gives it another, which then
- *  reads the pad, once its own encoder has loaded. */
+ *  reads the pad, once its own encoder has loaded.
+ *  @param {Model} model
+ *  @param {Update} update */
 export function createDraw(model, update) {
   const message = $("draw-message");
+  /** @type {HTMLCanvasElement} */
   const padCanvas = $("pad");
+  /** @type {HTMLButtonElement} */
   const undo = $("pad-undo");
+  /** @type {HTMLButtonElement} */
   const clear = $("pad-clear");
+  /** @type {HTMLButtonElement} */
   const choose = $("choose-image");
+  /** @type {HTMLInputElement} */
   const fileInput = $("image-file");
+  /** @type {HTMLButtonElement} */
   const morphFrom = $("morph-from");
+  /** @type {HTMLButtonElement} */
   const showOnMap = $("show-on-map");
-  let restyle = null; // restyleVerdict of the model
+  /** @type {ReturnType<typeof restyleVerdict>} */
+  let restyle; // restyleVerdict of the model, from setModel on
+  /** @type {HTMLDivElement[]} */
   let bars = []; // a probability bar per class
+  /** @type {Reading | null} */
   let reading = null; // the drawn digit as read: { latent, probabilities, digit, point, image, restyled }
   // Each model's encoder, once its loading started: { done, error }, error an Error if it failed.
+  /** @type {Map<Model, { done: boolean, error: Error | null }>} */
   const encoders = new Map();
 
   const pad = createPad(padCanvas, read);
@@ -50,7 +82,7 @@ export function createDraw(model, update) {
   clear.addEventListener("click", () => pad.clear());
   choose.addEventListener("click", () => fileInput.click());
   fileInput.addEventListener("change", () => {
-    const [file] = fileInput.files;
+    const [file] = /** @type {FileList} */ (fileInput.files);
     fileInput.value = ""; // choosing the same file again is a change too
     if (file) openImage(file);
   });
@@ -62,23 +94,26 @@ export function createDraw(model, update) {
   padCanvas.addEventListener("drop", (event) => {
     event.preventDefault();
     padCanvas.classList.remove("dropping");
-    const [file] = event.dataTransfer.files;
+    const [file] = /** @type {DataTransfer} */ (event.dataTransfer).files;
     if (file) openImage(file);
   });
   showOnMap.addEventListener("click", () => update({ section: "explore" }));
   morphFrom.addEventListener("click", () => {
-    update({ section: "morph", path: [reading.digit], pair: null, fromDrawing: true });
+    update({ section: "morph", path: [/** @type {Reading} */ (reading).digit], pair: null, fromDrawing: true });
   });
 
+  /** @param {File} file */
   async function openImage(file) {
     try {
       pad.showImage(await createImageBitmap(file));
     } catch (error) {
-      say(message, `“${file.name}” could not be opened as an image (${error.message}).`);
+      say(message, `“${file.name}” could not be opened as an image (${/** @type {Error} */ (error).message}).`);
     }
   }
 
-  /** Everything the section shows of a prepared digit with ink. */
+  /** Everything the section shows of a prepared digit with ink.
+   *  @param {Float32Array} prepared
+   *  @returns {Reading} */
   function readDigit(prepared) {
     const { gen } = model;
     const latent = gen.encode(prepared);
@@ -94,7 +129,8 @@ export function createDraw(model, update) {
     };
   }
 
-  /** What the verdict line says when there is no reading. */
+  /** What the verdict line says when there is no reading.
+   *  @param {boolean} ink */
   function noReading(ink) {
     const drawn = capitalised(model.words.drawn);
     if (!ink) return model.words.prompt;
@@ -119,13 +155,15 @@ export function createDraw(model, update) {
     performance.measure("drawing-read", { start: started });
   }
 
+  /** @param {Float32Array} prepared
+   *  @param {boolean} ink */
   function show(prepared, ink) {
     drawDigit($("prepared"), prepared);
     drawDigit($("reconstruction"), reading?.image ?? BLANK);
     const names = model.info.classNames;
     const shares = bars.map((bar, digit) => {
       const share = reading?.probabilities[digit] ?? 0;
-      bar.style.setProperty("--share", share);
+      bar.style.setProperty("--share", String(share));
       bar.classList.toggle("winner", digit === reading?.digit);
       return `${names[digit]}: ${percent(share)}`;
     });
@@ -168,7 +206,8 @@ export function createDraw(model, update) {
       });
   }
 
-  /** Shows `next`'s classes, and reads the pad with it. */
+  /** Shows `next`'s classes, and reads the pad with it.
+   *  @param {Model} next */
   function setModel(next) {
     model = next;
     restyle = restyleVerdict(model.info.metrics.reading, model.words);
@@ -187,6 +226,7 @@ export function createDraw(model, update) {
 
   setModel(model);
   return {
+    /** @param {State} state */
     render(state) {
       if (state.section === "draw") startEncoder();
       return state;

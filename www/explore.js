@@ -6,18 +6,34 @@ import {
 import {
   $, attempt, bindRange, capitalised, classButtons, downloadPng, nameButtons, say, showNames,
 } from "./ui.js";
+/** @import { Plot } from "./canvas.js" */
+/** @import { Drawing } from "./draw.js" */
+/** @import { Model } from "./models.js" */
+/** @import { State } from "./state.js" */
+
+/** What Generator.pca returns: the PCA spectrum, and the test codes' points on the plane of the
+ *  first two components, interleaved (x, y), with their classes.
+ *  @typedef {{ eigenvalues: Float32Array, points: Float32Array, labels: Uint8Array }} Pca */
 
 const KEY_STEP = 0.02; // an arrow key moves the point by this share of the plot
 const DOWNLOAD_SCALE = 4; // a downloaded sheet's pixels per image pixel
 
 /** The section, showing `model` (models.js) until setModel(model) gives it another.
- *  `drawing.reading()` is the visitor's digit from Draw, marked on the plane. */
+ *  `drawing.reading()` is the visitor's digit from Draw, marked on the plane.
+ *  @param {Model} model
+ *  @param {Drawing} drawing */
 export function createExplore(model, drawing) {
   const message = $("explore-message");
+  /** @type {HTMLCanvasElement} */
   const scatter = $("scatter");
-  const [, ...pairButtons] = document.querySelectorAll("[data-show]"); // after "All"
+  /** @type {NodeListOf<HTMLButtonElement>} */
+  const presets = document.querySelectorAll("[data-show]");
+  const [, ...pairButtons] = presets; // after "All"
+  /** @type {Pca | null | undefined} */
   let pca = null;
-  let bounds = null;
+  /** @type {number[]} */
+  let bounds; // the plane's [xmin, xmax, ymin, ymax], set with pca
+  /** @type {[number, number]} */
   let marker = [0, 0];
   let shown = new Set(DIGIT_COLORS.keys());
 
@@ -26,13 +42,14 @@ export function createExplore(model, drawing) {
     drawPlane();
   });
   legend.forEach((button, d) => button.style.setProperty("--swatch", DIGIT_COLORS[d]));
-  for (const preset of document.querySelectorAll("[data-show]")) {
+  for (const preset of presets) {
     preset.addEventListener("click", () => {
-      shown = new Set([...preset.dataset.show].map(Number));
+      shown = new Set([.../** @type {string} */ (preset.dataset.show)].map(Number));
       drawPlane();
     });
   }
 
+  /** @param {PointerEvent} event */
   const pick = (event) => {
     if (!pca) return;
     const px = Math.min(Math.max(event.offsetX, 0), scatter.clientWidth);
@@ -52,6 +69,7 @@ export function createExplore(model, drawing) {
     if (!pca) return;
     const dx = (bounds[1] - bounds[0]) * KEY_STEP;
     const dy = (bounds[3] - bounds[2]) * KEY_STEP;
+    /** @type {Record<string, [number, number]>} */
     const moves = { ArrowLeft: [-dx, 0], ArrowRight: [dx, 0], ArrowUp: [0, dy], ArrowDown: [0, -dy] };
     if (!(event.key in moves)) return;
     event.preventDefault();
@@ -65,14 +83,22 @@ export function createExplore(model, drawing) {
   resizes.observe(scatter);
   resizes.observe($("eigen"));
 
-  /** Draws the images `call` decodes on `canvas`, `cols` a row, unless the module refuses. */
+  /** Draws the images `call` decodes on `canvas`, `cols` a row, unless the module refuses.
+   *  @param {HTMLCanvasElement} canvas
+   *  @param {number} cols
+   *  @param {string} what
+   *  @param {() => Float32Array} call */
   const drawDecoded = (canvas, cols, what, call) => {
     const images = attempt(message, `The ${what} could not be drawn`, call);
     if (images) drawSheet(canvas, images, cols, { gap: 1 });
   };
+  /** @param {number} scale */
   const drawBasis = (scale) => drawDecoded($("basis"), 8, "basis vectors", () => model.gen.basisVectors(scale));
+  /** @param {number} n */
   const drawSparse = (n) => drawDecoded($("sparse"), 10, "sparse means", () => model.gen.sparseMeans(n));
+  /** @type {HTMLInputElement} */
   const basisScale = $("basis-scale");
+  /** @type {HTMLInputElement} */
   const nonzeros = $("nonzeros");
   bindRange(basisScale, String, drawBasis);
   bindRange(nonzeros, String, drawSparse);
@@ -84,15 +110,17 @@ export function createExplore(model, drawing) {
     downloadPng(enlarged($("sparse"), DOWNLOAD_SCALE), `${model.filePrefix}sparse-means-${nonzeros.value}-nonzero.png`);
   });
 
-  /** What the plane shows, as drawScatter takes it. */
+  /** What the plane shows, as drawScatter takes it (once there is one).
+   *  @returns {Plot} */
   const plot = () => ({
-    points: pca.points, labels: pca.labels, names: model.info.classNames, shown, bounds, marker,
+    points: /** @type {Pca} */ (pca).points, labels: /** @type {Pca} */ (pca).labels,
+    names: model.info.classNames, shown, bounds, marker,
     drawn: drawing.reading()?.point,
   });
 
   function drawPlane() {
-    legend.forEach((button, d) => button.setAttribute("aria-pressed", shown.has(d)));
-    drawScatter(scatter, plot());
+    legend.forEach((button, d) => button.setAttribute("aria-pressed", String(shown.has(d))));
+    if (pca) drawScatter(scatter, plot()); // none when the module refused it (render says so)
     const drawn = drawing.reading();
     const [x, y] = drawn?.point ?? [];
     say($("drawing-point"), drawn
@@ -100,6 +128,8 @@ export function createExplore(model, drawing) {
       : "");
   }
 
+  /** @param {number} x
+   *  @param {number} y */
   function decodeAt(x, y) {
     const image = attempt(message, "This point could not be decoded", () => model.gen.decodePcaPoint(x, y));
     if (!image) return;
@@ -109,14 +139,15 @@ export function createExplore(model, drawing) {
     drawPlane();
   }
 
+  /** @param {State} state */
   function render(state) {
     if (state.section !== "explore") return state;
     if (pca) {
       drawPlane(); // the drawn digit may have changed
       return state;
     }
-    pca = attempt(message, "The principal components could not be read", () => model.gen.pca());
-    $("download-scatter").disabled = !pca;
+    pca = attempt(message, "The principal components could not be read", () => /** @type {Pca} */ (model.gen.pca()));
+    /** @type {HTMLButtonElement} */ ($("download-scatter")).disabled = !pca;
     if (!pca) return state;
     bounds = pointBounds(pca.points);
     const total = pca.eigenvalues.reduce((sum, v) => sum + v, 0);
@@ -130,12 +161,13 @@ export function createExplore(model, drawing) {
     return state;
   }
 
-  /** Shows `next`'s classes, and its plane and images from the next render in Explore on. */
+  /** Shows `next`'s classes, and its plane and images from the next render in Explore on.
+   *  @param {Model} next */
   function setModel(next) {
     model = next;
     pca = null; // read again by the next render in Explore
     marker = [0, 0];
-    nonzeros.max = model.info.latentDim;
+    nonzeros.max = String(model.info.latentDim);
     const names = model.info.classNames;
     nameButtons(legend, names, (name) => `Show ${model.sample(name)}`);
     pairButtons.forEach((button, i) => {

@@ -1,11 +1,31 @@
 // The morph as a looping GIF, encoded off the page's thread by gif-worker.js.
 import { inlined } from "./inlined.js";
+/** @import { ModelBytes } from "./load.js" */
+/** @import { Model } from "./models.js" */
+
+/** The options of Generator.pathGif: the size of a pixel, a frame's time and a label per stop.
+ *  @typedef {{ scale?: number, frameMs?: number, labels?: string[] }} GifOptions */
+/** What the page asks the worker for: the GIF of pathGif(stops, stepsPerLeg, options) with the model
+ *  of `dataset`, whose `bytes` (null: the module's own) the worker builds its Generator from.
+ *  @typedef {object} GifRequest
+ *  @property {WebAssembly.Module} module
+ *  @property {string} dataset
+ *  @property {ModelBytes | null} bytes
+ *  @property {Float32Array} stops
+ *  @property {number} stepsPerLeg
+ *  @property {GifOptions} options */
+/** The worker's answer: the GIF's bytes, or the message of the Error that stopped it.
+ *  @typedef {{ gif: Uint8Array<ArrayBuffer>, error?: undefined } | { error: string }} GifReply */
+/** Resolves to the bytes of `model`'s GIF of pathGif(stops, stepsPerLeg, options) (gifEncoder).
+ *  @typedef {(model: Model, stops: Float32Array, stepsPerLeg: number, options: GifOptions)
+ *    => Promise<Uint8Array<ArrayBuffer>>} EncodeGif */
 
 const WORKER = "gif-worker.js";
 
 /** The worker's script and its type: the single-file page's inlined copy as a blob: URL, bundled
  *  as a classic script (Chromium starts no module worker from a blob: URL of a page opened from a
- *  file), or else the module. */
+ *  file), or else the module.
+ *  @returns {Promise<{ url: URL | string, type: WorkerType }>} */
 async function workerScript() {
   const carried = inlined(WORKER);
   if (!carried) return { url: new URL(WORKER, import.meta.url), type: "module" };
@@ -16,24 +36,29 @@ async function workerScript() {
 /** An encoder of GIFs for `module`, the compiled WebAssembly module the page runs:
  *  `encode(model, stops, stepsPerLeg, options)` resolves to the bytes of `model.gen.pathGif(stops,
  *  stepsPerLeg, options)` (`model` as models.js gives it) or rejects with its Error. The worker
- *  starts with the first GIF and is kept. */
+ *  starts with the first GIF and is kept.
+ *  @param {WebAssembly.Module} module
+ *  @returns {EncodeGif} */
 export function gifEncoder(module) {
+  /** @type {Worker | null} */
   let worker = null;
   return async ({ dataset, bytes }, stops, stepsPerLeg, options) => {
     if (!worker) {
       const { url, type } = await workerScript();
       worker = new Worker(url, { type });
     }
+    const current = worker; // this GIF's (onerror clears `worker`)
     return new Promise((resolve, reject) => {
-      worker.onmessage = ({ data }) => (data.error === undefined ? resolve(data.gif) : reject(new Error(data.error)));
-      worker.onerror = (event) => {
+      current.onmessage = (/** @type {MessageEvent<GifReply>} */ { data }) =>
+        (data.error === undefined ? resolve(data.gif) : reject(new Error(data.error)));
+      current.onerror = (event) => {
         event.preventDefault();
         worker = null; // the next GIF tries a new one
         reject(new Error(event.message || "the worker that encodes it did not start"));
       };
       // The model's bytes go along each time (a copy, under a millisecond): a worker started
       // again after an error has none.
-      worker.postMessage({ module, dataset, bytes, stops, stepsPerLeg, options });
+      current.postMessage(/** @satisfies {GifRequest} */ ({ module, dataset, bytes, stops, stepsPerLeg, options }));
     });
   };
 }

@@ -2,12 +2,18 @@
 // carries inside itself, each gzip-compressed as base64 in a
 // <script type="application/gzip" data-file="…" data-size="…"> element. The served page has none.
 
+/** A file's bytes as a stream, and their size (0: unknown).
+ *  @typedef {{ body: ReadableStream<Uint8Array>, size: number }} Opened */
+
 /** The bytes of `file` (its path under www/) as a stream, with their size, or null when the page
- *  does not carry it. */
+ *  does not carry it.
+ *  @param {string} file
+ *  @returns {Opened | null} */
 export function inlined(file) {
+  /** @type {HTMLScriptElement | null} */
   const element = document.querySelector(`script[type="application/gzip"][data-file="${file}"]`);
   if (!element) return null;
-  const gzipped = Uint8Array.from(atob(element.textContent), (c) => c.charCodeAt(0));
+  const gzipped = Uint8Array.from(atob(/** @type {string} */ (element.textContent)), (c) => c.charCodeAt(0));
   return {
     body: new Blob([gzipped]).stream().pipeThrough(new DecompressionStream("gzip")),
     size: Number(element.dataset.size),

@@ -12,14 +12,21 @@ import { DATASETS, createModels } from "./models.js";
 import { createMorph, maxStops } from "./morph.js";
 import { SECTIONS, readHash, readSection, writeHash } from "./state.js";
 import { $, copyText, say, showProgress, showWords } from "./ui.js";
+/** @import { Model } from "./models.js" */
+/** @import { Generator } from "./pkg/latent_digits.js" */
+/** @import { State, Update } from "./state.js" */
 
+/** @type {NodeListOf<HTMLButtonElement>} */
 const navButtons = document.querySelectorAll("nav button");
 const shareStatus = $("share-status");
+/** @type {HTMLFieldSetElement} */
 const datasetSwitch = $("dataset");
 const datasetInputs = datasetSwitch.querySelectorAll("input");
 // Each section's message box, and the data set's beside its switch.
+/** @type {Record<string, HTMLElement>} */
 const messages = Object.fromEntries([...SECTIONS, "dataset"].map((name) => [name, $(`${name}-message`)]));
 
+/** @param {string} section */
 function showSection(section) {
   const focused = document.activeElement?.closest("section");
   for (const name of SECTIONS) $(name).hidden = name !== section;
@@ -30,7 +37,8 @@ function showSection(section) {
   if (focused?.hidden) $(`${section}-title`).focus();
 }
 
-/** Shows `model`'s words in the page and tells the style sheet which data set it is. */
+/** Shows `model`'s words in the page and tells the style sheet which data set it is.
+ *  @param {Model} model */
 function showDataset(model) {
   showWords(model.words);
   document.body.dataset.model = model.dataset;
@@ -38,14 +46,18 @@ function showDataset(model) {
 
 /** Runs the page once the module is ready: every state change is rendered by each section, which
  *  returns the state it could apply, and only that state is written to the URL. `digits` is the
- *  module's Generator; `module` the compiled WebAssembly module, which the GIF worker instantiates too. */
+ *  module's Generator; `module` the compiled WebAssembly module, which the GIF worker instantiates too.
+ *  @param {Generator} digits
+ *  @param {WebAssembly.Module} module */
 async function start(digits, module) {
   const models = createModels(digits);
-  let model = models.loaded("mnist"); // the model the sections show
-  let state = null;
+  let model = /** @type {Model} */ (models.loaded("mnist")); // the model the sections show
+  /** @type {State} */
+  let state; // from the first apply on, before any control is enabled
 
   /** Resolves once the model of `dataset` is loaded, with its progress beside the switch (which is
-   *  disabled meanwhile) the first time. Rejects with an Error that says why it failed. */
+   *  disabled meanwhile) the first time. Rejects with an Error that says why it failed.
+   *  @param {string} dataset */
   async function loadDataset(dataset) {
     if (models.loaded(dataset)) return;
     datasetSwitch.disabled = true;
@@ -58,8 +70,10 @@ async function start(digits, module) {
     }
   }
 
-  const failed = (dataset, error) =>
-    `The ${DATASETS[dataset].name} model could not be loaded, so the page shows the digits (${error.message}).`;
+  /** @param {string} dataset
+   *  @param {unknown} error the Error loading it threw */
+  const failed = (dataset, error) => `The ${DATASETS[dataset].name} model could not be loaded, so the page ` +
+    `shows the digits (${/** @type {Error} */ (error).message}).`;
 
   // The limits are the module's, the same for every model.
   const limits = { defaultSpread: model.info.defaultSpread, maxStops: maxStops(model.info.maxImages), gallerySize };
@@ -78,15 +92,20 @@ async function start(digits, module) {
 
   // A link to the clothes loads them before anything is shown or any control works.
   const first = await readUrl();
-  for (const control of document.querySelectorAll("[disabled]")) control.disabled = false;
+  /** @type {NodeListOf<HTMLButtonElement | HTMLInputElement | HTMLSelectElement>} */
+  const disabled = document.querySelectorAll("[disabled]");
+  for (const control of disabled) control.disabled = false;
   const gallery = createGenerate(model, update);
   const drawing = createDraw(model, update);
   const sections = [gallery, createMorph(model, gallery, drawing, gifEncoder(module), update),
     createExplore(model, drawing), drawing, createAbout(model)];
   showDataset(model);
 
+  /** Shows `next` and writes the state shown to the URL, in a new history entry or the current one.
+   *  @param {State} next
+   *  @param {"pushState" | "replaceState"} historyEntry */
   function apply(next, historyEntry) {
-    const chosen = models.loaded(next.dataset);
+    const chosen = /** @type {Model} */ (models.loaded(next.dataset)); // loaded before it is applied
     if (chosen !== model) {
       model = chosen;
       for (const section of sections) section.setModel(model);
@@ -101,20 +120,23 @@ async function start(digits, module) {
     drawing.startEncoder(); // the model's, once: only now, as the first gallery must not wait for it
   }
 
+  /** @type {Update} */
   function update(patch) {
     for (const box of Object.values(messages)) say(box, "");
-    const newPlace = ["section", "dataset"].some((key) => patch[key] !== undefined && patch[key] !== state[key]);
+    const newPlace = /** @type {const} */ (["section", "dataset"])
+      .some((key) => patch[key] !== undefined && patch[key] !== state[key]);
     apply({ ...state, ...patch }, newPlace ? "pushState" : "replaceState");
   }
 
-  /** Shows what readUrl read: its notes in the message boxes, its state in the sections. */
+  /** Shows what readUrl read: its notes in the message boxes, its state in the sections.
+   *  @param {Awaited<ReturnType<typeof readUrl>>} fromUrl */
   function show({ read, notes }) {
     for (const [name, box] of Object.entries(messages)) say(box, notes[name]?.join(" ") ?? "");
     apply(read, "replaceState");
   }
 
   for (const button of navButtons) {
-    button.addEventListener("click", () => update({ section: button.dataset.section }));
+    button.addEventListener("click", () => update({ section: /** @type {string} */ (button.dataset.section) }));
   }
   for (const input of datasetInputs) {
     input.addEventListener("change", async () => {
@@ -142,12 +164,14 @@ async function start(digits, module) {
 }
 
 showSection(readSection(location.hash));
+/** @type {[Generator, WebAssembly.Module] | null} */
 let loaded = null;
 try {
   const { gen, module } = await loadGenerator(showProgress($("load-progress"), $("load-amount")));
   loaded = [gen, module];
 } catch (error) {
-  say($("load-error"), `The WebAssembly module could not be loaded, so no digits can be drawn (${error.message}). ` +
+  say($("load-error"), "The WebAssembly module could not be loaded, so no digits can be drawn " +
+    `(${/** @type {Error} */ (error).message}). ` +
     "This page needs a browser with WebAssembly; if you serve it yourself, build pkg/ first (see the README).");
 }
 $("status").hidden = true;

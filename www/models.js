@@ -2,12 +2,49 @@
 // clothes, whose files are fetched the first time they are chosen. Both are kept once loaded, so
 // that switching back and forth is instant. What else differs between them is in DATASETS.
 import { loadModel } from "./load.js";
+/** @import { ModelBytes, ModelFiles, Progress } from "./load.js" */
+/** @import { Generator } from "./pkg/latent_digits.js" */
+
+/** What the page calls a data set's images and classes (DATASETS).
+ *  @typedef {{ item: string, items: string, class: string, classes: string, thing: string,
+ *    prompt: string, drawn: string, source: string, model: string, prepared: string,
+ *    gifLabels: string, compared: string }} Words */
+/** A data set as DATASETS describes it.
+ *  @typedef {object} Dataset
+ *  @property {string} name
+ *  @property {string} filePrefix
+ *  @property {Words} words
+ *  @property {(name: string) => string} sample
+ *  @property {number[][]} pairs
+ *  @property {{ model: ModelFiles | null, encoder: string }} files */
+/** How the module reads its images: `accuracy`, the share of the test images read as their class,
+ *  and per class `restyle`, the share of restyled test images read as it.
+ *  @typedef {{ accuracy: number, restyle: number[] }} ReadingScores */
+/** A model's metrics (info().metrics): numbers, arrays of them, and `reading`, which older models lack.
+ *  @typedef {{ [metric: string]: unknown, reading?: ReadingScores }} Metrics */
+/** The model card, as Generator.info() returns it (src/web.rs).
+ *  @typedef {object} ModelInfo
+ *  @property {string} dataset
+ *  @property {string[]} classNames
+ *  @property {number} latentDim
+ *  @property {number} classes
+ *  @property {number[]} components mixture components per class
+ *  @property {string} architecture layer widths joined by "-"
+ *  @property {Record<string, number>} defaultSpread per method
+ *  @property {number} maxImages the most images a call decodes
+ *  @property {Metrics} metrics
+ *  @property {string[]} trainCommands
+ *  @property {string} version
+ *  @property {number} formatVersion */
+/** A model as the sections take it (createModels).
+ *  @typedef {Dataset & { dataset: string, gen: Generator, info: ModelInfo, bytes: ModelBytes | null }} Model */
 
 /** Per data set, by its name in the URL (state.js; the first is the default): its short name, for messages and files; `filePrefix`, that
  *  of the morph's and Explore's downloads; `words`, what the page calls its images and classes
  *  (ui.js's showWords writes them into the page); `sample(name)`, a sample of class `name` as a
  *  gallery tip says it; `pairs`, the pairs of classes Explore's presets show, one far apart and one
- *  overlapping; its files under www/ (`model`: null for the embedded digits). */
+ *  overlapping; its files under www/ (`model`: null for the embedded digits).
+ *  @type {Record<string, Dataset>} */
 export const DATASETS = {
   mnist: {
     name: "digits",
@@ -61,18 +98,26 @@ export const DATASETS = {
 
 /** A model as the sections take it: its data set's DATASETS entry, the data set, its Generator,
  *  `info` (gen.info()) and `bytes`, from which the GIF worker builds the same Generator (null: the
- *  module's own). */
+ *  module's own).
+ *  @param {string} dataset
+ *  @param {Generator} gen
+ *  @param {ModelBytes | null} bytes
+ *  @returns {Model} */
 const model = (dataset, gen, bytes) => ({ ...DATASETS[dataset], dataset, gen, info: gen.info(), bytes });
 
 /** The page's models, starting with `digits`, the module's own Generator: `loaded(dataset)` is the
  *  model of `dataset` once loaded, else undefined; `load(dataset, progress)` loads it (progress as
- *  load.js reports it) and resolves to it, or rejects with an Error that says why. */
+ *  load.js reports it) and resolves to it, or rejects with an Error that says why.
+ *  @param {Generator} digits */
 export function createModels(digits) {
   const models = new Map([["mnist", model("mnist", digits, null)]]);
   return {
+    /** @param {string} dataset */
     loaded: (dataset) => models.get(dataset),
+    /** @param {string} dataset a data set whose model the module does not embed
+     *  @param {Progress} progress */
     async load(dataset, progress) {
-      const { gen, bytes } = await loadModel(DATASETS[dataset].files.model, progress);
+      const { gen, bytes } = await loadModel(/** @type {ModelFiles} */ (DATASETS[dataset].files.model), progress);
       models.set(dataset, model(dataset, gen, bytes));
       return models.get(dataset);
     },

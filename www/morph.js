@@ -4,6 +4,16 @@
 import { PIXELS, SIDE, drawDigit, drawSheet } from "./canvas.js";
 import { LOOP } from "./state.js";
 import { $, attempt, bindRange, classButtons, downloadBytes, downloadPng, nameButtons, say, setDisabled } from "./ui.js";
+/** @import { Drawing, Reading } from "./draw.js" */
+/** @import { Gallery } from "./generate.js" */
+/** @import { EncodeGif } from "./gif.js" */
+/** @import { Model } from "./models.js" */
+/** @import { State, Update } from "./state.js" */
+
+/** What a GIF of the morph is made of: the codes of its stops, their labels, its file's name.
+ *  @typedef {{ codes: Float32Array, labels: string[], file: string }} GifSource */
+/** A morph as decoded: the names of its stops, its frames, and its GIF's source (null: under two stops).
+ *  @typedef {{ names: string[], images: Float32Array, gif: GifSource | null }} Decoded */
 
 const STEPS_PER_LEG = 60; // at speed 1 a leg takes a second: a new frame at every 60 Hz refresh
 const STRIP_FRAMES = 11;
@@ -15,19 +25,25 @@ const GIF_MIN_FRAME_MS = 20;
 const GIF_SCALES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const GIF_DEFAULT_SCALE = 4;
 
-/** The frame time (ms) and frames per leg of a GIF that plays as the player does at `speed`. */
+/** The frame time (ms) and frames per leg of a GIF that plays as the player does at `speed`.
+ *  @param {number} speed */
 function gifTiming(speed) {
   const frameMs = Math.max(GIF_MIN_FRAME_MS, 10 * Math.round(GIF_FRAME_MS / speed / 10));
   return { frameMs, stepsPerLeg: Math.max(1, Math.round(1000 / speed / frameMs)) };
 }
 
-/** Codes, one after another in one array. */
+/** Codes, one after another in one array.
+ *  @param {Float32Array[]} codes */
 const joined = (codes) => Float32Array.from(codes.flatMap((code) => Array.from(code)));
 
-/** The most stops a path can have when the module decodes at most `maxImages` frames in a call. */
+/** The most stops a path can have when the module decodes at most `maxImages` frames in a call.
+ *  @param {number} maxImages */
 export const maxStops = (maxImages) => Math.floor((maxImages - 1) / STEPS_PER_LEG) + 1;
 
-/** `steps` convex combinations (1 − t)·a + t·b, t from 0 to 1, both ends included. */
+/** `steps` convex combinations (1 − t)·a + t·b, t from 0 to 1, both ends included.
+ *  @param {Float32Array} a
+ *  @param {Float32Array} b
+ *  @param {number} steps */
 function blend(a, b, steps) {
   const out = new Float32Array(steps * a.length);
   for (let s = 0; s < steps; s++) {
@@ -39,23 +55,41 @@ function blend(a, b, steps) {
 
 /** The section, showing `model` (models.js) until setModel(model) gives it another.
  *  `gallery.latent(i)` is gallery sample i's code; `drawing.reading()` the drawn digit's, if any;
- *  `encodeGif(model, stops, stepsPerLeg, options)` resolves to the bytes of a GIF (gif.js). */
+ *  `encodeGif(model, stops, stepsPerLeg, options)` resolves to the bytes of a GIF (gif.js).
+ *  @param {Model} model
+ *  @param {Gallery} gallery
+ *  @param {Drawing} drawing
+ *  @param {EncodeGif} encodeGif
+ *  @param {Update} update */
 export function createMorph(model, gallery, drawing, encodeGif, update) {
   const stopLimit = maxStops(model.info.maxImages); // the module's, the same for every model
   const message = $("morph-message");
+  /** @type {HTMLCanvasElement} */
   const canvas = $("morph-canvas");
+  /** @type {HTMLInputElement} */
   const scrubber = $("scrubber");
+  /** @type {HTMLButtonElement} */
   const playButton = $("play");
+  /** @type {HTMLCanvasElement} */
   const strip = $("strip");
+  /** @type {HTMLButtonElement} */
   const gifButton = $("download-gif");
+  /** @type {HTMLSelectElement} */
   const gifScale = $("gif-scale");
+  /** @type {HTMLInputElement} */
   const gifLabels = $("gif-labels");
-  let state = null;
+  /** @type {State} */
+  let state; // from the first render on, before any control is enabled
+  /** @type {string | null} */
   let key = null;
+  /** @type {Pick<State, "path" | "pair" | "fromDrawing">} */
   let loaded = { path: [], pair: null, fromDrawing: false }; // the last morph decoded
+  /** @type {Float32Array} */
   let frames = new Float32Array(PIXELS);
   let count = 1;
+  /** @type {string[]} */
   let stops = []; // names of the points the path passes through
+  /** @type {GifSource | null} */
   let gif = null; // what a GIF of the morph is made of: { codes, labels, file }, or null under two stops
   let encoding = false;
   let position = 0; // in frames, fractional while playing
@@ -66,6 +100,7 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
   let last = 0;
   const fps = { start: 0, frames: 0 };
 
+  /** @type {HTMLButtonElement} */
   const undo = $("path-undo");
   const addButtons = classButtons($("path-digits"), (d) => {
     const path = state.pair ? [] : state.path; // after a sample morph, digits start a new path
@@ -89,19 +124,23 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     downloadPng(big, `${model.filePrefix}morph-frame-${frame}.png`);
   });
   for (const scale of GIF_SCALES) {
-    gifScale.add(new Option(`${SIDE * scale} px`, scale, false, scale === GIF_DEFAULT_SCALE));
+    gifScale.add(new Option(`${SIDE * scale} px`, String(scale), false, scale === GIF_DEFAULT_SCALE));
   }
   gifButton.addEventListener("click", downloadGif);
 
+  /** @param {number} cell
+   *  @param {number} cells */
   const stripFrame = (cell, cells) => (cells > 1 ? Math.round((cell * (count - 1)) / (cells - 1)) : 0);
 
   /** Every frame of `next`'s sample pair, or of its path (from the drawn digit) through class
-   *  means, the names of the stops, and what a GIF of it is made of (its labels number the classes). */
+   *  means, the names of the stops, and what a GIF of it is made of (its labels number the classes).
+   *  @param {State} next
+   *  @returns {Decoded} */
   function decode({ pair, path, fromDrawing, seed }) {
     const { gen, info, filePrefix, words } = model;
     const file = `${filePrefix}morph`;
     if (pair) {
-      const [from, to] = pair.map((i) => gallery.latent(i));
+      const [from, to] = /** @type {Float32Array[]} */ (pair.map((i) => gallery.latent(i))); // render checked both
       return {
         names: pair.map((i) => gallery.describe(i)),
         images: gen.decode(blend(from, to, STEPS_PER_LEG + 1)),
@@ -112,7 +151,7 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     const names = path.map((d) => info.classNames[d]);
     const labels = path.map(String);
     if (fromDrawing) {
-      const { latent } = drawing.reading();
+      const { latent } = /** @type {Reading} */ (drawing.reading()); // render checked it
       return {
         names: [words.drawn, ...names],
         images: gen.pathFrom(latent, path, STEPS_PER_LEG),
@@ -129,12 +168,13 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     };
   }
 
+  /** @param {Decoded} decoded */
   function show(decoded) {
     stops = decoded.names;
     frames = decoded.images;
     gif = decoded.gif;
     count = frames.length / PIXELS;
-    scrubber.max = count - 1;
+    scrubber.max = String(count - 1);
     scrubber.disabled = playButton.disabled = count < 2;
     setDisabled(gifButton, encoding || !gif, gifLabels);
     const full = stops.length >= stopLimit ? ` (full: a path holds at most ${stopLimit} stops)` : "";
@@ -154,6 +194,7 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     seek(0);
   }
 
+  /** @param {number} frame */
   function caption(frame) {
     if (stops.length < 2) return stops.length ? `Class mean of ${stops[0]}` : "";
     const leg = Math.min(Math.floor(frame / STEPS_PER_LEG), stops.length - 2);
@@ -166,16 +207,18 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     drawDigit(canvas, frames, frame);
     if (frame === shown) return;
     shown = frame;
-    scrubber.value = frame;
+    scrubber.value = String(frame);
     scrubber.setAttribute("aria-valuetext", caption(frame));
     $("morph-caption").textContent = caption(frame);
   }
 
+  /** @param {number} frame */
   function seek(frame) {
     position = frame;
     draw();
   }
 
+  /** @param {DOMHighResTimeStamp} now */
   function tick(now) {
     position = (position + (Math.max(0, now - last) / 1000) * speed * STEPS_PER_LEG) % (count - 1);
     last = now;
@@ -190,6 +233,7 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     raf = requestAnimationFrame(tick);
   }
 
+  /** @param {boolean} on */
   function setPlaying(on) {
     cancelAnimationFrame(raf);
     playing = on && count > 1;
@@ -202,7 +246,7 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
 
   /** Encodes the morph shown as a GIF at the player's speed, in a worker, and saves it. */
   async function downloadGif() {
-    const { codes, labels, file } = gif;
+    const { codes, labels, file } = /** @type {GifSource} */ (gif); // the button is enabled with one
     const { frameMs, stepsPerLeg } = gifTiming(speed);
     const options = { scale: Number(gifScale.value), frameMs, ...(gifLabels.checked && { labels }) };
     const started = performance.now();
@@ -213,7 +257,7 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
       downloadBytes(await encodeGif(model, codes, stepsPerLeg, options), "image/gif", `${file}.gif`);
       performance.measure("gif-encoded", { start: started }); // the benchmark times it
     } catch (error) {
-      say(message, `The GIF could not be made: ${error.message}`);
+      say(message, `The GIF could not be made: ${/** @type {Error} */ (error).message}`);
     } finally {
       encoding = false;
       $("gif-status").hidden = true;
@@ -221,14 +265,17 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     }
   }
 
-  /** What the frames of `next` depend on. */
+  /** What the frames of `next` depend on.
+   *  @param {State} next */
   function framesKey(next) {
     if (next.pair) return JSON.stringify([next.pair, next.seed, next.method, next.spread, next.digit]);
-    return JSON.stringify([next.path, next.fromDrawing && Array.from(drawing.reading().latent)]);
+    return JSON.stringify([next.path, next.fromDrawing && Array.from(/** @type {Reading} */ (drawing.reading()).latent)]);
   }
 
   /** Shows `next`'s morph when Morph is the section, and returns the state shown: if the module
-   *  refuses the morph of `next`, the last morph that loaded stays (at first, the empty path). */
+   *  refuses the morph of `next`, the last morph that loaded stays (at first, the empty path).
+   *  @param {State} next
+   *  @returns {State} */
   function render(next) {
     if (next.pair && !next.pair.every((i) => gallery.latent(i))) next = { ...next, pair: null }; // the gallery failed to draw
     // A morph from the drawn digit needs one (links do not keep drawings) and a digit to go to; a pair replaces it.
@@ -254,13 +301,15 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     return state;
   }
 
-  /** Shows `next`'s classes, and its morphs from the next render on. */
+  /** Shows `next`'s classes, and its morphs from the next render on.
+   *  @param {Model} next */
   function setModel(next) {
     model = next;
     key = null; // the next render in Morph decodes with this model
     const names = model.info.classNames;
     nameButtons(addButtons, names, (name) => `Add ${name} to the path`);
-    $("path-loop").textContent = `Loop ${names[LOOP[0]]} → ${names[LOOP.at(-2)]} → ${names[LOOP.at(-1)]}`;
+    const [turn, end] = LOOP.slice(-2);
+    $("path-loop").textContent = `Loop ${names[LOOP[0]]} → ${names[turn]} → ${names[end]}`;
   }
 
   setModel(model);

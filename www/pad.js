@@ -7,12 +7,17 @@ const PAD_SIDE = 280; // backing-store pixels: ten per MNIST pixel
 const INK = { width: 20, blur: 6 };
 const MAX_IMAGE_SIDE = 1024; // larger images are scaled down to this before they are read
 
-/** Wires `canvas` as a drawing pad; `onChange()` runs after the drawing changes, at most once a frame. */
+/** Wires `canvas` as a drawing pad; `onChange()` runs after the drawing changes, at most once a frame.
+ *  @param {HTMLCanvasElement} canvas
+ *  @param {() => void} onChange */
 export function createPad(canvas, onChange) {
   canvas.width = canvas.height = PAD_SIDE;
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d", { willReadFrequently: true }));
+  /** @type {[number, number][][]} */
   let strokes = []; // each a list of [x, y] in backing-store pixels
+  /** @type {{ bitmap: ImageBitmap, pixels: ImageData } | null} */
   let image = null; // an image shown instead of strokes: { bitmap, pixels } (its ImageData)
+  /** @type {number | null} */
   let pointer = null; // the id of the pointer drawing the last stroke
   let frame = 0;
 
@@ -45,6 +50,8 @@ export function createPad(canvas, onChange) {
     });
   }
 
+  /** @param {PointerEvent} event
+   *  @returns {[number, number]} */
   const point = (event) => [event.offsetX * (PAD_SIDE / canvas.clientWidth),
     event.offsetY * (PAD_SIDE / canvas.clientHeight)];
   canvas.addEventListener("pointerdown", (event) => {
@@ -57,10 +64,10 @@ export function createPad(canvas, onChange) {
   });
   canvas.addEventListener("pointermove", (event) => {
     if (event.pointerId !== pointer) return;
-    strokes.at(-1).push(point(event));
+    strokes.at(-1)?.push(point(event)); // none when Clear or an image ended the stroke meanwhile
     changed();
   });
-  for (const end of ["pointerup", "pointercancel"]) {
+  for (const end of /** @type {const} */ (["pointerup", "pointercancel"])) {
     canvas.addEventListener(end, (event) => {
       if (event.pointerId === pointer) pointer = null;
     });
@@ -83,13 +90,14 @@ export function createPad(canvas, onChange) {
       image = null;
       changed();
     },
-    /** Shows `bitmap` (an ImageBitmap) in place of the strokes, until the next stroke. */
+    /** Shows `bitmap` (an ImageBitmap) in place of the strokes, until the next stroke.
+     *  @param {ImageBitmap} bitmap */
     showImage(bitmap) {
       const scale = Math.min(1, MAX_IMAGE_SIDE / Math.max(bitmap.width, bitmap.height));
       const copy = document.createElement("canvas");
       copy.width = Math.max(1, Math.round(bitmap.width * scale));
       copy.height = Math.max(1, Math.round(bitmap.height * scale));
-      const copyCtx = copy.getContext("2d");
+      const copyCtx = /** @type {CanvasRenderingContext2D} */ (copy.getContext("2d"));
       copyCtx.drawImage(bitmap, 0, 0, copy.width, copy.height);
       strokes = [];
       image = { bitmap, pixels: copyCtx.getImageData(0, 0, copy.width, copy.height) };

@@ -6,13 +6,33 @@
 
 import { DATASETS as MODELS } from "./models.js";
 
+/** The page state.
+ *  @typedef {object} State
+ *  @property {string} dataset the data set's name (models.js)
+ *  @property {string} section one of SECTIONS
+ *  @property {number} seed
+ *  @property {string} method
+ *  @property {number} spread
+ *  @property {number | null} digit the class of the gallery, or null: a row of each class
+ *  @property {number[]} path the morph's stops, classes
+ *  @property {number[] | null} pair the two gallery samples morphed between, or null
+ *  @property {boolean} fromDrawing whether the morph starts at the drawn image */
+/** How a section changes the state: `patch` holds what changes.
+ *  @typedef {(patch: Partial<State>) => void} Update */
+/** What reading a hash needs to know of the module (readHash).
+ *  @typedef {object} Limits
+ *  @property {Record<string, number>} defaultSpread per method
+ *  @property {number} maxStops
+ *  @property {(digit: number | null) => number} gallerySize */
+
 export const SECTIONS = ["generate", "morph", "explore", "draw", "about"];
 const DATASETS = Object.keys(MODELS); // the data sets' names in the URL; the first is the default
 export const LOOP = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
 export const MAX_SEED = Number.MAX_SAFE_INTEGER; // 2^53 − 1, the largest seed a JS number holds exactly
 const SPREAD_RANGE = [0.05, 2]; // the spread slider's range
 
-/** A whole-number seed from 0 to MAX_SEED from text, or null. */
+/** A whole-number seed from 0 to MAX_SEED from text, or null.
+ *  @param {string} text */
 export function parseSeed(text) {
   const seed = Number(text);
   return /^\d+$/.test(text) && seed <= MAX_SEED ? seed : null;
@@ -22,23 +42,36 @@ export function randomSeed() {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
 
+/** @param {string} hash */
 const params = (hash) => new URLSearchParams(hash.replace(/^#/, ""));
 
-/** The section a hash names, or the first one. */
+/** The section a hash names, or the first one.
+ *  @param {string} hash */
 export function readSection(hash) {
   const section = params(hash).get("section");
-  return SECTIONS.includes(section) ? section : SECTIONS[0];
+  return section !== null && SECTIONS.includes(section) ? section : SECTIONS[0];
 }
 
 /** Reads the state from a hash. Anything missing takes its default (the seed a random one);
  *  anything invalid is dropped or clamped, and `notes[section]` says so for the section it belongs to
  *  (`notes.dataset` for the data set).
  *  `limits`: `defaultSpread` per method, `maxStops`, the longest path the module can draw, and
- *  `gallerySize(digit)`, how many samples a pair can choose from. */
+ *  `gallerySize(digit)`, how many samples a pair can choose from.
+ *  @param {string} hash
+ *  @param {Limits} limits
+ *  @returns {{ state: State, notes: Record<string, string[]> }} */
 export function readHash(hash, { defaultSpread, maxStops, gallerySize }) {
   const read = params(hash);
+  /** @type {Record<string, string[]>} */
   const notes = { dataset: [], generate: [], morph: [] };
-  /** The parameter `name` through `parse` (null: invalid), or `fallback` when missing or invalid. */
+  /** The parameter `name` through `parse` (null: invalid), or `fallback` when missing or invalid.
+   *  @template T, F
+   *  @param {string} name
+   *  @param {string} section
+   *  @param {(text: string) => T | null} parse
+   *  @param {F} fallback
+   *  @param {string} expected
+   *  @returns {T | F} */
   const get = (name, section, parse, fallback, expected) => {
     const text = read.get(name);
     if (text === null) return fallback;
@@ -84,13 +117,15 @@ export function readHash(hash, { defaultSpread, maxStops, gallerySize }) {
   };
 }
 
+/** The hash that holds `state`.
+ *  @param {State} state */
 export function writeHash(state) {
   const params = new URLSearchParams({
     section: state.section,
-    seed: state.seed,
+    seed: String(state.seed),
     method: state.method,
-    spread: state.spread,
-    digit: state.digit ?? "all",
+    spread: String(state.spread),
+    digit: String(state.digit ?? "all"),
     path: state.path.join("-"),
   });
   if (state.pair) params.set("pair", state.pair.join("-"));

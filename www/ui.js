@@ -1,25 +1,42 @@
 // Small helpers shared by the sections' control wiring.
+/** @import { Progress } from "./load.js" */
+/** @import { Words } from "./models.js" */
 
-export const $ = (id) => document.getElementById(id);
+/** The element with id `id`, which index.html has: an HTMLElement, or the kind of element that
+ *  the caller's declared type names (an HTMLInputElement for an <input>).
+ *  @template {HTMLElement} [T=HTMLElement]
+ *  @param {string} id
+ *  @returns {T} */
+export const $ = (id) => /** @type {T} */ (document.getElementById(id));
 
-/** Shows `text` in a section's message box, or hides the box when `text` is empty. */
+/** Shows `text` in a section's message box, or hides the box when `text` is empty.
+ *  @param {HTMLElement} box
+ *  @param {string} text */
 export function say(box, text) {
   box.textContent = text;
   box.hidden = !text;
 }
 
 /** Runs `call`, a call into the WebAssembly module, and returns its result; if the module refuses
- *  (it throws an Error that names the argument), says so in `box` and returns undefined. */
+ *  (it throws an Error that names the argument), says so in `box` and returns undefined.
+ *  @template T
+ *  @param {HTMLElement} box
+ *  @param {string} what
+ *  @param {() => T} call
+ *  @returns {T | undefined} */
 export function attempt(box, what, call) {
   try {
     return call();
   } catch (error) {
-    say(box, `${what}: ${error.message}`);
+    say(box, `${what}: ${/** @type {Error} */ (error).message}`);
     return undefined;
   }
 }
 
-/** Disables or enables `control`; when it held the focus and is disabled, the focus moves to `next`. */
+/** Disables or enables `control`; when it held the focus and is disabled, the focus moves to `next`.
+ *  @param {HTMLButtonElement} control
+ *  @param {boolean} disabled
+ *  @param {HTMLElement} next */
 export function setDisabled(control, disabled, next) {
   const focused = document.activeElement === control;
   control.disabled = disabled;
@@ -27,9 +44,13 @@ export function setDisabled(control, disabled, next) {
 }
 
 /** Shows a range input's value in its <output for="…"> and calls onInput with the number.
- *  Returns a setter that moves the slider without calling onInput. */
+ *  Returns a setter that moves the slider without calling onInput.
+ *  @param {HTMLInputElement} input
+ *  @param {(value: number) => string} format
+ *  @param {(value: number) => void} onInput
+ *  @returns {(value: number) => void} */
 export function bindRange(input, format, onInput) {
-  const output = document.querySelector(`output[for="${input.id}"]`);
+  const output = /** @type {HTMLOutputElement} */ (document.querySelector(`output[for="${input.id}"]`));
   const show = () => { output.textContent = format(Number(input.value)); };
   input.addEventListener("input", () => {
     show();
@@ -37,13 +58,16 @@ export function bindRange(input, format, onInput) {
   });
   show();
   return (value) => {
-    input.value = value;
+    input.value = String(value);
     show();
   };
 }
 
 /** Ten buttons, one per class 0–9, appended to `container`; a click on button c calls
- *  `onClick(c)`. nameButtons names them. */
+ *  `onClick(c)`. nameButtons names them.
+ *  @param {HTMLElement} container
+ *  @param {(c: number) => void} onClick
+ *  @returns {HTMLButtonElement[]} */
 export function classButtons(container, onClick) {
   return Array.from({ length: 10 }, (_, c) => {
     const button = document.createElement("button");
@@ -54,7 +78,10 @@ export function classButtons(container, onClick) {
   });
 }
 
-/** Shows class c's name, `names[c]`, on button c, and `label(names[c])` to assistive technology. */
+/** Shows class c's name, `names[c]`, on button c, and `label(names[c])` to assistive technology.
+ *  @param {HTMLButtonElement[]} buttons
+ *  @param {string[]} names
+ *  @param {(name: string) => string} label */
 export function nameButtons(buttons, names, label) {
   buttons.forEach((button, c) => {
     button.textContent = names[c];
@@ -62,28 +89,36 @@ export function nameButtons(buttons, names, label) {
   });
 }
 
-/** `names` in `container`, one element each: the captions under a sheet of ten images. */
+/** `names` in `container`, one element each: the captions under a sheet of ten images.
+ *  @param {HTMLElement} container
+ *  @param {string[]} names */
 export function showNames(container, names) {
   container.replaceChildren(...names.map((name) => Object.assign(document.createElement("span"), { textContent: name })));
 }
 
+/** @param {string} text */
 export const capitalised = (text) => text[0].toUpperCase() + text.slice(1);
 
 /** Writes `words` (a data set's, models.js) into the page: each element with a `data-word`
- *  attribute gets the word it names, capitalised when the name is (data-word="Drawn": "Your digit"). */
+ *  attribute gets the word it names, capitalised when the name is (data-word="Drawn": "Your digit").
+ *  @param {Words} words */
 export function showWords(words) {
-  for (const element of document.querySelectorAll("[data-word]")) {
-    const key = element.dataset.word;
-    const word = words[key[0].toLowerCase() + key.slice(1)];
+  for (const element of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-word]"))) {
+    const key = /** @type {string} */ (element.dataset.word);
+    const word = words[/** @type {keyof Words} */ (key[0].toLowerCase() + key.slice(1))];
     element.textContent = key[0] === key[0].toLowerCase() ? word : capitalised(word);
   }
 }
 
 /** A progress callback for load.js's loaders that fills `bar` and writes the megabytes received
- *  in `amount`, both cleared now. */
+ *  in `amount`, both cleared now.
+ *  @param {HTMLProgressElement} bar
+ *  @param {HTMLElement} amount
+ *  @returns {Progress} */
 export function showProgress(bar, amount) {
   bar.removeAttribute("value"); // indeterminate until the first bytes, not the last load's
   amount.textContent = "";
+  /** @param {number} bytes */
   const mb = (bytes) => (bytes / 1e6).toFixed(1);
   return (received, total) => {
     if (total) [bar.max, bar.value] = [total, received];
@@ -91,7 +126,9 @@ export function showProgress(bar, amount) {
   };
 }
 
-/** Saves the file at `href` (a data: or blob: URL) as `filename`, as a clicked download link does. */
+/** Saves the file at `href` (a data: or blob: URL) as `filename`, as a clicked download link does.
+ *  @param {string} href
+ *  @param {string} filename */
 function save(href, filename) {
   const link = document.createElement("a");
   link.download = filename;
@@ -99,11 +136,17 @@ function save(href, filename) {
   link.click();
 }
 
+/** Saves `canvas` as a PNG named `filename`.
+ *  @param {HTMLCanvasElement} canvas
+ *  @param {string} filename */
 export function downloadPng(canvas, filename) {
   save(canvas.toDataURL("image/png"), filename);
 }
 
-/** Saves `bytes` as a file of MIME type `type` named `filename`. */
+/** Saves `bytes` as a file of MIME type `type` named `filename`.
+ *  @param {BlobPart} bytes
+ *  @param {string} type
+ *  @param {string} filename */
 export function downloadBytes(bytes, type, filename) {
   const url = URL.createObjectURL(new Blob([bytes], { type }));
   save(url, filename);
@@ -112,7 +155,9 @@ export function downloadBytes(bytes, type, filename) {
 }
 
 /** Copies `text` to the clipboard; returns false when the browser refuses (a page not served over
- *  HTTPS, or a permission denied). */
+ *  HTTPS, or a permission denied).
+ *  @param {string} text
+ *  @returns {Promise<boolean>} */
 export async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);
@@ -122,7 +167,8 @@ export async function copyText(text) {
   }
 }
 
-/** Milliseconds, with two decimals below 10. */
+/** Milliseconds, with two decimals below 10.
+ *  @param {number} ms */
 export function formatMs(ms) {
   return `${ms < 10 ? ms.toFixed(2) : ms.toFixed(0)} ms`;
 }

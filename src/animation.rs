@@ -10,8 +10,10 @@ use crate::architecture::{IMAGE_PIXELS, IMAGE_SIDE as SIDE};
 
 /// Largest upscaling accepted.
 pub const MAX_SCALE: usize = 10;
-/// Shortest frame delay, in hundredths of a second: browsers show faster GIFs at 10 frames/s.
-pub const MIN_DELAY_CS: u16 = 2;
+/// Shortest frame time in ms: browsers show faster GIFs at 10 frames/s.
+pub const MIN_FRAME_MS: u64 = 20;
+/// Longest frame time in ms.
+pub const MAX_FRAME_MS: u64 = 10_000;
 /// Font pixels of one glyph, and of the strip's height (a glyph and a margin above and below).
 const GLYPH_WIDTH: usize = 3;
 const GLYPH_HEIGHT: usize = 5;
@@ -20,19 +22,24 @@ const STRIP_HEIGHT: usize = GLYPH_HEIGHT + 2;
 const STRIP_GREY: u8 = 48;
 const TEXT_GREY: u8 = 255;
 
-/// How to draw the animation.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GifOptions {
+/// How a GIF looks: the upscaling of each pixel and the display time of each frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GifLook {
     /// Each pixel becomes a `scale` × `scale` block, 1 to [`MAX_SCALE`].
     pub scale: usize,
-    /// Display time of each frame in hundredths of a second, at least [`MIN_DELAY_CS`].
-    pub delay_cs: u16,
-    /// One caption per frame for the strip under it (digits, `>`, `*` and spaces), or no strip.
-    pub captions: Option<Vec<String>>,
+    /// Display time of a frame in ms, [`MIN_FRAME_MS`] to [`MAX_FRAME_MS`], rounded up to the
+    /// GIF's 10 ms steps.
+    pub frame_ms: u64,
 }
 
-/// Encodes row-major 28 × 28 frames in [0, 1] as a GIF that loops forever.
-pub fn animated_gif(frames: &[f32], options: &GifOptions) -> Result<Vec<u8>, String> {
+/// Encodes row-major 28 × 28 frames in [0, 1] as a GIF that loops forever, with one caption
+/// per frame (digits, `>`, `*` and spaces) in a strip under it, or no strip. The one check of
+/// every GIF option.
+pub fn animated_gif(
+    frames: &[f32],
+    look: GifLook,
+    captions: Option<&[String]>,
+) -> Result<Vec<u8>, String> {
     let count = frames.len() / IMAGE_PIXELS;
     if count == 0 || !frames.len().is_multiple_of(IMAGE_PIXELS) {
         return Err(format!(
@@ -40,20 +47,19 @@ pub fn animated_gif(frames: &[f32], options: &GifOptions) -> Result<Vec<u8>, Str
             frames.len()
         ));
     }
-    if !(1..=MAX_SCALE).contains(&options.scale) {
+    if !(1..=MAX_SCALE).contains(&look.scale) {
         return Err(format!(
             "the scale must be from 1 to {MAX_SCALE}, got {}",
-            options.scale
+            look.scale
         ));
     }
-    if options.delay_cs < MIN_DELAY_CS {
+    if !(MIN_FRAME_MS..=MAX_FRAME_MS).contains(&look.frame_ms) {
         return Err(format!(
-            "the frame delay must be at least {} ms, got {} ms",
-            10 * MIN_DELAY_CS,
-            10 * options.delay_cs
+            "the frame time must be from {MIN_FRAME_MS} to {MAX_FRAME_MS} ms, got {}",
+            look.frame_ms
         ));
     }
-    if let Some(captions) = &options.captions {
+    if let Some(captions) = captions {
         if captions.len() != count {
             return Err(format!(
                 "{} captions for {count} frames: one caption per frame",
@@ -66,13 +72,15 @@ pub fn animated_gif(frames: &[f32], options: &GifOptions) -> Result<Vec<u8>, Str
             .find(|&c| !can_draw(c))
         {
             return Err(format!(
-                "captions may hold digits, '>', '*' and spaces, not {c:?}"
+                "labels and captions may hold digits, '>', '*' and spaces, not {c:?}"
             ));
         }
     }
-    let width = SIDE * options.scale;
-    let strip = options.captions.as_ref().map_or(0, |_| STRIP_HEIGHT);
-    let height = (SIDE + strip) * options.scale;
+    let width = SIDE * look.scale;
+    let strip = captions.map_or(0, |_| STRIP_HEIGHT);
+    let height = (SIDE + strip) * look.scale;
+    // Hundredths of a second, the GIF's unit.
+    let delay = look.frame_ms.div_ceil(10) as u16;
     let palette: Vec<u8> = (0..=255u8).flat_map(|g| [g, g, g]).collect();
     let mut bytes = Vec::new();
     let mut encoder = Encoder::new(&mut bytes, width as u16, height as u16, &palette)
@@ -81,16 +89,12 @@ pub fn animated_gif(frames: &[f32], options: &GifOptions) -> Result<Vec<u8>, Str
         .set_repeat(Repeat::Infinite)
         .map_err(|e| e.to_string())?;
     for (i, frame) in frames.chunks_exact(IMAGE_PIXELS).enumerate() {
-        let mut indices = scaled(&grey_levels(frame), SIDE, options.scale);
-        if let Some(captions) = &options.captions {
-            indices.extend(scaled(
-                &caption_strip(&captions[i], SIDE),
-                SIDE,
-                options.scale,
-            ));
+        let mut indices = scaled(&grey_levels(frame), SIDE, look.scale);
+        if let Some(captions) = captions {
+            indices.extend(scaled(&caption_strip(&captions[i], SIDE), SIDE, look.scale));
         }
         let mut frame = Frame::from_indexed_pixels(width as u16, height as u16, indices, None);
-        frame.delay = options.delay_cs;
+        frame.delay = delay;
         encoder.write_frame(&frame).map_err(|e| e.to_string())?;
     }
     // Writes the trailer and gives the borrow of `bytes` back.
@@ -142,7 +146,7 @@ fn caption_strip(caption: &str, width: usize) -> Vec<u8> {
 }
 
 /// Whether captions may hold `c`: digits, `>`, `*` and spaces.
-pub fn can_draw(c: char) -> bool {
+fn can_draw(c: char) -> bool {
     glyph(c).is_some()
 }
 
@@ -217,12 +221,11 @@ mod tests {
     #[test]
     fn frames_come_back_as_their_grey_levels_scaled_and_looping() {
         let frames = three_frames();
-        let options = GifOptions {
+        let look = GifLook {
             scale: 3,
-            delay_cs: 4,
-            captions: None,
+            frame_ms: 40,
         };
-        let gif = decode(&animated_gif(&frames, &options).unwrap());
+        let gif = decode(&animated_gif(&frames, look, None).unwrap());
         assert_eq!((gif.width, gif.height), (84, 84));
         assert_eq!(gif.frames.len(), 3);
         assert_eq!(gif.delays, vec![4, 4, 4]);
@@ -241,12 +244,11 @@ mod tests {
     fn captions_are_drawn_in_a_strip_under_each_frame() {
         let frames = three_frames();
         let captions: Vec<String> = ["3>4", "4", "*>9"].map(String::from).to_vec();
-        let options = GifOptions {
+        let look = GifLook {
             scale: 2,
-            delay_cs: 2,
-            captions: Some(captions.clone()),
+            frame_ms: 20,
         };
-        let gif = decode(&animated_gif(&frames, &options).unwrap());
+        let gif = decode(&animated_gif(&frames, look, Some(&captions)).unwrap());
         assert_eq!((gif.width, gif.height), (56, 2 * (SIDE + STRIP_HEIGHT)));
         let strip_of = |frame: &Vec<u8>| frame[2 * SIDE * 56..].to_vec();
         for (frame, caption) in gif.frames.iter().zip(&captions) {
@@ -272,7 +274,7 @@ mod tests {
 
     #[test]
     fn a_path_gif_holds_the_frames_of_the_path_at_their_grey_levels() {
-        use crate::generator::{Class, Generator, GifLook};
+        use crate::generator::{Class, Generator};
         let g = Generator::embedded().unwrap();
         let digits = [3, 8, 1].map(|d| Class::new(d).unwrap());
         let stops: Vec<f32> = digits
@@ -312,20 +314,21 @@ mod tests {
     #[test]
     fn bad_options_are_refused_with_a_message() {
         let frames = three_frames();
-        let options = |scale, delay_cs, captions: Option<Vec<String>>| GifOptions {
-            scale,
-            delay_cs,
-            captions,
+        let look = |scale, frame_ms| GifLook { scale, frame_ms };
+        let error = |frames: &[f32], look: GifLook, captions: Option<&[String]>| {
+            animated_gif(frames, look, captions).unwrap_err()
         };
-        let error = |frames: &[f32], o: GifOptions| animated_gif(frames, &o).unwrap_err();
-        assert!(error(&frames, options(0, 4, None)).contains("scale must be from 1 to 10"));
-        assert!(error(&frames, options(11, 4, None)).contains("got 11"));
-        assert!(error(&frames, options(2, 1, None)).contains("at least 20 ms"));
-        assert!(error(&[], options(2, 4, None)).contains("positive multiple of 784"));
-        assert!(error(&frames[1..], options(2, 4, None)).contains("positive multiple"));
-        let two = Some(vec!["1".to_string(), "2".to_string()]);
-        assert!(error(&frames, options(2, 4, two)).contains("2 captions for 3 frames"));
-        let letters = Some(vec!["a".to_string(); 3]);
-        assert!(error(&frames, options(2, 4, letters)).contains("not 'a'"));
+        assert!(error(&frames, look(0, 40), None).contains("scale must be from 1 to 10"));
+        assert!(error(&frames, look(11, 40), None).contains("got 11"));
+        for frame_ms in [10, 19, 10_001] {
+            let message = error(&frames, look(2, frame_ms), None);
+            assert!(message.contains("from 20 to 10000 ms"), "{message}");
+        }
+        assert!(error(&[], look(2, 40), None).contains("positive multiple of 784"));
+        assert!(error(&frames[1..], look(2, 40), None).contains("positive multiple"));
+        let two = ["1", "2"].map(String::from);
+        assert!(error(&frames, look(2, 40), Some(&two)).contains("2 captions for 3 frames"));
+        let letters = ["a", "b", "c"].map(String::from);
+        assert!(error(&frames, look(2, 40), Some(&letters)).contains("not 'a'"));
     }
 }

@@ -766,6 +766,7 @@ mod tests {
 
     /// `digit` enlarged 10× (each pixel a 10×10 block) at (`left`, `top`) in a 400×300 canvas
     /// of brightness values, black background.
+    #[cfg(feature = "train")]
     fn enlarged(digit: &[u8], left: usize, top: usize) -> Vec<f32> {
         let (width, height) = (400, 300);
         let mut canvas = vec![0.0; width * height];

@@ -10,8 +10,9 @@ use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array, Uint8ClampedArray
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use crate::animation::GifLook;
 use crate::architecture::LATENT_DIM;
-use crate::generator::{Class, Generator, GifLook, SampleOptions};
+use crate::generator::{Class, Generator, SampleOptions};
 use crate::latent::{CLASSES, Method};
 use crate::prepare::{self, Layout, Pixels};
 

@@ -1,33 +1,20 @@
-//! A committed golden sample set guards the sampler on both sides: the native generator still
-//! draws it, and the wasm `sampleLatents`/`sample` (SIMD integer kernel) draw the same codes and
-//! pixels. Redraw the files after retraining the model with
+//! The samples both sides draw. A committed golden sample set guards the sampler: the native
+//! generator still draws it, and the wasm `sampleLatents`/`sample` (SIMD integer kernel) draw
+//! the same codes and pixels. Redraw the files after retraining the model with
 //! `latent-digits sample --method gmm --spread 0.7 --per-class 2 --seed 2024
 //! --out tests/golden/images.npy --labels-out tests/golden/labels.npy
-//! --latents-out tests/golden/latents.npy`.
+//! --latents-out tests/golden/latents.npy`. And both models' samples look like their class.
+
+mod common;
+
+use common::{LATENT, PIXELS, npy_values};
 
 const PER_CLASS: usize = 2;
 const SPREAD: f64 = 0.7;
 const SEED: u64 = 2024;
-const PIXELS: usize = 784;
-const LATENT: usize = 32;
 
 static GOLDEN_LATENTS: &[u8] = include_bytes!("golden/latents.npy");
 static GOLDEN_IMAGES: &[u8] = include_bytes!("golden/images.npy");
-
-/// The `f32` values of a version-1 `.npy` file.
-fn npy_values(bytes: &[u8]) -> Vec<f32> {
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "not an .npy file");
-    let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
-    let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
-    assert!(
-        header.contains("'<f4'"),
-        "expected little-endian f32, header {header}"
-    );
-    bytes[10 + header_len..]
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
 
 /// Checks one digit's codes and images against the golden rows. The codes must match exactly;
 /// pixels may differ in the last bit of `exp` between platforms' maths libraries.
@@ -94,5 +81,39 @@ fn the_wasm_module_draws_the_golden_set() {
             .sample(digit as f64, n, options.clone().into())
             .unwrap();
         assert_golden(digit, &latents.to_vec(), &images);
+    }
+}
+
+/// Samples of each class, 20 at a time by each method, lie nearer (summed squared distance) to
+/// the mean training image of their class than to any other class's, for both models.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn samples_look_like_their_class_in_both_models() {
+    use common::{MEAN_IMAGES, fashion, nearest_mean_image};
+    use latent_digits::dataset::Dataset;
+    use latent_digits::generator::{Class, Generator, SampleOptions};
+    use latent_digits::latent::Method;
+
+    let digits = Generator::embedded().unwrap();
+    let clothes = Generator::from_bytes(fashion::DECODER, fashion::STATS).unwrap();
+    for (g, dataset, mean_images) in [
+        (digits, Dataset::Mnist, MEAN_IMAGES),
+        (clothes, Dataset::Fashion, fashion::MEAN_IMAGES),
+    ] {
+        assert_eq!(g.dataset(), dataset);
+        let names = dataset.class_names();
+        for method in [Method::Mixture, Method::Gaussian] {
+            for class in Class::all() {
+                let images = g.sample(class, 20, SampleOptions::new(method, 3)).unwrap();
+                let nearest = nearest_mean_image(&images, mean_images);
+                assert_eq!(
+                    names[nearest],
+                    names[class.index()],
+                    "{method:?} samples of {} look most like {}",
+                    names[class.index()],
+                    names[nearest]
+                );
+            }
+        }
     }
 }

@@ -2,28 +2,20 @@
 //! `WASM_BINDGEN_USE_BROWSER=1`) in headless Chromium.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
+use common::{LATENT, MEAN_IMAGES, PIXELS, error_message, fashion, nearest_mean_image};
 use js_sys::{Array, Float32Array, Object, Reflect, Uint32Array};
 use latent_digits::web::JsGenerator;
-use wasm_bindgen::{JsCast, JsError, JsValue};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
-
-const PIXELS: usize = 784;
-const LATENT: usize = 32;
-
-/// Per-digit mean training images (10 × 784 bytes), written by `latent-digits fit`.
-static MEAN_IMAGES: &[u8] = include_bytes!("../model/mean_images.bin");
-
-/// The clothes model's files, as the page fetches them.
-static FASHION_DECODER: &[u8] = include_bytes!("../model/fashion/decoder.bpk");
-static FASHION_STATS: &[u8] = include_bytes!("../model/fashion/latent.bin");
-static FASHION_MEAN_IMAGES: &[u8] = include_bytes!("../model/fashion/mean_images.bin");
 
 fn generator() -> JsGenerator {
     JsGenerator::new().expect("the embedded model loads")
 }
 
 fn clothes() -> JsGenerator {
-    JsGenerator::from_bytes(FASHION_DECODER, FASHION_STATS).expect("the clothes model loads")
+    JsGenerator::from_bytes(fashion::DECODER, fashion::STATS).expect("the clothes model loads")
 }
 
 fn options(method: &str, spread: Option<f64>, seed: f64) -> JsValue {
@@ -34,12 +26,6 @@ fn options(method: &str, spread: Option<f64>, seed: f64) -> JsValue {
     }
     Reflect::set(&object, &"seed".into(), &seed.into()).unwrap();
     object.into()
-}
-
-fn error_message(result: Result<impl Sized, JsError>) -> String {
-    let error = JsValue::from(result.err().expect("the call should throw"));
-    let error: js_sys::Error = error.dyn_into().expect("a JS Error is thrown");
-    error.message().into()
 }
 
 /// `sampleLatents`' result: the codes and the component of each.
@@ -219,24 +205,12 @@ fn info_gives_the_constants_the_page_needs() {
 
 /// Each class's samples, by both methods, lie nearest its own mean training image.
 fn assert_samples_look_like_their_class(g: &JsGenerator, mean_images: &[u8]) {
-    let means: Vec<Vec<f32>> = mean_images
-        .chunks(PIXELS)
-        .map(|m| m.iter().map(|&b| f32::from(b) / 255.0).collect())
-        .collect();
     for method in ["gmm", "gaussian"] {
         for class in 0..10 {
             let images = g
                 .sample(class as f64, 20.0, options(method, None, 3.0))
                 .unwrap();
-            let distance = |c: usize| {
-                images
-                    .chunks(PIXELS)
-                    .map(|img| mean_squared(img, &means[c]))
-                    .sum::<f32>()
-            };
-            let nearest = (0..10)
-                .min_by(|&a, &b| distance(a).total_cmp(&distance(b)))
-                .unwrap();
+            let nearest = nearest_mean_image(&images, mean_images);
             assert_eq!(
                 nearest, class,
                 "{method} samples of class {class} look most like {nearest}"
@@ -268,25 +242,25 @@ fn the_clothes_model_loads_from_its_bytes_and_draws_clothes() {
     let digits = generator().info().unwrap();
     let digit_names = Array::from(&Reflect::get(&digits, &"classNames".into()).unwrap());
     assert_eq!(digit_names.get(7).as_string().as_deref(), Some("7"));
-    assert_samples_look_like_their_class(&g, FASHION_MEAN_IMAGES);
+    assert_samples_look_like_their_class(&g, fashion::MEAN_IMAGES);
 }
 
 #[wasm_bindgen_test]
 fn corrupt_or_mismatched_model_bytes_throw_and_nothing_breaks() {
-    let mut stats = FASHION_STATS.to_vec();
+    let mut stats = fashion::STATS.to_vec();
     stats[100] ^= 0x10;
-    let message = error_message(JsGenerator::from_bytes(FASHION_DECODER, &stats));
+    let message = error_message(JsGenerator::from_bytes(fashion::DECODER, &stats));
     assert!(message.contains("checksum"), "{message}");
     let message = error_message(JsGenerator::from_bytes(
-        &FASHION_DECODER[..FASHION_DECODER.len() / 3],
-        FASHION_STATS,
+        &fashion::DECODER[..fashion::DECODER.len() / 3],
+        fashion::STATS,
     ));
     assert!(message.contains("decoder record"), "{message}");
     let message = error_message(JsGenerator::from_bytes(&[], &[]));
     assert!(message.contains("latent-statistics"), "{message}");
     // The digits' own decoder with the clothes' statistics: each file is sound, the pair is not.
     let digits_decoder = include_bytes!("../model/decoder.bpk");
-    let message = error_message(JsGenerator::from_bytes(digits_decoder, FASHION_STATS));
+    let message = error_message(JsGenerator::from_bytes(digits_decoder, fashion::STATS));
     assert!(message.contains("another model"), "{message}");
     // Both models keep working.
     let image = clothes()
@@ -366,10 +340,6 @@ fn pca_sizes_and_cluster_centres_decode_to_their_digit() {
 
     // Clicking the centre of a digit's cluster decodes that digit: nearer to its own mean
     // training image than to any other digit's.
-    let means: Vec<Vec<f32>> = MEAN_IMAGES
-        .chunks(PIXELS)
-        .map(|m| m.iter().map(|&b| f32::from(b) / 255.0).collect())
-        .collect();
     let point_labels = labels.to_vec();
     let coords = points.to_vec();
     for digit in 0..10u8 {
@@ -383,11 +353,7 @@ fn pca_sizes_and_cluster_centres_decode_to_their_digit() {
         let decoded = g
             .decode_pca_point(f64::from(centre(0)), f64::from(centre(1)))
             .unwrap();
-        let nearest = (0..10)
-            .min_by(|&a, &b| {
-                mean_squared(&decoded, &means[a]).total_cmp(&mean_squared(&decoded, &means[b]))
-            })
-            .unwrap();
+        let nearest = nearest_mean_image(&decoded, MEAN_IMAGES);
         assert_eq!(
             nearest,
             usize::from(digit),
@@ -468,7 +434,7 @@ fn bad_input_throws_a_named_error_and_the_instance_keeps_working() {
         ),
         (
             error_message(g.path(Array::of1(&3.into()).into(), 5.0)),
-            "digits",
+            "at least 2 classes",
         ),
         (
             error_message(g.path(Array::of2(&3.into(), &"x".into()).into(), 5.0)),

@@ -2,17 +2,14 @@
 //! pathFrom, restyle), run by wasm-bindgen-test in Node and headless Chromium.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
+use common::{ENCODER, LATENT, PIXELS, argmax, error_message};
 use js_sys::{Array, Float32Array, Uint8ClampedArray};
+use latent_digits::latent::CLASSES;
 use latent_digits::web::JsGenerator;
-use wasm_bindgen::{JsCast, JsError, JsValue};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
-
-const PIXELS: usize = 784;
-const LATENT: usize = 32;
-const CLASSES: usize = 10;
-
-/// The page's 8-bit encoder, written by `latent-digits fit`.
-static ENCODER: &[u8] = include_bytes!("../model/encoder.q8.bpk");
 /// Every 100th MNIST test digit: 100 labels, then 100 × 784 pixel bytes (see
 /// `tests/fixtures/README.md`).
 static TEST_DIGITS: &[u8] = include_bytes!("fixtures/mnist_test_100.bin");
@@ -29,12 +26,6 @@ fn floats(values: &[f32]) -> JsValue {
     Float32Array::from(values).into()
 }
 
-fn error_message(result: Result<impl Sized, JsError>) -> String {
-    let error = JsValue::from(result.err().expect("the call should throw"));
-    let error: js_sys::Error = error.dyn_into().expect("a JS Error is thrown");
-    error.message().into()
-}
-
 /// The fixture's labels and its pixels in [0, 1].
 fn test_digits() -> (&'static [u8], Vec<f32>) {
     let (labels, pixels) = TEST_DIGITS.split_at(FIXTURE_DIGITS);
@@ -42,12 +33,6 @@ fn test_digits() -> (&'static [u8], Vec<f32>) {
         labels,
         pixels.iter().map(|&p| f32::from(p) / 255.0).collect(),
     )
-}
-
-fn argmax(row: &[f32]) -> usize {
-    (0..row.len())
-        .max_by(|&a, &b| row[a].total_cmp(&row[b]))
-        .unwrap()
 }
 
 #[wasm_bindgen_test]

@@ -1,8 +1,8 @@
-//! Statistics of the 32-d codes: per-digit Gaussians and Gaussian mixtures, and PCA.
+//! Statistics of the 32-d codes: per-class Gaussians and Gaussian mixtures, and PCA.
 //!
 //! The types here are what the wasm crate embeds; sampling and scoring are plain Rust so the
 //! browser and the native tool draw the same latents from the same seed. Fitting lives in
-//! [`fit`] (native only).
+//! `fit` (feature `train`).
 
 #[cfg(feature = "train")]
 pub mod fit;

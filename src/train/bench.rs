@@ -2,12 +2,13 @@
 
 use std::time::Instant;
 
+use anyhow::{Result, anyhow};
 use burn::optim::AdamConfig;
 
 use super::adam::FusedAdam;
 use super::data::Split;
 use super::loss::Loss;
-use super::model_dir::{ModelDir, codes_of_digit, encode_all};
+use super::model_dir::{ModelDir, codes_of_class, encode_all};
 use super::trainer::{LatentRegulariser, step};
 use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM};
 use crate::integer_net::IntegerNetwork;
@@ -35,7 +36,7 @@ fn time_ms(warmup: usize, runs: usize, mut work: impl FnMut()) -> f64 {
 }
 
 /// Prints the benchmark numbers for the model in `dir`.
-pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
+pub fn run(dir: &ModelDir, steps: usize) -> Result<()> {
     let device = default_device();
     let train = dir.images(Split::Train)?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
@@ -76,13 +77,14 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<(), String> {
 
     let encoder = dir.encoder(&device)?;
     let codes = encode_all(&encoder, &train, &device);
-    let digit_codes = fit::to_matrix(&codes_of_digit(&codes, &train.labels, 0));
+    let class_codes = fit::to_matrix(&codes_of_class(&codes, &train.labels, 0));
     for k in [1, 4] {
         let started = Instant::now();
-        let fitted = fit::fit_mixture(&digit_codes, EmSettings::new(k, 0))?;
+        let fitted = fit::fit_mixture(&class_codes, EmSettings::new(k, 0))
+            .map_err(|e| anyhow!("the mixture fit of class 0 failed: {e}"))?;
         println!(
-            "mixture fit, {} codes of digit 0, {k} components: {:.0} ms ({} EM iterations)",
-            digit_codes.nrows(),
+            "mixture fit, {} codes of class 0, {k} components: {:.0} ms ({} EM iterations)",
+            class_codes.nrows(),
             started.elapsed().as_secs_f64() * 1e3,
             fitted.iterations
         );

@@ -1,10 +1,11 @@
-//! The evaluator's classifier: a small CNN trained on the MNIST training digits, independent of
-//! the autoencoder. `evaluate` reads its class predictions and its penultimate features (the
+//! The evaluator's classifier: a small CNN trained on a data set's training images, independent
+//! of the autoencoder. `evaluate` reads its class predictions and its penultimate features (the
 //! space in which Fréchet distance and diversity are measured).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::{Context, Result};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::loss::CrossEntropyLossConfig;
@@ -20,9 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::adam::FusedAdam;
 use super::data::{Dataset, Images};
-use super::files::write_atomic;
+use super::files::{read, read_json, save_record, write_json};
 use super::progress;
-use super::trainer::{read_json, save_record, scheduled_lr};
+use super::trainer::scheduled_lr;
 use crate::architecture::IMAGE_PIXELS;
 use crate::latent::CLASSES;
 use crate::train::model::load_record_bytes;
@@ -98,7 +99,7 @@ impl Classifier {
         self.output.forward(features)
     }
 
-    /// Features (`n × 128`, row-major) and predicted digit of every image of `pixels`.
+    /// Features (`n × 128`, row-major) and predicted class of every image of `pixels`.
     pub fn classify(&self, pixels: &[f32], device: &Device) -> (Vec<f32>, Vec<u8>) {
         let n = pixels.len() / IMAGE_PIXELS;
         let mut features = Vec::with_capacity(n * FEATURES);
@@ -123,7 +124,7 @@ impl Classifier {
         (features, predictions)
     }
 
-    /// Share of `images` whose predicted digit is their label.
+    /// Share of `images` whose predicted class is their label.
     pub fn accuracy(&self, images: &Images, device: &Device) -> f64 {
         let (_, predicted) = self.classify(&images.pixels, device);
         let correct = predicted
@@ -135,17 +136,18 @@ impl Classifier {
     }
 
     /// Loads the classifier stored in `dir` (`classifier.bpk`).
-    pub fn load(dir: &Path, device: &Device) -> Result<Self, String> {
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
         let path = dir.join("classifier.bpk");
-        let bytes = std::fs::read(&path).map_err(|e| {
+        let bytes = read(&path).with_context(|| {
             format!(
-                "cannot read {}: {e} (train one with `latent-digits train-classifier`)",
-                path.display()
+                "no classifier in {} (train one with `latent-digits train-classifier --out {}`)",
+                dir.display(),
+                dir.display()
             )
         })?;
         // Every parameter is overwritten by the record: the initial values do not matter.
         load_record_bytes(Self::new(device), &bytes)
-            .map_err(|e| format!("{} does not fit the classifier: {e}", path.display()))
+            .with_context(|| format!("{} does not fit the classifier", path.display()))
     }
 }
 
@@ -156,17 +158,32 @@ fn floats(tensor: Tensor<2>) -> Vec<f32> {
         .expect("classifier output is f32")
 }
 
-/// Everything that defines a classifier training run.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// Everything that defines a classifier training run: what its `run.json` records, and the
+/// `train-classifier` command's flags (defaults [`ClassifierConfig::DEFAULT`]).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, clap::Args)]
 pub struct ClassifierConfig {
-    /// Passes over the training digits; also the horizon of the cosine schedule.
+    /// Passes over the training images; also the horizon of the cosine schedule.
+    #[arg(long, default_value_t = ClassifierConfig::DEFAULT.epochs)]
     pub epochs: usize,
     /// Images per Adam step.
+    #[arg(long, default_value_t = ClassifierConfig::DEFAULT.batch)]
     pub batch: usize,
-    /// Peak learning rate.
+    /// Peak learning rate of the cosine schedule.
+    #[arg(long, default_value_t = ClassifierConfig::DEFAULT.lr)]
     pub lr: f64,
     /// Seeds the weights, the shuffling and the shifts.
+    #[arg(long, default_value_t = ClassifierConfig::DEFAULT.seed)]
     pub seed: u64,
+}
+
+impl ClassifierConfig {
+    /// The `train-classifier` command's defaults, which trained the committed classifiers.
+    pub const DEFAULT: Self = Self {
+        epochs: 12,
+        batch: 128,
+        lr: 1e-3,
+        seed: 42,
+    };
 }
 
 /// What `train-classifier` records beside the weights.
@@ -178,9 +195,9 @@ pub struct ClassifierRecord {
     pub config: ClassifierConfig,
     /// Training images used.
     pub train_images: usize,
-    /// Accuracy on the test digits after each epoch.
+    /// Accuracy on the test images after each epoch.
     pub test_accuracy_per_epoch: Vec<f64>,
-    /// Final accuracy on the 10,000 test digits.
+    /// Final accuracy on the 10,000 test images.
     pub test_accuracy: f64,
     /// Wall-clock seconds of training.
     pub wall_seconds: f64,
@@ -190,7 +207,7 @@ pub struct ClassifierRecord {
 
 impl ClassifierRecord {
     /// Reads `run.json` of the classifier in `dir`.
-    pub fn read(dir: &Path) -> Result<Self, String> {
+    pub fn read(dir: &Path) -> Result<Self> {
         read_json(&dir.join("run.json"))
     }
 }
@@ -224,7 +241,7 @@ pub fn train_classifier(
     out: &Path,
     command: String,
     machine: String,
-) -> Result<ClassifierRecord, String> {
+) -> Result<ClassifierRecord> {
     let device = crate::train::model::default_device();
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
@@ -282,8 +299,7 @@ pub fn train_classifier(
         machine,
     };
     save_record(&out.join("classifier.bpk"), model.valid())?;
-    let json = serde_json::to_vec_pretty(&record).map_err(|e| e.to_string())?;
-    write_atomic(&out.join("run.json"), &json).map_err(|e| e.to_string())?;
+    write_json(&out.join("run.json"), &record)?;
     Ok(record)
 }
 

@@ -1,30 +1,32 @@
 //! The `latent-digits` command line: parses the arguments and hands each subcommand to the
-//! module that does the work. Checks of what a flag may be live here, naming the flag.
+//! module that does the work. The flags of `train` and `train-classifier` are derived from the
+//! configurations they fill ([`super::trainer::TrainConfig`], [`ClassifierConfig`]), which
+//! define their defaults and checks; checks of the other flags that clap cannot make live here,
+//! naming the flag.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
+use anyhow::{Context, Result, bail, ensure};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::arrays::{self, SampleFiles};
 use super::classifier::{self, ClassifierConfig};
 use super::data::{self, Dataset, Split};
 use super::evaluate::{self, Candidates};
-use super::export::{self, SampleFiles};
-use super::files::write_atomic;
-use super::latent_bin::{Components, FitOptions, fit_and_write};
-use super::loss::Loss;
+use super::files::write_json;
+use super::fit::{Components, FitOptions, fit_and_write};
 use super::machine::machine_description;
 use super::model_dir::{MODEL_DIR, ModelDir};
-use super::trainer::{LatentRegulariser, TrainConfig};
 use super::training_run::{TrainRun, run_training};
 use super::{bench, figures, score};
-use crate::architecture::Arch;
 use crate::generator::{MAX_IMAGES, SampleOptions};
 use crate::latent::Method;
 use crate::latent::fit::COVARIANCE_FLOOR;
 use crate::train::model::default_device;
 
-/// Train an autoencoder on MNIST, fit its latent statistics, sample digits and draw figures.
+/// Train an autoencoder on MNIST digits or Fashion-MNIST clothes, fit its latent statistics,
+/// sample images and draw figures.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 pub struct Cli {
@@ -36,24 +38,24 @@ pub struct Cli {
 enum Command {
     /// Train the autoencoder, checkpointing every epoch, then fit the latent statistics.
     Train(TrainArgs),
-    /// Fit per-digit Gaussians and mixtures and the PCA of the codes (writes latent.bin), and
+    /// Fit per-class Gaussians and mixtures and the PCA of the codes (writes latent.bin), and
     /// store the encoder in 8 bits as the page loads it (encoder.q8.bpk).
     Fit(FitArgs),
-    /// Sample digits from the fitted statistics and decode them.
+    /// Sample every class from the fitted statistics and decode the samples.
     Sample(SampleArgs),
     /// Encode a split of the data set.
     Encode(EncodeArgs),
     /// Reconstruct a split of the data set through the autoencoder.
     Reconstruct(ReconstructArgs),
     /// Print how well the statistics explain held-out codes, how well they classify them, how
-    /// well the shipped networks reconstruct the digits, and how well restyling works.
+    /// well the shipped networks reconstruct the images, and how well restyling works.
     Score(ScoreArgs),
     /// Draw the report's figures (PNG, and an animated GIF of the morph loop).
     Figures(FiguresArgs),
     /// Time a training step, a mixture fit and decoding on this machine.
     Bench(BenchArgs),
-    /// Score generated digits with the classifier: class accuracy, Fréchet distance, diversity
-    /// and memorisation, beside real training digits and the model's reconstructions.
+    /// Score generated images with the classifier: class accuracy, Fréchet distance, diversity
+    /// and memorisation, beside real training images and the model's reconstructions.
     Evaluate(EvaluateArgs),
     /// Train the evaluator's CNN classifier on a data set's training images (MNIST by default).
     TrainClassifier(TrainClassifierArgs),
@@ -68,71 +70,15 @@ struct ModelArg {
 }
 
 impl ModelArg {
-    fn open(&self) -> Result<ModelDir, String> {
+    fn open(&self) -> Result<ModelDir> {
         ModelDir::open(&self.path)
     }
 }
 
 #[derive(Args, Debug)]
 struct TrainArgs {
-    #[arg(long, value_enum, default_value = "mnist")]
-    dataset: DatasetArg,
-    /// Folder with the IDX files (default: the data set's install location).
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// Network depth: 1, 5 or 9 layers.
-    #[arg(long, default_value = "9", value_parser = parse_arch)]
-    arch: Arch,
-    #[arg(long, value_enum, default_value = "bce")]
-    loss: Loss,
-    #[arg(long, default_value_t = 50)]
-    epochs: usize,
-    #[arg(long, default_value_t = 256)]
-    batch: usize,
-    /// Peak learning rate of the cosine schedule.
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Decoupled weight decay, as in AdamW (0: plain Adam).
-    #[arg(long, default_value_t = 0.0)]
-    weight_decay: f64,
-    /// Warp each training image randomly (small rotation, scale, shear and shift).
-    #[arg(long)]
-    augment: bool,
-    /// With --augment: the share of training images warped each epoch, in (0, 1].
-    #[arg(long, default_value_t = 1.0, requires = "augment")]
-    augment_share: f64,
-    /// With --augment: how large the warps are, in (0, 2] (1: up to 8° of rotation, 8 % of
-    /// scale, 0.1 of shear and a pixel of shift; 0.5: half of each).
-    #[arg(long, default_value_t = 1.0, requires = "augment")]
-    augment_strength: f64,
-    /// Mirror half the training images left to right each epoch (Fashion-MNIST only: clothes
-    /// look alike mirrored, digits do not).
-    #[arg(long)]
-    flip: bool,
-    /// Train the last N epochs through the shipped 8-bit decoder (quantization-aware: the
-    /// full-precision weights settle where their quantized values reconstruct best).
-    #[arg(long, default_value_t = 0)]
-    quantization_aware_epochs: usize,
-    /// Standard deviation of Gaussian noise added to the codes before decoding (training only).
-    #[arg(long, default_value_t = 0.0)]
-    code_noise: f64,
-    /// Weight of an L2 penalty on the codes (mean squared coordinate).
-    #[arg(long, default_value_t = 0.0)]
-    code_penalty: f64,
-    /// Start from the weights of this trained model folder instead of random ones.
-    #[arg(long)]
-    init_from: Option<PathBuf>,
-    /// Output folder for the model, the curve and the checkpoint.
-    #[arg(long, default_value = MODEL_DIR)]
-    out: PathBuf,
-    /// Continue from the checkpoint in --out.
-    #[arg(long)]
-    resume: bool,
-    /// Train on only the first N training images (for quick experiments and tests).
-    #[arg(long)]
-    limit: Option<usize>,
+    #[command(flatten)]
+    run: TrainRun,
     /// Stop after training: do not fit the latent statistics (for architecture comparisons).
     #[arg(long)]
     skip_fit: bool,
@@ -142,7 +88,7 @@ struct TrainArgs {
 struct FitArgs {
     #[command(flatten)]
     model: ModelArg,
-    /// Mixture components per digit: `auto` (chosen on held-out codes) or a number.
+    /// Mixture components per class: `auto` (chosen on held-out codes) or a number.
     #[arg(long, default_value = "auto", value_parser = parse_components)]
     components: Components,
     /// Added to the diagonal of every mixture component's covariance.
@@ -161,12 +107,12 @@ struct SampleArgs {
     /// Covariance scale (default: 0.85 for gmm, 0.2 for gaussian).
     #[arg(long)]
     spread: Option<f64>,
-    /// Samples per digit.
+    /// Samples per class.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_IMAGES as u64))]
     per_class: u64,
     #[arg(long)]
     seed: u64,
-    /// Images, (10·N)×784 float32 in [0, 1], digits in order 0–9.
+    /// Images, (10·N)×784 float32 in [0, 1], classes in order 0–9.
     #[arg(long)]
     out: PathBuf,
     /// Class of each image, int64.
@@ -252,7 +198,7 @@ struct EvaluateArgs {
     /// Covariance scale (default: the method's, as in `sample`).
     #[arg(long, requires = "method")]
     spread: Option<f64>,
-    /// Samples per digit.
+    /// Samples per class.
     #[arg(long, default_value_t = evaluate::PER_CLASS as u64, requires = "method",
           value_parser = clap::value_parser!(u64).range(1..=MAX_IMAGES as u64))]
     per_class: u64,
@@ -261,7 +207,7 @@ struct EvaluateArgs {
     /// Score these images instead: N×784 float32 in [0, 1] (`.npy`).
     #[arg(long, requires = "labels")]
     images: Option<PathBuf>,
-    /// The digit of each image of --images (`.npy`, int64).
+    /// The class of each image of --images (`.npy`, int64).
     #[arg(long, requires = "images")]
     labels: Option<PathBuf>,
     /// Also write the scores as JSON.
@@ -272,17 +218,10 @@ struct EvaluateArgs {
 #[derive(Args, Debug)]
 struct TrainClassifierArgs {
     /// The data set whose images it learns to tell apart (the evaluator of models trained on it).
-    #[arg(long, value_enum, default_value = "mnist")]
-    dataset: DatasetArg,
-    #[arg(long, default_value_t = 12)]
-    epochs: usize,
-    #[arg(long, default_value_t = 128)]
-    batch: usize,
-    /// Peak learning rate of the cosine schedule.
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
+    #[arg(long, value_enum, default_value_t = Dataset::Mnist)]
+    dataset: Dataset,
+    #[command(flatten)]
+    config: ClassifierConfig,
     /// Output folder (default: model/classifier, or model/fashion/classifier for Fashion-MNIST).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -309,21 +248,6 @@ impl From<SplitArg> for Split {
     }
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
-enum DatasetArg {
-    Mnist,
-    Fashion,
-}
-
-impl From<DatasetArg> for Dataset {
-    fn from(arg: DatasetArg) -> Self {
-        match arg {
-            DatasetArg::Mnist => Dataset::Mnist,
-            DatasetArg::Fashion => Dataset::Fashion,
-        }
-    }
-}
-
 /// Most mixture components `fit --components` accepts.
 const MAX_FIXED_COMPONENTS: usize = 128;
 
@@ -339,13 +263,6 @@ fn parse_components(text: &str) -> Result<Components, String> {
     }
 }
 
-fn parse_arch(text: &str) -> Result<Arch, String> {
-    text.parse()
-        .ok()
-        .and_then(Arch::from_layers)
-        .ok_or_else(|| format!("'{text}' is not a depth: use 1, 5 or 9"))
-}
-
 /// The command line as a user would type it, whatever the binary's path.
 fn typed_command() -> String {
     std::iter::once("latent-digits".to_string())
@@ -355,7 +272,7 @@ fn typed_command() -> String {
 }
 
 /// Runs one parsed command line.
-pub fn run(cli: Cli) -> Result<(), String> {
+pub fn run(cli: Cli) -> Result<()> {
     let device = default_device();
     match cli.command {
         Command::Train(args) => train(args),
@@ -370,7 +287,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 },
             )
         }
-        Command::Sample(args) => export::write_samples(
+        Command::Sample(args) => arrays::write_samples(
             &args.model.open()?,
             args.per_class as usize,
             sample_options(args.method, args.spread, args.seed)?,
@@ -380,14 +297,14 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 latents: args.latents_out.as_deref(),
             },
         ),
-        Command::Encode(args) => export::write_codes(
+        Command::Encode(args) => arrays::write_codes(
             &args.input.model.open()?,
             args.input.split.into(),
             &args.out,
             &args.labels_out,
             &device,
         ),
-        Command::Reconstruct(args) => export::write_reconstructions(
+        Command::Reconstruct(args) => arrays::write_reconstructions(
             &args.input.model.open()?,
             args.input.split.into(),
             &args.out,
@@ -403,73 +320,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn train(args: TrainArgs) -> Result<(), String> {
-    if !(0.0..1.0).contains(&(args.lr * args.weight_decay)) {
-        return Err(format!(
-            "--weight-decay {} with --lr {} would not shrink the weights by a factor in (0, 1]; \
-             use a decay between 0 and 1/lr",
-            args.weight_decay, args.lr
-        ));
-    }
-    if !(args.augment_share > 0.0 && args.augment_share <= 1.0) {
-        return Err(format!(
-            "--augment-share {} must be in (0, 1]",
-            args.augment_share
-        ));
-    }
-    if !(args.augment_strength > 0.0 && args.augment_strength <= 2.0) {
-        return Err(format!(
-            "--augment-strength {} must be in (0, 2]",
-            args.augment_strength
-        ));
-    }
-    for (flag, value) in [
-        ("--code-noise", args.code_noise),
-        ("--code-penalty", args.code_penalty),
-    ] {
-        if !(value.is_finite() && value >= 0.0) {
-            return Err(format!("{flag} {value} must be a number ≥ 0"));
-        }
-    }
-    if args.flip && args.dataset == DatasetArg::Mnist {
-        return Err(
-            "--flip mirrors the training images: right for clothes, wrong for digits \
-                    (a mirrored 3 is no 3); use it with --dataset fashion"
-                .to_string(),
-        );
-    }
-    if args.quantization_aware_epochs > args.epochs {
-        return Err(format!(
-            "--quantization-aware-epochs {} is more than --epochs {}",
-            args.quantization_aware_epochs, args.epochs
-        ));
-    }
+fn train(args: TrainArgs) -> Result<()> {
     let run = TrainRun {
-        config: TrainConfig {
-            dataset: args.dataset.into(),
-            arch: args.arch,
-            loss: args.loss,
-            epochs: args.epochs,
-            batch: args.batch,
-            lr: args.lr,
-            seed: args.seed,
-            weight_decay: args.weight_decay,
-            augment: args.augment,
-            augment_share: args.augment_share,
-            augment_strength: args.augment_strength,
-            flip: args.flip,
-            quantization_aware_epochs: args.quantization_aware_epochs,
-            latent: LatentRegulariser {
-                code_noise: args.code_noise,
-                code_penalty: args.code_penalty,
-            },
-            init_from: args.init_from,
-        },
-        data: args.data,
-        limit: args.limit,
-        out: args.out,
-        resume: args.resume,
         command: typed_command(),
+        ..args.run
     };
     let record = run_training(&run, &default_device())?;
     if args.skip_fit {
@@ -485,34 +339,28 @@ fn train(args: TrainArgs) -> Result<(), String> {
     )
 }
 
-fn check_floor(floor: f64) -> Result<(), String> {
-    if floor.is_finite() && floor > 0.0 {
-        Ok(())
-    } else {
-        Err(format!("--floor {floor} must be a positive number"))
-    }
+fn check_floor(floor: f64) -> Result<()> {
+    ensure!(
+        floor.is_finite() && floor > 0.0,
+        "--floor {floor} must be a positive number"
+    );
+    Ok(())
 }
 
 /// The sampling options of `sample` and `evaluate`: the method's default spread unless given.
-fn sample_options(
-    method: MethodArg,
-    spread: Option<f64>,
-    seed: u64,
-) -> Result<SampleOptions, String> {
+fn sample_options(method: MethodArg, spread: Option<f64>, seed: u64) -> Result<SampleOptions> {
     let method = match method {
         MethodArg::Gmm => Method::Mixture,
         MethodArg::Gaussian => Method::Gaussian,
     };
     let options = SampleOptions::new(method, seed);
     match spread {
-        Some(spread) => options
-            .with_spread(spread)
-            .map_err(|e| format!("--spread: {e}")),
+        Some(spread) => options.with_spread(spread).context("--spread"),
         None => Ok(options),
     }
 }
 
-fn evaluate_command(args: EvaluateArgs, device: &burn::tensor::Device) -> Result<(), String> {
+fn evaluate_command(args: EvaluateArgs, device: &burn::tensor::Device) -> Result<()> {
     let started = Instant::now();
     let candidates = match (args.images, args.labels, args.method) {
         (Some(images), Some(labels), None) => Candidates::Files { images, labels },
@@ -520,7 +368,7 @@ fn evaluate_command(args: EvaluateArgs, device: &burn::tensor::Device) -> Result
             options: sample_options(method, args.spread, args.seed)?,
             per_class: args.per_class as usize,
         },
-        _ => return Err("give either --method or --images with --labels".to_string()),
+        _ => bail!("give either --method or --images with --labels"),
     };
     let classifier = match args.classifier {
         Some(path) => path,
@@ -534,26 +382,15 @@ fn evaluate_command(args: EvaluateArgs, device: &burn::tensor::Device) -> Result
     Ok(())
 }
 
-fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), String> {
-    let json = serde_json::to_vec_pretty(value).map_err(|e| e.to_string())?;
-    write_atomic(path, &json).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-fn train_classifier(args: TrainClassifierArgs) -> Result<(), String> {
-    let dataset = args.dataset.into();
+fn train_classifier(args: TrainClassifierArgs) -> Result<()> {
+    let dataset = args.dataset;
     let out = args
         .out
         .unwrap_or_else(|| classifier::classifier_dir(dataset));
-    let train = data::load(dataset, None, Split::Train).map_err(|e| e.to_string())?;
-    let test = data::load(dataset, None, Split::Test).map_err(|e| e.to_string())?;
-    let config = ClassifierConfig {
-        epochs: args.epochs,
-        batch: args.batch,
-        lr: args.lr,
-        seed: args.seed,
-    };
+    let train = data::load(dataset, None, Split::Train)?;
+    let test = data::load(dataset, None, Split::Test)?;
     let record = classifier::train_classifier(
-        &config,
+        &args.config,
         &train,
         &test,
         &out,
@@ -571,7 +408,11 @@ fn train_classifier(args: TrainClassifierArgs) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::train::classifier::ClassifierRecord;
+    use crate::train::trainer::TrainConfig;
 
     fn parse(line: &str) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(line.split_whitespace())
@@ -589,7 +430,7 @@ mod tests {
         );
         let message = error("latent-digits train --arch 4");
         assert!(
-            message.contains("--arch") && message.contains("1, 5 or 9"),
+            message.contains("--arch") && message.contains("possible values: 1, 5, 9"),
             "{message}"
         );
         let message = error("latent-digits fit --components 0");
@@ -608,19 +449,75 @@ mod tests {
 
     #[test]
     fn a_bad_value_that_clap_cannot_see_names_its_flag() {
-        let message = sample_options(MethodArg::Gmm, Some(-1.0), 0).unwrap_err();
+        let message = format!(
+            "{:#}",
+            sample_options(MethodArg::Gmm, Some(-1.0), 0).unwrap_err()
+        );
         assert!(message.starts_with("--spread"), "{message}");
-        assert!(check_floor(0.0).unwrap_err().contains("--floor"));
+        assert!(
+            check_floor(0.0)
+                .unwrap_err()
+                .to_string()
+                .contains("--floor")
+        );
         let Command::Train(args) = parse("latent-digits train --flip --out runs/never")
             .unwrap()
             .command
         else {
             panic!("parsed as another command")
         };
-        let message = train(args).unwrap_err();
+        let message = format!("{:#}", train(args).unwrap_err());
         assert!(
             message.contains("--flip") && message.contains("fashion"),
             "{message}"
         );
+    }
+
+    /// The flags' defaults are the configurations' own: a bare `train` or `train-classifier`
+    /// runs [`TrainConfig::DEFAULT`] or [`ClassifierConfig::DEFAULT`].
+    #[test]
+    fn bare_commands_run_the_default_configurations() {
+        let Command::Train(args) = parse("latent-digits train").unwrap().command else {
+            panic!("parsed as another command")
+        };
+        assert_eq!(args.run.config, TrainConfig::DEFAULT);
+        assert_eq!(args.run.out, PathBuf::from(MODEL_DIR));
+        assert!(
+            args.run.command.is_empty(),
+            "filled in by `train`, not a flag"
+        );
+        let Command::TrainClassifier(args) =
+            parse("latent-digits train-classifier").unwrap().command
+        else {
+            panic!("parsed as another command")
+        };
+        assert_eq!(args.config, ClassifierConfig::DEFAULT);
+        assert_eq!(args.dataset, Dataset::Mnist);
+    }
+
+    /// The committed run records still read, and the command line each one records parses to
+    /// the configuration it records.
+    #[test]
+    fn committed_records_read_and_their_commands_parse_to_their_configurations() {
+        for model in [MODEL_DIR, "model/fashion"] {
+            let dir = ModelDir::open(Path::new(model)).unwrap();
+            let last = dir.run.command.lines().last().unwrap();
+            let Command::Train(args) = parse(last).unwrap().command else {
+                panic!("{last} parsed as another command")
+            };
+            // The folder a committed model started from may have been renamed since.
+            let parsed = TrainConfig {
+                init_from: dir.run.config.init_from.clone(),
+                ..args.run.config
+            };
+            assert_eq!(parsed, dir.run.config, "{model}");
+        }
+        for dataset in Dataset::ALL {
+            let record = ClassifierRecord::read(&classifier::classifier_dir(dataset)).unwrap();
+            let Command::TrainClassifier(args) = parse(&record.command).unwrap().command else {
+                panic!("{} parsed as another command", record.command)
+            };
+            assert_eq!((args.dataset, args.config), (dataset, record.config));
+        }
     }
 }

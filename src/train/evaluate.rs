@@ -9,6 +9,7 @@
 //! - **memorisation**: share of images closer, in pixels, to their nearest training digit than
 //!   the median real test digit is to its own (0.5: like unseen real digits; 1: copies).
 
+use anyhow::{Context, Result, bail, ensure};
 use burn::tensor::{Device, Tensor, TensorData};
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -24,7 +25,7 @@ use crate::artifact::{QualityScores, SampleQuality};
 use crate::generator::{Generator, SampleOptions};
 use crate::latent::{CLASSES, Method};
 
-/// Samples per digit that `evaluate` and the model card score by default.
+/// Samples per class that `evaluate` and the model card score by default.
 pub const PER_CLASS: usize = 1000;
 /// The sampling seed that `evaluate` and the model card use by default.
 pub const SEED: u64 = 1;
@@ -94,12 +95,12 @@ fn symmetric_sqrt(matrix: &DMatrix<f64>) -> DMatrix<f64> {
 }
 
 /// Mean Euclidean distance between all pairs of rows of `features` (`n × 128`) whose label is
-/// `digit`.
-fn mean_pairwise_distance(features: &[f32], labels: &[u8], digit: usize) -> f64 {
+/// `class`.
+fn mean_pairwise_distance(features: &[f32], labels: &[u8], class: usize) -> f64 {
     let rows: Vec<&[f32]> = features
         .chunks(FEATURES)
         .zip(labels)
-        .filter(|&(_, &l)| usize::from(l) == digit)
+        .filter(|&(_, &l)| usize::from(l) == class)
         .map(|(row, _)| row)
         .collect();
     let (mut sum, mut pairs) = (0.0, 0usize);
@@ -179,7 +180,7 @@ impl Evaluator {
     pub fn new(classifier: Classifier, train: &Images, test: &Images, device: &Device) -> Self {
         let (features, _) = classifier.classify(&test.pixels, device);
         let test_spread =
-            std::array::from_fn(|digit| mean_pairwise_distance(&features, &test.labels, digit));
+            std::array::from_fn(|class| mean_pairwise_distance(&features, &test.labels, class));
         let nearest = NearestTraining::new(train, device);
         let mut test_distances = nearest.squared_distances(&test.pixels);
         test_distances.sort_by(f32::total_cmp);
@@ -193,18 +194,17 @@ impl Evaluator {
         }
     }
 
-    /// Scores images (row-major, 784 each) drawn for the given digits.
-    pub fn score(&self, pixels: &[f32], labels: &[u8]) -> Result<Scores, String> {
+    /// Scores images (row-major, 784 each) drawn for the given classes.
+    pub fn score(&self, pixels: &[f32], labels: &[u8]) -> Result<Scores> {
         let n = labels.len();
-        if n < 2 || pixels.len() != n * IMAGE_PIXELS {
-            return Err(format!(
-                "need at least 2 images of {IMAGE_PIXELS} pixels with one label each, got {} \
-                 values and {n} labels",
-                pixels.len()
-            ));
-        }
+        ensure!(
+            n >= 2 && pixels.len() == n * IMAGE_PIXELS,
+            "need at least 2 images of {IMAGE_PIXELS} pixels with one label each, got {} values \
+             and {n} labels",
+            pixels.len()
+        );
         if let Some(&label) = labels.iter().find(|&&l| usize::from(l) >= CLASSES) {
-            return Err(format!("label {label} is not a digit 0–9"));
+            bail!("label {label} is not a class 0–9");
         }
         let (features, predicted) = self.classifier.classify(pixels, &self.device);
         let correct = predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
@@ -249,7 +249,7 @@ pub fn evaluator_for(
     dir: &ModelDir,
     classifier_dir: &Path,
     device: &Device,
-) -> Result<(Evaluator, Images, Images), String> {
+) -> Result<(Evaluator, Images, Images)> {
     let classifier = Classifier::load(classifier_dir, device)?;
     let train = dir.images(Split::Train)?;
     let test = dir.images(Split::Test)?;
@@ -267,27 +267,32 @@ pub fn reconstruct(
     generator: &Generator,
     images: &Images,
     device: &Device,
-) -> Result<Vec<f32>, String> {
+) -> Result<Vec<f32>> {
     let codes = encode_all(&dir.encoder(device)?, images, device);
     let mut pixels = Vec::with_capacity(images.pixels.len());
     for chunk in codes.chunks(1000 * LATENT_DIM) {
-        pixels.extend(generator.decode(chunk).map_err(|e| e.to_string())?);
+        pixels.extend(generator.decode(chunk).with_context(|| {
+            format!(
+                "the codes of {}'s encoder do not decode",
+                dir.path.display()
+            )
+        })?);
     }
     Ok(pixels)
 }
 
-/// Scores the generator's samples at each method's default spread ([`PER_CLASS`] per digit,
+/// Scores the generator's samples at each method's default spread ([`PER_CLASS`] per class,
 /// seed [`SEED`]) and the reconstructions of the test digits: what the model card shows.
 pub fn sample_quality(
     evaluator: &Evaluator,
     generator: &Generator,
     reconstructions: &[f32],
     test: &Images,
-) -> Result<SampleQuality, String> {
-    let score_method = |method| -> Result<QualityScores, String> {
+) -> Result<SampleQuality> {
+    let score_method = |method| -> Result<QualityScores> {
         let set = generator
             .sample_every_class(PER_CLASS, SampleOptions::new(method, SEED))
-            .map_err(|e| e.to_string())?;
+            .with_context(|| format!("cannot draw the default {method:?} samples"))?;
         Ok(evaluator.score(&set.images, &set.labels)?.into())
     };
     Ok(SampleQuality {
@@ -297,17 +302,17 @@ pub fn sample_quality(
     })
 }
 
-/// The first `per_class` training images of each digit, digits in order 0–9: the "real
+/// The first `per_class` training images of each class, classes in order 0–9: the "real
 /// training digits" reference set.
 pub fn training_reference(train: &Images, per_class: usize) -> (Vec<f32>, Vec<u8>) {
     let (mut pixels, mut labels) = (Vec::new(), Vec::new());
-    for digit in 0..CLASSES as u8 {
+    for class in 0..CLASSES as u8 {
         for i in (0..train.len())
-            .filter(|&i| train.labels[i] == digit)
+            .filter(|&i| train.labels[i] == class)
             .take(per_class)
         {
             pixels.extend_from_slice(train.image(i));
-            labels.push(digit);
+            labels.push(class);
         }
     }
     (pixels, labels)
@@ -331,18 +336,18 @@ pub fn header() -> String {
 
 /// The images `evaluate` scores beside its two reference sets.
 pub enum Candidates {
-    /// The model's own samples, `per_class` of each digit drawn with `options`.
+    /// The model's own samples, `per_class` of each class drawn with `options`.
     Samples {
         /// Method, spread and seed.
         options: SampleOptions,
-        /// Samples per digit.
+        /// Samples per class.
         per_class: usize,
     },
-    /// Images from files: `N×784` float32 in [0, 1] and `N` int64 digits (`.npy`).
+    /// Images from files: `N×784` float32 in [0, 1] and `N` int64 labels (`.npy`).
     Files {
         /// The images.
         images: PathBuf,
-        /// Their digits.
+        /// Their labels.
         labels: PathBuf,
     },
 }
@@ -355,7 +360,7 @@ pub fn evaluate_model(
     classifier: &Path,
     candidates: &Candidates,
     device: &Device,
-) -> Result<Vec<serde_json::Value>, String> {
+) -> Result<Vec<serde_json::Value>> {
     let dir = ModelDir::open(model)?;
     let (evaluator, train, test) = evaluator_for(&dir, classifier, device)?;
     let generator = dir.generator()?;
@@ -367,7 +372,12 @@ pub fn evaluate_model(
         Candidates::Samples { options, per_class } => {
             let set = generator
                 .sample_every_class(*per_class, *options)
-                .map_err(|e| e.to_string())?;
+                .with_context(|| {
+                    format!(
+                        "cannot draw --per-class {per_class} samples at --spread {}",
+                        options.spread
+                    )
+                })?;
             let method = match options.method {
                 Method::Mixture => "mixture",
                 Method::Gaussian => "single Gaussian",
@@ -400,23 +410,27 @@ pub fn evaluate_model(
 }
 
 /// Reads `N×784` float32 images and `N` integer labels from `.npy` files.
-fn read_image_set(images: &Path, labels: &Path) -> Result<(Vec<f32>, Vec<u8>), String> {
-    let pixels = read_npy::<f32>(images)?;
-    let labels_values = read_npy::<i64>(labels)?;
-    if pixels.len() != labels_values.len() * IMAGE_PIXELS {
-        return Err(format!(
-            "{} holds {} values, not {IMAGE_PIXELS} for each of the {} labels in {}",
-            images.display(),
-            pixels.len(),
-            labels_values.len(),
-            labels.display()
-        ));
-    }
+fn read_image_set(images: &Path, labels: &Path) -> Result<(Vec<f32>, Vec<u8>)> {
+    let pixels = read_npy::<f32>(images).context("--images")?;
+    let labels_values = read_npy::<i64>(labels).context("--labels")?;
+    ensure!(
+        pixels.len() == labels_values.len() * IMAGE_PIXELS,
+        "--images {} holds {} values, not {IMAGE_PIXELS} for each of the {} labels in --labels {}",
+        images.display(),
+        pixels.len(),
+        labels_values.len(),
+        labels.display()
+    );
     let labels_u8 = labels_values
         .iter()
         .map(|&l| u8::try_from(l).ok().filter(|&d| usize::from(d) < CLASSES))
         .collect::<Option<Vec<u8>>>()
-        .ok_or_else(|| format!("{} holds a label that is not a digit 0–9", labels.display()))?;
+        .with_context(|| {
+            format!(
+                "--labels {} holds a label that is not a class 0–9",
+                labels.display()
+            )
+        })?;
     Ok((pixels, labels_u8))
 }
 

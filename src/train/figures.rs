@@ -1,12 +1,12 @@
 //! The report's figures, redrawn from a trained model folder: PNG image grids (MNIST-style white
-//! strokes on black, each digit upscaled ×2 with 2-px gaps), an animated GIF of the path through
+//! strokes on black, each image upscaled ×2 with 2-px gaps), an animated GIF of the path through
 //! the class means, and charts drawn with plotters in an embedded font: a bar chart of the PCA
-//! eigenvalues and two-digit PCA scatter plots.
+//! eigenvalues and two-class PCA scatter plots.
 
-use std::error::Error;
 use std::io::Cursor;
 use std::path::Path;
 
+use anyhow::{Context, Result, anyhow, ensure};
 use burn::tensor::Device;
 use image::{DynamicImage, GrayImage, ImageFormat, Luma, RgbImage, imageops};
 use plotters::coord::Shift;
@@ -17,7 +17,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::data::{Images, Split};
 use super::files::write_atomic;
 use super::model_dir::{ModelDir, encode_all};
-use crate::animation::{GifOptions, animated_gif};
+use crate::animation::{GifLook, animated_gif};
 use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
 use crate::generator::{Class, Generator, GeneratorError, SampleOptions};
 use crate::latent::fit::{fit_pca, to_matrix};
@@ -26,7 +26,7 @@ use crate::train::model::{Encoder, default_device};
 
 /// Side of an image in pixels.
 const SIDE: u32 = crate::architecture::IMAGE_SIDE as u32;
-/// Upscaling of each digit in a grid.
+/// Upscaling of each image in a grid.
 const GRID_SCALE: u32 = 2;
 /// Upscaling of each frame of the GIF.
 const GIF_SCALE: u32 = 4;
@@ -74,8 +74,8 @@ const SCATTER_SIZE: (u32, u32) = (
 /// Radius of a scatter plot's dots.
 const DOT_RADIUS: u32 = 2;
 const BAR_COLOUR: RGBColor = RGBColor(49, 104, 168);
-/// Colour of each digit 0–9 in scatter plots (matplotlib's "tab10").
-const DIGIT_COLOURS: [RGBColor; CLASSES] = [
+/// Colour of each class 0–9 in scatter plots (matplotlib's "tab10").
+const CLASS_COLOURS: [RGBColor; CLASSES] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -89,15 +89,16 @@ const DIGIT_COLOURS: [RGBColor; CLASSES] = [
 ];
 
 /// Writes the report's figures into `out` (created if missing), one line per file on stderr.
-pub fn write_figures(dir: &ModelDir, out: &Path) -> Result<(), String> {
+pub fn write_figures(dir: &ModelDir, out: &Path) -> Result<()> {
     let train = dir.images(Split::Train)?;
     let test = dir.images(Split::Test)?;
     draw_figures(dir, &train, &test, out)
 }
 
 /// Writes the figures of the model in `dir`, with `train` and `test` as the data sets.
-fn draw_figures(dir: &ModelDir, train: &Images, test: &Images, out: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+fn draw_figures(dir: &ModelDir, train: &Images, test: &Images, out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create --out {}", out.display()))?;
     let generator = dir.generator()?;
     let device = default_device();
     let encoder = dir.encoder(&device)?;
@@ -112,26 +113,26 @@ fn draw_figures(dir: &ModelDir, train: &Images, test: &Images, out: &Path) -> Re
     let images = samples(&generator, CLASSES, mixture)?;
     save_png(out, "mixture_samples.png", grid(&images, CLASSES))?;
 
-    let images = generator.basis_vectors(10.0).map_err(message)?;
+    let images = generator.basis_vectors(10.0)?;
     save_png(out, "basis_vectors.png", grid(&images, 8))?;
     let rows = SPARSE_NONZEROS.map(|k| generator.sparse_means(k));
     save_png(out, "sparse_means.png", grid(&concat(rows)?, CLASSES))?;
-    let digits: Vec<Class> = Class::all().collect();
-    let rows = digits
+    let classes: Vec<Class> = Class::all().collect();
+    let rows = classes
         .iter()
-        .map(|&d| generator.interpolate(d, digits[(d.index() + 1) % CLASSES], CLASSES));
+        .map(|&c| generator.interpolate(c, classes[(c.index() + 1) % CLASSES], CLASSES));
     save_png(out, "convex_grid.png", grid(&concat(rows)?, CLASSES))?;
 
-    let tour: Vec<Class> = Class::all().chain([digits[0]]).collect();
-    let frames = generator.path(&tour, STEPS_PER_LEG).map_err(message)?;
+    let tour: Vec<Class> = Class::all().chain([classes[0]]).collect();
+    let frames = generator.path(&tour, STEPS_PER_LEG)?;
     save(out, "morph.gif", gif(&frames)?)?;
 
     let names = generator.dataset().class_names();
-    let eigenvalues = bar_chart(&generator.stats().pca.eigenvalues).map_err(message)?;
+    let eigenvalues = bar_chart(&generator.stats().pca.eigenvalues)?;
     save_png(out, "pca_eigenvalues.png", eigenvalues)?;
     for pair in [[0, 1], [4, 9]] {
         let name = format!("pca_{}{}.png", pair[0], pair[1]);
-        let plot = pair_pca(&encoder, train, test, pair, &names, &device).map_err(message)?;
+        let plot = pair_pca(&encoder, train, test, pair, &names, &device)?;
         save_png(out, &name, plot)?;
     }
 
@@ -143,26 +144,26 @@ fn draw_figures(dir: &ModelDir, train: &Images, test: &Images, out: &Path) -> Re
     )
 }
 
-/// The first test image of each digit, then their reconstructions.
+/// The first test image of each class, then their reconstructions.
 fn reconstructions(
     generator: &Generator,
     encoder: &Encoder,
     test: &Images,
     device: &Device,
-) -> Result<Vec<f32>, String> {
+) -> Result<Vec<f32>> {
     let mut firsts = Vec::with_capacity(CLASSES);
-    for digit in 0..CLASSES {
-        let first = test.labels.iter().position(|&l| usize::from(l) == digit);
-        firsts.push(first.ok_or_else(|| format!("no test image of digit {digit}"))?);
+    for class in 0..CLASSES {
+        let first = test.labels.iter().position(|&l| usize::from(l) == class);
+        firsts.push(first.with_context(|| format!("no test image of class {class}"))?);
     }
     let originals = pick(test, &firsts);
     let codes = encode_all(encoder, &originals, device);
-    let reconstructed = generator.decode(&codes).map_err(message)?;
+    let reconstructed = generator.decode(&codes)?;
     Ok([originals.pixels, reconstructed].concat())
 }
 
-/// Five mixture samples (seed 2) of each digit, each followed by its nearest training image.
-fn nearest_neighbours(generator: &Generator, train: &Images) -> Result<Vec<f32>, String> {
+/// Five mixture samples (seed 2) of each class, each followed by its nearest training image.
+fn nearest_neighbours(generator: &Generator, train: &Images) -> Result<Vec<f32>> {
     let options = SampleOptions::new(Method::Mixture, 2);
     let samples = samples(generator, NEIGHBOUR_SAMPLES, options)?;
     let mut pairs = Vec::with_capacity(2 * samples.len());
@@ -173,25 +174,15 @@ fn nearest_neighbours(generator: &Generator, train: &Images) -> Result<Vec<f32>,
     Ok(pairs)
 }
 
-fn message(error: impl std::fmt::Display) -> String {
-    error.to_string()
-}
-
-/// `per_digit` decoded samples of each digit 0–9, digit by digit.
-fn samples(
-    generator: &Generator,
-    per_digit: usize,
-    options: SampleOptions,
-) -> Result<Vec<f32>, String> {
-    concat(Class::all().map(|digit| generator.sample(digit, per_digit, options)))
+/// `per_class` decoded samples of each class 0–9, class by class.
+fn samples(generator: &Generator, per_class: usize, options: SampleOptions) -> Result<Vec<f32>> {
+    concat(Class::all().map(|class| generator.sample(class, per_class, options)))
 }
 
 /// The images of each batch, one batch after another.
-fn concat(
-    batches: impl IntoIterator<Item = Result<Vec<f32>, GeneratorError>>,
-) -> Result<Vec<f32>, String> {
-    let batches = batches.into_iter().collect::<Result<Vec<_>, _>>();
-    Ok(batches.map_err(message)?.concat())
+fn concat(batches: impl IntoIterator<Item = Result<Vec<f32>, GeneratorError>>) -> Result<Vec<f32>> {
+    let batches = batches.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(batches.concat())
 }
 
 /// The images at `indices`, in that order.
@@ -206,7 +197,7 @@ fn pick(images: &Images, indices: &[usize]) -> Images {
 }
 
 /// One 28×28 image in [0, 1] as greyscale, each pixel repeated `scale × scale` times.
-fn digit_image(pixels: &[f32], scale: u32) -> GrayImage {
+fn upscaled(pixels: &[f32], scale: u32) -> GrayImage {
     GrayImage::from_fn(SIDE * scale, SIDE * scale, |x, y| {
         let value = pixels[((y / scale) * SIDE + x / scale) as usize];
         Luma([(value.clamp(0.0, 1.0) * 255.0).round() as u8])
@@ -227,7 +218,7 @@ fn grid(images: &[f32], columns: usize) -> GrayImage {
         let (row, column) = ((i / columns) as u32, (i % columns) as u32);
         imageops::replace(
             &mut canvas,
-            &digit_image(pixels, GRID_SCALE),
+            &upscaled(pixels, GRID_SCALE),
             i64::from(column * pitch),
             i64::from(row * pitch),
         );
@@ -237,13 +228,12 @@ fn grid(images: &[f32], columns: usize) -> GrayImage {
 
 /// A looping animated GIF of row-major 28×28 frames, each upscaled ×4, 40 ms apart (the page's
 /// `pathGif` encoder).
-fn gif(frames: &[f32]) -> Result<Vec<u8>, String> {
-    let options = GifOptions {
+fn gif(frames: &[f32]) -> Result<Vec<u8>> {
+    let look = GifLook {
         scale: GIF_SCALE as usize,
-        delay_cs: (FRAME_MS / 10) as u16,
-        captions: None,
+        frame_ms: u64::from(FRAME_MS),
     };
-    animated_gif(frames, &options)
+    animated_gif(frames, look, None).map_err(|e| anyhow!("cannot encode the morph GIF: {e}"))
 }
 
 /// A chart of `width × height` pixels on white: `title` centred in a band along the top, the rest
@@ -251,12 +241,13 @@ fn gif(frames: &[f32]) -> Result<Vec<u8>, String> {
 fn chart(
     (width, height): (u32, u32),
     title: &str,
-    draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<(), Box<dyn Error>>,
-) -> Result<RgbImage, Box<dyn Error>> {
+    draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<()>,
+) -> Result<RgbImage> {
     // Registering again only replaces the entry, so each chart can do it.
-    if register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_err() {
-        return Err("the embedded font does not parse".into());
-    }
+    ensure!(
+        register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_ok(),
+        "the embedded font does not parse"
+    );
     let mut pixels = vec![0; (width * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
@@ -281,7 +272,7 @@ fn tick(value: &f32) -> String {
 }
 
 /// Bars of `values` (non-negative), the variances along the principal components of the codes.
-fn bar_chart(values: &[f32]) -> Result<RgbImage, Box<dyn Error>> {
+fn bar_chart(values: &[f32]) -> Result<RgbImage> {
     let title = "Variance of the codes along each principal component";
     chart(BAR_CHART_SIZE, title, |area| {
         let top = 1.05 * values.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
@@ -322,10 +313,10 @@ fn plural(name: &str) -> String {
 /// plot with both axes at one scale.
 fn scatter(
     points: &[[f32; 2]],
-    digits: &[u8],
+    labels: &[u8],
     names: &[&str; CLASSES],
     title: &str,
-) -> Result<RgbImage, Box<dyn Error>> {
+) -> Result<RgbImage> {
     chart(SCATTER_SIZE, title, |area| {
         // The square plot is `span` wide on both axes, centred on the points.
         let bounds = [0, 1].map(|axis| {
@@ -354,16 +345,16 @@ fn scatter(
             .label_style(text(TICK_SIZE))
             .axis_desc_style(text(LABEL_SIZE))
             .draw()?;
-        for digit in 0..CLASSES as u8 {
-            let colour = DIGIT_COLOURS[usize::from(digit)];
-            let of_digit = points.iter().zip(digits).filter(|&(_, &d)| d == digit);
-            let dots: Vec<_> = of_digit
+        for class in 0..CLASSES as u8 {
+            let colour = CLASS_COLOURS[usize::from(class)];
+            let of_class = points.iter().zip(labels).filter(|&(_, &l)| l == class);
+            let dots: Vec<_> = of_class
                 .map(|(&[x, y], _)| Circle::new((x, y), DOT_RADIUS, colour.filled()))
                 .collect();
             if !dots.is_empty() {
                 chart
                     .draw_series(dots)?
-                    .label(plural(names[usize::from(digit)]))
+                    .label(plural(names[usize::from(class)]))
                     .legend(move |at| Circle::new(at, 5, colour.filled()));
             }
         }
@@ -387,7 +378,7 @@ fn pair_pca(
     pair: [usize; 2],
     names: &[&str; CLASSES],
     device: &Device,
-) -> Result<RgbImage, Box<dyn Error>> {
+) -> Result<RgbImage> {
     let of_pair = |images: &Images| {
         let indices: Vec<usize> = (0..images.len())
             .filter(|&i| pair.contains(&usize::from(images.labels[i])))
@@ -440,18 +431,18 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail.map(|(p, q)| (p - q) * (p - q)).sum::<f32>()
 }
 
-fn save_png(out: &Path, name: &str, image: impl Into<DynamicImage>) -> Result<(), String> {
+fn save_png(out: &Path, name: &str, image: impl Into<DynamicImage>) -> Result<()> {
     let mut bytes = Cursor::new(Vec::new());
     image
         .into()
         .write_to(&mut bytes, ImageFormat::Png)
-        .map_err(message)?;
+        .with_context(|| format!("cannot encode {name}"))?;
     save(out, name, bytes.into_inner())
 }
 
-fn save(out: &Path, name: &str, bytes: Vec<u8>) -> Result<(), String> {
+fn save(out: &Path, name: &str, bytes: Vec<u8>) -> Result<()> {
     let path = out.join(name);
-    write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    write_atomic(&path, &bytes)?;
     eprintln!(
         "wrote {} ({:.1} kB)",
         path.display(),
@@ -553,11 +544,11 @@ mod tests {
         let dots: Vec<_> = pixels_in(&plot, (0, top + 100), (width, height)).collect();
         assert!(has_text(legend.iter().copied()));
         for digit in [0, 4, 9] {
-            let colour = rgb(DIGIT_COLOURS[digit]);
+            let colour = rgb(CLASS_COLOURS[digit]);
             assert!(legend.contains(&colour), "digit {digit} in the legend");
             assert!(dots.contains(&colour), "dots of digit {digit}");
         }
-        let absent = rgb(DIGIT_COLOURS[1]);
+        let absent = rgb(CLASS_COLOURS[1]);
         assert!(
             !legend.contains(&absent),
             "a digit without dots in the legend"

@@ -1,16 +1,16 @@
 //! The native trainer and command-line tool (cargo feature `train`).
 
 pub mod adam;
+pub mod arrays;
 pub mod augment;
 pub mod bench;
 pub mod classifier;
 pub mod cli;
 pub mod data;
 pub mod evaluate;
-pub mod export;
 pub mod figures;
 pub mod files;
-pub mod latent_bin;
+pub mod fit;
 pub mod loss;
 pub mod machine;
 pub mod model;

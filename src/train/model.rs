@@ -257,11 +257,10 @@ fn ndarray_device() -> Device {
 
 /// Loads a burnpack record of any float precision into `module` as plain floats: quantized
 /// weights are dequantized once here, so inference never pays for it.
-pub fn load_record_bytes<M: Module>(module: M, bytes: &[u8]) -> Result<M, String> {
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-        .map_err(|e| e.to_string())?
+pub fn load_record_bytes<M: Module>(module: M, bytes: &[u8]) -> anyhow::Result<M> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))?
         .with_dtype_policy(DTypePolicy::CastToModule);
-    let loaded = module.try_load_record(record).map_err(|e| e.to_string())?;
+    let loaded = module.try_load_record(record)?;
     Ok(dequantize_weights(loaded))
 }
 
@@ -278,7 +277,7 @@ pub fn dequantize_weights<M: Module>(module: M) -> M {
 
 /// The shipped decoder's blocks: 4 inputs × 16 outputs of a weight (its `[inputs, outputs]`
 /// matrix), 16 outputs of a bias.
-const SHIPPING_BLOCK: [u8; 2] = [4, 16];
+pub const SHIPPING_BLOCK: [u8; 2] = [4, 16];
 
 /// How the shipped decoder is stored: 8-bit integers in [−128, 127], one f16 scale per
 /// [`SHIPPING_BLOCK`], unpacked (one byte per weight).

@@ -3,11 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::data::{self, Images, Split};
-use super::trainer::read_json;
+use super::files::{read, read_json};
 use super::training_run::RunRecord;
 use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM};
 use crate::generator::Generator;
@@ -28,9 +29,15 @@ pub struct ModelDir {
 
 impl ModelDir {
     /// Opens `path`, reading its `run.json`.
-    pub fn open(path: &Path) -> Result<Self, String> {
-        let run = read_json(&path.join("run.json"))
-            .map_err(|e| format!("{e} (is {} a trained model folder?)", path.display()))?;
+    pub fn open(path: &Path) -> Result<Self> {
+        let run = read_json(&path.join("run.json")).with_context(|| {
+            format!(
+                "{} is not a trained model folder (pass one with --model, or make one with \
+                 `latent-digits train --out {}`)",
+                path.display(),
+                path.display()
+            )
+        })?;
         Ok(Self {
             path: path.to_path_buf(),
             run,
@@ -43,65 +50,70 @@ impl ModelDir {
     }
 
     /// The trained encoder.
-    pub fn encoder(&self, device: &Device) -> Result<Encoder, String> {
+    pub fn encoder(&self, device: &Device) -> Result<Encoder> {
         self.load(Encoder::skeleton(self.arch(), device), "encoder.bpk")
     }
 
     /// The trained decoder.
-    pub fn decoder(&self, device: &Device) -> Result<Decoder, String> {
+    pub fn decoder(&self, device: &Device) -> Result<Decoder> {
         self.load(Decoder::skeleton(self.arch(), device), "decoder.bpk")
     }
 
-    fn load<M: Module>(&self, module: M, name: &str) -> Result<M, String> {
+    fn load<M: Module>(&self, module: M, name: &str) -> Result<M> {
         let path = self.path.join(name);
-        let bytes =
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        load_record_bytes(module, &bytes)
-            .map_err(|e| format!("{} does not fit the network: {e}", path.display()))
+        load_record_bytes(module, &read(&path)?).with_context(|| {
+            format!(
+                "{} does not fit the network of --arch {} that run.json names",
+                path.display(),
+                self.arch().layers()
+            )
+        })
     }
 
     /// The generator (decoder and fitted statistics); needs `fit` to have run.
-    pub fn generator(&self) -> Result<Generator, String> {
-        let path = self.path.join("latent.bin");
-        let stats = std::fs::read(&path).map_err(|e| {
-            format!(
-                "cannot read {}: {e} (run `latent-digits fit` first?)",
-                path.display()
-            )
-        })?;
+    pub fn generator(&self) -> Result<Generator> {
+        let stats = self.fitted(&self.path.join("latent.bin"))?;
         self.generator_with(&stats)
     }
 
     /// The generator with the page's encoder loaded ([`SHIPPED_ENCODER`], which `fit` writes).
-    pub fn generator_with_encoder(&self) -> Result<Generator, String> {
+    pub fn generator_with_encoder(&self) -> Result<Generator> {
         let mut generator = self.generator()?;
         let path = self.path.join(SHIPPED_ENCODER);
-        let record = std::fs::read(&path).map_err(|e| {
-            format!(
-                "cannot read {}: {e} (run `latent-digits fit` first?)",
-                path.display()
-            )
-        })?;
         generator
-            .load_encoder(&record)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .load_encoder(&self.fitted(&path)?)
+            .with_context(|| format!("{} is not the page's encoder", path.display()))?;
         Ok(generator)
     }
 
+    /// The bytes of `path`, a file that `fit` writes into this folder.
+    fn fitted(&self, path: &Path) -> Result<Vec<u8>> {
+        read(path).with_context(|| {
+            format!(
+                "run `latent-digits fit --model {}` first",
+                self.path.display()
+            )
+        })
+    }
+
     /// The generator of this folder's decoder with the statistics file `stats`.
-    pub fn generator_with(&self, stats: &[u8]) -> Result<Generator, String> {
-        Generator::from_bytes(&self.decoder_record()?, stats).map_err(|e| e.to_string())
+    pub fn generator_with(&self, stats: &[u8]) -> Result<Generator> {
+        Generator::from_bytes(&self.decoder_record()?, stats).with_context(|| {
+            format!(
+                "the decoder and statistics of {} do not make a generator",
+                self.path.display()
+            )
+        })
     }
 
     /// The bytes of `decoder.bpk` (8-bit weights: the record the page embeds).
-    pub fn decoder_record(&self) -> Result<Vec<u8>, String> {
-        let path = self.path.join("decoder.bpk");
-        std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    pub fn decoder_record(&self) -> Result<Vec<u8>> {
+        read(&self.path.join("decoder.bpk"))
     }
 
     /// One split of the data set the model was trained on, from its default folder.
-    pub fn images(&self, split: Split) -> Result<Images, String> {
-        data::load(self.run.config.dataset, None, split).map_err(|e| e.to_string())
+    pub fn images(&self, split: Split) -> Result<Images> {
+        Ok(data::load(self.run.config.dataset, None, split)?)
     }
 }
 
@@ -125,12 +137,12 @@ pub fn encode_all(encoder: &Encoder, images: &Images, device: &Device) -> Vec<f3
     codes
 }
 
-/// The codes (row-major, 32 per image) whose label is `digit`.
-pub fn codes_of_digit(codes: &[f32], labels: &[u8], digit: usize) -> Vec<f32> {
+/// The codes (row-major, 32 per image) whose label is `class`.
+pub fn codes_of_class(codes: &[f32], labels: &[u8], class: usize) -> Vec<f32> {
     codes
         .chunks(LATENT_DIM)
         .zip(labels)
-        .filter(|&(_, &label)| usize::from(label) == digit)
+        .filter(|&(_, &label)| usize::from(label) == class)
         .flat_map(|(code, _)| code.iter().copied())
         .collect()
 }

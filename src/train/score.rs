@@ -2,32 +2,33 @@
 //! shipped networks (burn's f32 reference beside the page's integer kernels) reconstruct the
 //! digits, and how well the page reads a digit: the mixtures as a classifier, and restyling.
 
+use anyhow::Result;
 use burn::tensor::Device;
 
 use super::data::{Images, Split};
 use super::evaluate;
 use super::loss::probability_scores;
-use super::model_dir::{ModelDir, codes_of_digit, encode_all};
+use super::model_dir::{ModelDir, codes_of_class, encode_all};
 use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
 use crate::artifact::ReadingScores;
 use crate::generator::{Generator, GeneratorError, MAX_IMAGES};
 use crate::latent::CLASSES;
 
-/// Every test digit whose index is a multiple of this is restyled: 1,000 digits spread over the
+/// Every test image whose index is a multiple of this is restyled: 1,000 images spread over the
 /// whole test set.
-const RESTYLE_STRIDE: usize = 10;
+pub const RESTYLE_STRIDE: usize = 10;
 
-/// Mean log-likelihood of the split's codes under each digit's mixture and single Gaussian,
-/// the reconstruction scores of the shipped networks, and how well the page reads the digits,
+/// Mean log-likelihood of the split's codes under each class's mixture and single Gaussian,
+/// the reconstruction scores of the shipped networks, and how well the page reads the images,
 /// printed as tables.
-pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<(), String> {
+pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<()> {
     let generator = dir.generator_with_encoder()?;
     let images = dir.images(split)?;
     let codes = encode_all(&dir.encoder(device)?, &images, device);
-    println!("digit  count  mixture(K)        single Gaussian   (mean log-likelihood per code)");
+    println!("class  count  mixture(K)        single Gaussian   (mean log-likelihood per code)");
     let (mut all_mixture, mut all_gaussian) = (0.0, 0.0);
-    for (digit, class) in generator.stats().classes.iter().enumerate() {
-        let mine = codes_of_digit(&codes, &images.labels, digit);
+    for (label, class) in generator.stats().classes.iter().enumerate() {
+        let mine = codes_of_class(&codes, &images.labels, label);
         let mixture: f64 = mine
             .chunks(LATENT_DIM)
             .map(|c| class.mixture.log_density(c))
@@ -38,7 +39,7 @@ pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<(),
             .sum();
         let count = (mine.len() / LATENT_DIM) as f64;
         println!(
-            "{digit:>5}  {count:>5}  {:>10.3} ({})  {:>15.3}",
+            "{label:>5}  {count:>5}  {:>10.3} ({})  {:>15.3}",
             mixture / count,
             class.mixture.weights.len(),
             gaussian / count
@@ -105,18 +106,14 @@ pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<(),
 }
 
 /// How well `generator` (with its encoder loaded) reads `test`: the mixtures' accuracy on the
-/// codes of the 8-bit encoder, and restyling of every [`RESTYLE_STRIDE`]th digit.
-pub fn reading_scores(generator: &Generator, test: &Images) -> Result<ReadingScores, String> {
+/// codes of the 8-bit encoder, and restyling of every [`RESTYLE_STRIDE`]th image.
+pub fn reading_scores(generator: &Generator, test: &Images) -> Result<ReadingScores> {
     let codes = in_batches(&test.pixels, IMAGE_PIXELS, |b| generator.encode(b))?;
     reading_of_codes(generator, &codes, &test.labels)
 }
 
 /// [`reading_scores`] of test images whose codes (from the 8-bit encoder) are `codes`.
-fn reading_of_codes(
-    generator: &Generator,
-    codes: &[f32],
-    labels: &[u8],
-) -> Result<ReadingScores, String> {
+fn reading_of_codes(generator: &Generator, codes: &[f32], labels: &[u8]) -> Result<ReadingScores> {
     let accuracy = classifier_accuracy(generator, codes, labels)? as f32;
     let chosen: Vec<f32> = codes
         .chunks_exact(LATENT_DIM)
@@ -127,7 +124,7 @@ fn reading_of_codes(
     let read_as = in_batches(&chosen, LATENT_DIM, |b| generator.likeliest_classes(b))?;
     let mut restyled = Vec::with_capacity(read_as.len() * CLASSES * IMAGE_PIXELS);
     for (code, &from) in chosen.chunks_exact(LATENT_DIM).zip(&read_as) {
-        restyled.extend(generator.restyle(code, from).map_err(|e| e.to_string())?);
+        restyled.extend(generator.restyle(code, from)?);
     }
     let again = in_batches(&restyled, IMAGE_PIXELS, |b| generator.encode(b))?;
     let read_again = in_batches(&again, LATENT_DIM, |b| generator.likeliest_classes(b))?;
@@ -142,12 +139,12 @@ fn reading_of_codes(
 }
 
 /// The share of `codes` that the mixtures read as their label.
-fn classifier_accuracy(generator: &Generator, codes: &[f32], labels: &[u8]) -> Result<f64, String> {
+fn classifier_accuracy(generator: &Generator, codes: &[f32], labels: &[u8]) -> Result<f64> {
     let read = in_batches(codes, LATENT_DIM, |b| generator.likeliest_classes(b))?;
     let right = read
         .iter()
         .zip(labels)
-        .filter(|(digit, label)| digit.index() == usize::from(**label))
+        .filter(|(class, label)| class.index() == usize::from(**label))
         .count();
     Ok(right as f64 / labels.len() as f64)
 }
@@ -158,10 +155,10 @@ fn in_batches<T>(
     values: &[f32],
     width: usize,
     call: impl Fn(&[f32]) -> Result<Vec<T>, GeneratorError>,
-) -> Result<Vec<T>, String> {
+) -> Result<Vec<T>> {
     let mut out = Vec::new();
     for batch in values.chunks(MAX_IMAGES * width) {
-        out.extend(call(batch).map_err(|e| e.to_string())?);
+        out.extend(call(batch)?);
     }
     Ok(out)
 }

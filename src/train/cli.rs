@@ -174,9 +174,9 @@ struct FiguresArgs {
 struct BenchArgs {
     #[command(flatten)]
     model: ModelArg,
-    /// Timed training steps.
-    #[arg(long, default_value_t = 50)]
-    steps: usize,
+    /// Timed training steps (at least 1).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: u64,
 }
 
 #[derive(Args, Debug)]
@@ -314,7 +314,7 @@ pub fn run(cli: Cli) -> Result<()> {
             score::print_scores(&args.model.open()?, args.split.into(), &device)
         }
         Command::Figures(args) => figures::write_figures(&args.model.open()?, &args.out),
-        Command::Bench(args) => bench::run(&args.model.open()?, args.steps),
+        Command::Bench(args) => bench::run(&args.model.open()?, args.steps as usize),
         Command::Evaluate(args) => evaluate_command(args, &device),
         Command::TrainClassifier(args) => train_classifier(args),
     }
@@ -435,6 +435,8 @@ mod tests {
         );
         let message = error("latent-digits fit --components 0");
         assert!(message.contains("--components"), "{message}");
+        let message = error("latent-digits bench --steps 0");
+        assert!(message.contains("--steps"), "{message}");
         let message = error("latent-digits evaluate");
         assert!(message.contains("--method"), "{message}");
         assert!(parse("latent-digits train --arch 5 --out runs/x").is_ok());

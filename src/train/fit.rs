@@ -287,7 +287,7 @@ pub fn fit_latent_stats(
 mod tests {
     use super::*;
     use crate::generator::Generator;
-    use crate::train::model_dir::MODEL_DIR;
+    use crate::train::training_run::MODEL_DIR;
 
     #[test]
     fn scatter_digits_are_balanced_and_spread_over_the_test_set() {

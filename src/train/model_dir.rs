@@ -14,8 +14,6 @@ use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM};
 use crate::generator::Generator;
 use crate::train::model::{Decoder, Encoder, load_record_bytes};
 
-/// Folder of the committed model.
-pub const MODEL_DIR: &str = "model";
 /// The encoder as the page loads it (8-bit weights, stored as the decoder is); `fit` writes it.
 pub const SHIPPED_ENCODER: &str = "encoder.q8.bpk";
 

@@ -167,7 +167,7 @@ fn in_batches<T>(
 mod tests {
     use super::*;
     use crate::train::model::default_device;
-    use crate::train::model_dir::MODEL_DIR;
+    use crate::train::training_run::MODEL_DIR;
     use std::path::Path;
 
     /// All 10,000 test digits through the page's reading path, against burn's f32 encoder.

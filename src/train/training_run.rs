@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::data::{self, Images, Split};
 use super::files::{read, read_json, save_record, write_atomic, write_json};
 use super::machine::machine_description;
-use super::model_dir::MODEL_DIR;
 use super::trainer::{self, EpochRecord, Reconstruction, TrainConfig, reconstruction_loss};
 use crate::train::model::{Autoencoder, Decoder, load_record_bytes, quantize_for_shipping};
+
+/// Folder of the committed model: where `train` writes and every command reads by default.
+pub const MODEL_DIR: &str = "model";
 
 /// What `train` records beside the weights, for MODEL.md and the page's About section.
 #[derive(Serialize, Deserialize)]

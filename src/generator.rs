@@ -1,4 +1,4 @@
-//! The digit generator: the decoder plus the latent statistics (and, once loaded, the encoder),
+//! The generator of digits or clothes: the decoder plus the latent statistics (and, once loaded, the encoder),
 //! with every operation the page offers, argument checks included. Plain Rust, so native tests
 //! and the CLI use it as the wasm bindings do.
 

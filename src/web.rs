@@ -179,7 +179,7 @@ struct Metrics<'a> {
     gaussian_samples: Option<[f32; 4]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reconstructions: Option<[f32; 4]>,
-    /// How the page reads digits (`classify`, `restyle`), measured on the test digits.
+    /// How the page reads a visitor's image (`classify`, `restyle`), measured on the test images.
     #[serde(skip_serializing_if = "Option::is_none")]
     reading: Option<Reading>,
 }
@@ -187,9 +187,9 @@ struct Metrics<'a> {
 /// [`crate::artifact::ReadingScores`] for JS.
 #[derive(Serialize)]
 struct Reading {
-    /// Share of the test digits `classify` reads right.
+    /// Share of the test images `classify` reads right.
     accuracy: f32,
-    /// For each digit d, the share of restyled test digits read as d.
+    /// For each class d, the share of restyled test images read as d.
     restyle: [f32; CLASSES],
 }
 
@@ -228,7 +228,7 @@ impl JsGenerator {
         })
     }
 
-    /// The model card: data set, class names, sizes, components per digit, metrics, training command.
+    /// The model card: data set, class names, sizes, components per class, metrics, training command.
     pub fn info(&self) -> Result<JsValue, JsError> {
         let stats = self.inner.stats();
         let card = &stats.card;
@@ -389,7 +389,7 @@ impl JsGenerator {
         Ok(self.inner.encode(&float_values("images", &images)?)?)
     }
 
-    /// For `k × 32` codes, `k × 10` digit probabilities (each row sums to 1).
+    /// For `k × 32` codes, `k × 10` class probabilities (each row sums to 1).
     pub fn classify(&self, latents: JsValue) -> Result<Vec<f32>, JsError> {
         Ok(self.inner.classify(&float_values("latents", &latents)?)?)
     }

@@ -18,15 +18,9 @@ import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { initSync, Generator } from "../../pkg/latent_digits.js";
 import { readDecoder, forwardReference, checkOutputs } from "./decoder.mjs";
-import { RUNTIMES, ROUND, markdownTable, fmt, summarize, peerVersions } from "./runtimes.mjs";
+import { RUNTIMES, ROUND, markdownTable, fmt, summarize, peerVersions, countOptions } from "./runtimes.mjs";
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const ROUNDS = option("rounds", 7);
-const FRESH = option("fresh", 7);
+const { rounds: ROUNDS, fresh: FRESH } = countOptions(process.argv.slice(2));
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const names = Object.keys(RUNTIMES);
 const peersPackage = JSON.parse(readFileSync(here("package.json"), "utf8"));

@@ -144,6 +144,19 @@ export function summarize(names, pick) {
   return { values, ranges };
 }
 
+/**
+ * The scripts' `--rounds N` and `--fresh N` (default 7 each) from `args` (process.argv after
+ * the script), so this module stays free of Node globals for the browser page.
+ * @param {string[]} args
+ */
+export function countOptions(args) {
+  const option = (name) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : 7;
+  };
+  return { rounds: option("rounds"), fresh: option("fresh") };
+}
+
 /** The peers' pinned versions, from this folder's package.json, for the tables' headers. */
 export function peerVersions(peersPackage) {
   return ["@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-wasm", "onnxruntime-web"]

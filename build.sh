@@ -57,11 +57,11 @@ build() {
     "target/$WASM_TARGET/release/latent_digits.wasm"
   # The encoder is fetched only when a visitor's digit is read: the first gallery needs the
   # decoder alone, which the module embeds.
-  cp model/encoder.q8.bpk pkg/encoder.q8.bpk
+  cp model/encoder.packed pkg/encoder.packed
   # The clothes model is fetched only when a visitor switches to it.
   mkdir -p pkg/fashion
-  cp model/fashion/decoder.bpk model/fashion/latent.bin model/fashion/encoder.q8.bpk pkg/fashion/
-  ls -l pkg/latent_digits_bg.wasm pkg/latent_digits.js pkg/encoder.q8.bpk pkg/fashion/*
+  cp model/fashion/decoder.packed model/fashion/latent.bin model/fashion/encoder.packed pkg/fashion/
+  ls -l pkg/latent_digits_bg.wasm pkg/latent_digits.js pkg/encoder.packed pkg/fashion/*
 }
 
 # The tests that run burn, which the ndarray suite runs again: everything under `train::` (the

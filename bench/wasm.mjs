@@ -7,7 +7,7 @@ import { initSync, Generator } from "../pkg/latent_digits.js";
 
 const wasmPath = new URL("../pkg/latent_digits_bg.wasm", import.meta.url);
 const jsPath = new URL("../pkg/latent_digits.js", import.meta.url);
-const encoderPath = new URL("../pkg/encoder.q8.bpk", import.meta.url);
+const encoderPath = new URL("../pkg/encoder.packed", import.meta.url);
 
 let started = performance.now();
 initSync({ module: readFileSync(wasmPath) });

@@ -2,12 +2,15 @@
 //! with every operation the page offers, argument checks included. Plain Rust, so native tests
 //! and the CLI use it as the wasm bindings do.
 
+use std::sync::OnceLock;
+
 use crate::animation::{GifLook, animated_gif};
-use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM};
+use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM, LayerShape};
 use crate::artifact::{self, LatentStats};
 use crate::dataset::Dataset;
-use crate::integer_net::IntegerNetwork;
+use crate::integer_net::{IntegerNetwork, packed};
 use crate::latent::{CLASSES, Method, Samples, rng_for};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::record::read_dense_layers;
 
 /// Most images (or codes) one call may produce.
@@ -181,18 +184,100 @@ impl SampleOptions {
     }
 }
 
-/// Refuses a network record whose CRC-32 is not the one the statistics recorded for it.
-fn check_record(network: &str, record: &[u8], expected: u32) -> Result<()> {
-    let found = crc32fast::hash(record);
+/// One of the two networks.
+#[derive(Clone, Copy)]
+pub enum Network {
+    /// Codes to images.
+    Decoder,
+    /// Images to codes.
+    Encoder,
+}
+impl Network {
+    /// Its name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Decoder => "decoder",
+            Self::Encoder => "encoder",
+        }
+    }
+
+    /// How the page's file rounds its weights.
+    pub fn precision(self) -> packed::Precision {
+        match self {
+            Self::Decoder => packed::Precision::BYTES,
+            Self::Encoder => packed::Precision {
+                levels: std::env::var("LD_ENC")
+                    .map(|v| v.parse().unwrap())
+                    .unwrap_or(127),
+                limit: 2047,
+            },
+        }
+    }
+}
+
+/// The network `which` in `bytes`: packed, or natively the burnpack record it is packed from.
+/// Refuses a corrupt file, one whose record's CRC-32 is not the `expected` one the statistics
+/// recorded, and one whose layers are not `shapes`.
+fn read_network(
+    which: Network,
+    bytes: &[u8],
+    expected: u32,
+    shapes: &[LayerShape],
+) -> Result<IntegerNetwork> {
+    let what = which.name();
+    if !packed::is_packed(bytes) {
+        return read_record(which, bytes, expected, shapes);
+    }
+    let network = packed::unpack(bytes, true).map_err(|e| corrupt(what, e))?;
+    let source = packed::source_checksum(bytes).map_err(|e| corrupt(what, e))?;
+    check_checksum(&format!("packed {what}"), source, expected, bytes.len())?;
+    if network.shapes() != shapes {
+        return Err(corrupt(what, "its layers are not this architecture's"));
+    }
+    Ok(network)
+}
+
+/// [`read_network`] of a burnpack record, its weights rounded as `pack` rounds them for the page.
+#[cfg(not(target_arch = "wasm32"))]
+fn read_record(
+    which: Network,
+    record: &[u8],
+    expected: u32,
+    shapes: &[LayerShape],
+) -> Result<IntegerNetwork> {
+    let what = format!("{} record", which.name());
+    check_checksum(&what, crc32fast::hash(record), expected, record.len())?;
+    let layers = read_dense_layers(record, shapes).map_err(|e| corrupt(&what, e))?;
+    Ok(IntegerNetwork::new(&layers, which.precision()))
+}
+
+/// The page reads packed networks only: it carries no burnpack reader.
+#[cfg(target_arch = "wasm32")]
+fn read_record(which: Network, _: &[u8], _: u32, _: &[LayerShape]) -> Result<IntegerNetwork> {
+    Err(corrupt(which.name(), packed::PackedError::BadMagic))
+}
+
+/// Refuses a network file (`what`, `len` bytes) whose record's CRC-32 is `found`, not the
+/// `expected` one the statistics recorded.
+fn check_checksum(what: &str, found: u32, expected: u32, len: usize) -> Result<()> {
     if found == expected {
         Ok(())
     } else {
         Err(GeneratorError::CorruptModel(format!(
-            "the {network} record ({} bytes, CRC-32 {found:08x}) is not the one these statistics \
-             were fitted to (CRC-32 {expected:08x}): the file is corrupt or belongs to another model",
-            record.len()
+            "the {what} ({len} bytes, CRC-32 {found:08x}) is not the one these statistics \
+             were fitted to (CRC-32 {expected:08x}): the file is corrupt or belongs to another model"
         )))
     }
+}
+
+/// The architecture the statistics' model card names.
+fn arch_of(stats: &LatentStats) -> Result<Arch> {
+    Arch::from_layers(stats.card.arch_layers).ok_or_else(|| {
+        corrupt(
+            "statistics",
+            format!("unknown architecture {}", stats.card.arch_layers),
+        )
+    })
 }
 
 /// Sampled images of several classes with their codes and labels.
@@ -209,52 +294,83 @@ pub struct SampleSet {
 /// Decoder weights and latent statistics, ready to generate; with the encoder, ready to read
 /// a visitor's digit.
 pub struct Generator {
-    arch: Arch,
     decoder: IntegerNetwork,
     /// Loaded on demand ([`Generator::load_encoder`]): the page's first gallery needs only the
     /// decoder.
     encoder: Option<IntegerNetwork>,
-    stats: LatentStats,
+    /// A given file's are parsed at once (to refuse a corrupt one); the embedded file's when
+    /// first needed (the tests check it), so that a generator costs almost nothing to make.
+    stats: OnceLock<LatentStats>,
 }
 
-/// The committed decoder (burnpack record, 8-bit weights with per-block f16 scales).
-pub static EMBEDDED_DECODER: &[u8] = include_bytes!("../model/decoder.bpk");
+/// The committed decoder as the page ships it: 4-bit weights in the kernel's order
+/// ([`crate::integer_net::packed`]), packed from `decoder.bpk`.
+pub static EMBEDDED_DECODER: &[u8] = include_bytes!("../model/decoder.packed");
+/// The burnpack record the committed decoder was packed from (8-bit weights with block scales).
+#[cfg(test)]
+pub(crate) static DECODER_RECORD: &[u8] = include_bytes!("../model/decoder.bpk");
 /// The committed latent statistics.
 pub static EMBEDDED_STATS: &[u8] = include_bytes!("../model/latent.bin");
 
-impl Generator {
-    /// The generator of the committed model.
-    pub fn embedded() -> Result<Self> {
-        Self::from_bytes(EMBEDDED_DECODER, EMBEDDED_STATS)
-    }
+/// A corrupt-model error about `what`.
+fn corrupt(what: &str, error: impl std::fmt::Display) -> GeneratorError {
+    GeneratorError::CorruptModel(format!("{what}: {error}"))
+}
 
-    /// Builds a generator from a decoder record and the statistics file fitted to it; refuses a
-    /// corrupt file and a record that belongs to another model.
-    pub fn from_bytes(decoder_record: &[u8], stats: &[u8]) -> Result<Self> {
-        let stats =
-            artifact::decode(stats).map_err(|e| GeneratorError::CorruptModel(e.to_string()))?;
-        check_record("decoder", decoder_record, stats.card.records.decoder)?;
-        let arch = Arch::from_layers(stats.card.arch_layers).ok_or_else(|| {
-            GeneratorError::CorruptModel(format!("unknown architecture {}", stats.card.arch_layers))
-        })?;
-        let decoder = read_dense_layers(decoder_record, &arch.decoder_layers())
-            .map_err(|e| GeneratorError::CorruptModel(format!("decoder record: {e}")))?;
+impl Generator {
+    /// The generator of the committed model: its decoder unpacked, its statistics parsed when
+    /// first needed.
+    pub fn embedded() -> Result<Self> {
         Ok(Self {
-            arch,
-            decoder: IntegerNetwork::new(&decoder),
+            decoder: packed::unpack(EMBEDDED_DECODER, false).map_err(|e| corrupt("decoder", e))?,
             encoder: None,
-            stats,
+            stats: OnceLock::new(),
         })
     }
 
-    /// Loads the encoder from its record (`encoder.q8.bpk`, written by the same `fit` as the
-    /// statistics), which [`Generator::encode`] needs; a corrupt record, or another model's,
-    /// leaves the generator as it was.
-    pub fn load_encoder(&mut self, encoder_record: &[u8]) -> Result<()> {
-        check_record("encoder", encoder_record, self.stats.card.records.encoder)?;
-        let layers = read_dense_layers(encoder_record, &self.arch.encoder_layers())
-            .map_err(|e| GeneratorError::CorruptModel(format!("encoder record: {e}")))?;
-        self.encoder = Some(IntegerNetwork::new(&layers));
+    /// Builds a generator from a decoder (the shipped 4-bit file, or the burnpack record it is
+    /// packed from) and the statistics file fitted to it; refuses a corrupt file and a decoder
+    /// that belongs to another model.
+    pub fn from_bytes(decoder: &[u8], stats: &[u8]) -> Result<Self> {
+        let stats =
+            artifact::decode(stats).map_err(|e| GeneratorError::CorruptModel(e.to_string()))?;
+        let shapes = arch_of(&stats)?.decoder_layers();
+        let decoder = read_network(
+            Network::Decoder,
+            decoder,
+            stats.card.records.decoder,
+            &shapes,
+        )?;
+        Ok(Self {
+            decoder,
+            encoder: None,
+            stats: OnceLock::from(stats),
+        })
+    }
+
+    /// Decodes a few codes and drops the images. In a browser this is worth its fraction of a
+    /// millisecond: the kernel's calls use up V8's budget for its baseline code, and V8 compiles
+    /// the optimised code in the background while the page goes on, so that the first gallery
+    /// runs on it.
+    pub fn warm_up(&self) {
+        const ROWS: usize = 4;
+        drop(self.decoder.forward(&[0.0; ROWS * LATENT_DIM]));
+    }
+
+    /// Loads the encoder (`encoder.packed`, or natively the record `encoder.q8.bpk` it is
+    /// packed from, both written by the same `fit` as the statistics), which
+    /// [`Generator::encode`] needs; a corrupt file, or another model's, leaves the generator as
+    /// it was.
+    pub fn load_encoder(&mut self, encoder: &[u8]) -> Result<()> {
+        let stats = self.stats();
+        let shapes = arch_of(stats)?.encoder_layers();
+        let network = read_network(
+            Network::Encoder,
+            encoder,
+            stats.card.records.encoder,
+            &shapes,
+        )?;
+        self.encoder = Some(network);
         Ok(())
     }
 
@@ -265,12 +381,14 @@ impl Generator {
 
     /// The latent statistics and model card.
     pub fn stats(&self) -> &LatentStats {
-        &self.stats
+        self.stats.get_or_init(|| {
+            artifact::decode(EMBEDDED_STATS).expect("the tests check the embedded statistics")
+        })
     }
 
     /// The data set the model was trained on.
     pub fn dataset(&self) -> Dataset {
-        self.stats.card.dataset
+        self.stats().card.dataset
     }
 
     /// Draws `n` codes of `class`.
@@ -282,7 +400,7 @@ impl Generator {
     ) -> Result<Samples> {
         check_count("the number of samples", n, 1)?;
         let mut rng = rng_for(options.seed, class.index());
-        Ok(self.stats.classes[class.index()].sample(n, options.method, options.spread, &mut rng))
+        Ok(self.stats().classes[class.index()].sample(n, options.method, options.spread, &mut rng))
     }
 
     /// Draws and decodes `n` images of `class`.
@@ -341,7 +459,7 @@ impl Generator {
         let mut probabilities = Vec::with_capacity(latents.len() / LATENT_DIM * CLASSES);
         for code in latents.chunks_exact(LATENT_DIM) {
             let log_densities: Vec<f64> = self
-                .stats
+                .stats()
                 .classes
                 .iter()
                 .map(|class| class.mixture.log_density(code))
@@ -371,7 +489,7 @@ impl Generator {
         check_latents(latents)?;
         Ok(latents
             .chunks_exact(LATENT_DIM)
-            .flat_map(|code| self.stats.pca.project(code))
+            .flat_map(|code| self.stats().pca.project(code))
             .collect())
     }
 
@@ -390,7 +508,7 @@ impl Generator {
 
     /// The mean code of `class`.
     pub fn class_mean(&self, class: Class) -> &[f32] {
-        &self.stats.classes[class.index()].gaussian.mean
+        &self.stats().classes[class.index()].gaussian.mean
     }
 
     /// `steps` images along the segment between the class means of `from` and `to`, ends included.
@@ -500,7 +618,7 @@ impl Generator {
             )));
         }
         let mut latents = Vec::with_capacity(CLASSES * LATENT_DIM);
-        for class in &self.stats.classes {
+        for class in &self.stats().classes {
             let mean = &class.gaussian.mean;
             let mut order: Vec<usize> = (0..LATENT_DIM).collect();
             order.sort_by(|&a, &b| mean[b].abs().total_cmp(&mean[a].abs()));
@@ -517,7 +635,7 @@ impl Generator {
     /// `(x, y)` (see [`crate::latent::Pca::likeliest_code`]).
     pub fn decode_pca_point(&self, x: f64, y: f64) -> Result<Vec<f32>> {
         let (x, y) = (bounded("x", x)?, bounded("y", y)?);
-        self.decode(&self.stats.pca.likeliest_code(&self.stats.classes, x, y))
+        self.decode(&self.stats().pca.likeliest_code(&self.stats().classes, x, y))
     }
 }
 
@@ -532,9 +650,60 @@ mod tests {
 
     /// The committed clothes model, which the page fetches when a visitor switches to it.
     mod fashion {
-        pub static DECODER: &[u8] = include_bytes!("../model/fashion/decoder.bpk");
+        pub static DECODER: &[u8] = include_bytes!("../model/fashion/decoder.packed");
+        pub static RECORD: &[u8] = include_bytes!("../model/fashion/decoder.bpk");
         pub static STATS: &[u8] = include_bytes!("../model/fashion/latent.bin");
-        pub static ENCODER: &[u8] = include_bytes!("../model/fashion/encoder.q8.bpk");
+        pub static ENCODER: &[u8] = include_bytes!("../model/fashion/encoder.packed");
+    }
+
+    #[test]
+    fn each_shipped_decoder_belongs_to_its_statistics() {
+        for (shipped, record, stats) in [
+            (EMBEDDED_DECODER, DECODER_RECORD, EMBEDDED_STATS),
+            (fashion::DECODER, fashion::RECORD, fashion::STATS),
+        ] {
+            let stats = artifact::decode(stats).unwrap();
+            assert_eq!(crc32fast::hash(record), stats.card.records.decoder);
+            assert_eq!(
+                packed::source_checksum(shipped),
+                Ok(stats.card.records.decoder)
+            );
+            let network = packed::unpack(shipped, true).unwrap();
+            assert_eq!(network.shapes(), arch_of(&stats).unwrap().decoder_layers());
+        }
+        // The embedded generator parses its statistics when first asked.
+        assert_eq!(committed().stats().card.dataset, Dataset::Mnist);
+    }
+
+    /// The committed model folders' packed decoders are what `pack` writes from their records.
+    #[cfg(feature = "train")]
+    #[test]
+    fn each_shipped_decoder_is_its_record_packed() {
+        use crate::train::model_dir::ModelDir;
+        for (folder, shipped) in [
+            ("model", EMBEDDED_DECODER),
+            ("model/fashion", fashion::DECODER),
+        ] {
+            let dir = ModelDir::open(std::path::Path::new(folder)).unwrap();
+            assert!(
+                dir.shipped_decoder().unwrap() == shipped,
+                "run `latent-digits pack --model {folder}`"
+            );
+        }
+    }
+
+    #[test]
+    fn the_record_decodes_as_its_packed_form_does_within_four_bit_rounding() {
+        let from_record = Generator::from_bytes(DECODER_RECORD, EMBEDDED_STATS).unwrap();
+        let shipped = committed();
+        let options = SampleOptions::new(Method::Mixture, 3);
+        let codes = shipped.sample_every_class(3, options).unwrap().latents;
+        let (a, b) = (
+            from_record.decode(&codes).unwrap(),
+            shipped.decode(&codes).unwrap(),
+        );
+        let mean = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32;
+        assert!(mean < 0.01, "mean pixel difference {mean}");
     }
 
     #[test]
@@ -545,8 +714,12 @@ mod tests {
         assert!(error.to_string().contains("another model"), "{error}");
         let mut clothes = Generator::from_bytes(fashion::DECODER, fashion::STATS).unwrap();
         let mut digits = committed();
-        let error = clothes.load_encoder(include_bytes!("../model/encoder.q8.bpk"));
-        assert!(error.unwrap_err().to_string().contains("encoder record"));
+        let error = clothes.load_encoder(include_bytes!("../model/encoder.packed"));
+        let error = error.unwrap_err().to_string();
+        assert!(
+            error.contains("packed encoder") && error.contains("another model"),
+            "{error}"
+        );
         assert!(!clothes.has_encoder(), "a refused encoder is not kept");
         clothes.load_encoder(fashion::ENCODER).unwrap();
         assert!(digits.load_encoder(fashion::ENCODER).is_err());
@@ -594,18 +767,24 @@ mod tests {
             .err()
             .unwrap();
         assert!(error.to_string().contains("decoder"), "{error}");
-        // One flipped bit deep in the weights parses as a record, but not as this model's.
-        let mut decoder = EMBEDDED_DECODER.to_vec();
-        let middle = decoder.len() / 2;
-        decoder[middle] ^= 4;
-        let error = Generator::from_bytes(&decoder, EMBEDDED_STATS)
-            .err()
-            .unwrap();
-        assert!(
-            error.to_string().contains("decoder record")
-                && error.to_string().contains("another model"),
-            "{error}"
-        );
+        // One flipped bit deep in the weights: the packed file's checksum catches it; a record
+        // parses, but not as this model's.
+        for (decoder, message) in [
+            (EMBEDDED_DECODER, "checksum"),
+            (DECODER_RECORD, "another model"),
+        ] {
+            let mut decoder = decoder.to_vec();
+            let middle = decoder.len() / 2;
+            decoder[middle] ^= 4;
+            let error = Generator::from_bytes(&decoder, EMBEDDED_STATS)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                error.contains("decoder") && error.contains(message),
+                "{error}"
+            );
+        }
     }
 
     #[test]

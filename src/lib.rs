@@ -3,7 +3,8 @@
 //! - [`dataset`]: the two data sets (digits, clothes) and their class names.
 //! - [`architecture`]: the network, defined once in plain Rust: image and code sizes, layer shapes
 //!   and activations (burn's modules of it live with the trainer, in `train::model`).
-//! - [`record`]: the networks' layers read from their burnpack records in plain Rust.
+//! - `record` (not in the page's module): the networks' layers read from their burnpack records in
+//!   plain Rust, for packing them and for native tools and tests.
 //! - [`integer_net`]: the forward pass in 16-bit integers, how the page decodes and encodes.
 //! - [`prepare`]: an image of any size and colours prepared as MNIST's digits were.
 //! - [`latent`]: the statistics of the codes (Gaussians, mixtures, PCA) and sampling from them;
@@ -25,6 +26,7 @@ pub mod generator;
 pub mod integer_net;
 pub mod latent;
 pub mod prepare;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod record;
 
 #[cfg(feature = "train")]

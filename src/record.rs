@@ -249,16 +249,16 @@ impl BlockLayout {
 mod tests {
     use super::*;
     use crate::architecture::Arch;
-    use crate::generator::EMBEDDED_DECODER;
+    use crate::generator::DECODER_RECORD;
 
     #[test]
     fn a_wrong_architecture_or_corrupt_record_is_refused_with_a_message() {
-        let error = read_dense_layers(EMBEDDED_DECODER, &Arch::Five.decoder_layers())
+        let error = read_dense_layers(DECODER_RECORD, &Arch::Five.decoder_layers())
             .err()
             .unwrap();
         assert!(error.contains("mlp.layers.0.weight has shape"), "{error}");
         for cut in [5, 100, 20_000] {
-            let error = read_dense_layers(&EMBEDDED_DECODER[..cut], &Arch::Nine.decoder_layers())
+            let error = read_dense_layers(&DECODER_RECORD[..cut], &Arch::Nine.decoder_layers())
                 .err()
                 .unwrap();
             assert!(
@@ -266,7 +266,7 @@ mod tests {
                 "{cut}: {error}"
             );
         }
-        let mut wrong_magic = EMBEDDED_DECODER.to_vec();
+        let mut wrong_magic = DECODER_RECORD.to_vec();
         wrong_magic[0] ^= 1;
         let error = read_dense_layers(&wrong_magic, &Arch::Nine.decoder_layers())
             .err()
@@ -315,9 +315,8 @@ mod tests {
         fn the_committed_decoder_reads_as_burn_loads_it() {
             let device = default_device();
             let reference =
-                load_record_bytes(Decoder::skeleton(Arch::Nine, &device), EMBEDDED_DECODER)
-                    .unwrap();
-            let read = read_dense_layers(EMBEDDED_DECODER, &Arch::Nine.decoder_layers()).unwrap();
+                load_record_bytes(Decoder::skeleton(Arch::Nine, &device), DECODER_RECORD).unwrap();
+            let read = read_dense_layers(DECODER_RECORD, &Arch::Nine.decoder_layers()).unwrap();
             assert_same_layers(&read, &reference.dense_layers());
         }
 

@@ -210,22 +210,23 @@ pub struct JsGenerator {
 
 #[wasm_bindgen(js_class = Generator)]
 impl JsGenerator {
-    /// Parses the embedded decoder and statistics; throws if they are corrupt.
+    /// The generator of the embedded model, its kernel warmed up
+    /// ([`Generator::warm_up`]); throws if the model is corrupt.
     #[wasm_bindgen(constructor)]
     pub fn new() -> Result<JsGenerator, JsError> {
-        Ok(Self {
-            inner: Generator::embedded()?,
-        })
+        let inner = Generator::embedded()?;
+        inner.warm_up();
+        Ok(Self { inner })
     }
 
-    /// The generator of another model (the page's clothes): its decoder record
-    /// (`decoder.bpk`) and the statistics fitted to it (`latent.bin`); throws if either is
-    /// corrupt or they belong to different models.
+    /// The generator of another model (the page's clothes): its decoder (`decoder.packed`, or
+    /// the record `decoder.bpk` it is packed from) and the statistics fitted to it
+    /// (`latent.bin`); throws if either is corrupt or they belong to different models.
     #[wasm_bindgen(js_name = fromBytes)]
-    pub fn from_bytes(decoder_record: &[u8], stats: &[u8]) -> Result<JsGenerator, JsError> {
-        Ok(Self {
-            inner: Generator::from_bytes(decoder_record, stats)?,
-        })
+    pub fn from_bytes(decoder: &[u8], stats: &[u8]) -> Result<JsGenerator, JsError> {
+        let inner = Generator::from_bytes(decoder, stats)?;
+        inner.warm_up();
+        Ok(Self { inner })
     }
 
     /// The model card: data set, class names, sizes, components per class, metrics, training command.
@@ -371,11 +372,11 @@ impl JsGenerator {
         Ok(prepared?)
     }
 
-    /// Loads the encoder from the bytes of its record (`encoder.q8.bpk`); `encode` needs it.
+    /// Loads the encoder from the bytes of `encoder.packed`; `encode` needs it.
     /// Throws if the bytes are not the encoder of this model (the generator keeps working).
     #[wasm_bindgen(js_name = loadEncoder)]
-    pub fn load_encoder(&mut self, record: &[u8]) -> Result<(), JsError> {
-        Ok(self.inner.load_encoder(record)?)
+    pub fn load_encoder(&mut self, encoder: &[u8]) -> Result<(), JsError> {
+        Ok(self.inner.load_encoder(encoder)?)
     }
 
     /// Whether `loadEncoder` has succeeded.

@@ -255,11 +255,14 @@ fn corrupt_or_mismatched_model_bytes_throw_and_nothing_breaks() {
         &fashion::DECODER[..fashion::DECODER.len() / 3],
         fashion::STATS,
     ));
-    assert!(message.contains("decoder record"), "{message}");
+    assert!(
+        message.contains("decoder: packed network invalid"),
+        "{message}"
+    );
     let message = error_message(JsGenerator::from_bytes(&[], &[]));
     assert!(message.contains("latent-statistics"), "{message}");
     // The digits' own decoder with the clothes' statistics: each file is sound, the pair is not.
-    let digits_decoder = include_bytes!("../model/decoder.bpk");
+    let digits_decoder = include_bytes!("../model/decoder.packed");
     let message = error_message(JsGenerator::from_bytes(digits_decoder, fashion::STATS));
     assert!(message.contains("another model"), "{message}");
     // Both models keep working.

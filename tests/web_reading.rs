@@ -36,13 +36,16 @@ fn test_digits() -> (&'static [u8], Vec<f32>) {
 }
 
 #[wasm_bindgen_test]
-fn encode_needs_the_encoder_and_a_bad_record_changes_nothing() {
+fn encode_needs_the_encoder_and_a_bad_file_changes_nothing() {
     let mut g = JsGenerator::new().unwrap();
     assert!(!g.has_encoder());
     let blank = floats(&[0.0; PIXELS]);
     assert!(error_message(g.encode(blank.clone())).contains("encoder is not loaded"));
     let message = error_message(g.load_encoder(&ENCODER[..ENCODER.len() / 2]));
-    assert!(message.contains("encoder record"), "{message}");
+    assert!(
+        message.contains("encoder: packed network invalid"),
+        "{message}"
+    );
     assert!(!g.has_encoder());
     g.load_encoder(ENCODER).unwrap();
     assert!(g.has_encoder());

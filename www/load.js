@@ -68,7 +68,7 @@ export async function loadGenerator(progress) {
   return { gen: new wasm.Generator(), module };
 }
 
-/** The Generator of a model the module does not embed, from its decoder record and the statistics
+/** The Generator of a model the module does not embed, from its packed decoder and the statistics
  *  fitted to it (`files.decoder`, `files.stats`: paths under www/), and their bytes, from which the
  *  GIF worker builds its own; `progress` as for openCounted. Throws if a file cannot be fetched,
  *  is corrupt or belongs to another model (Generator.fromBytes checks). Call after loadGenerator.
@@ -81,7 +81,7 @@ export async function loadModel(files, progress) {
   return { gen: Generator.fromBytes(decoder, stats), bytes: { decoder, stats } };
 }
 
-/** Reads the encoder's record (`file`, its path under www/) into `gen`; `progress` as for
+/** Reads the packed encoder (`file`, its path under www/) into `gen`; `progress` as for
  *  openCounted. Throws if it fails.
  *  @param {Generator} gen
  *  @param {string} file

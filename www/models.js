@@ -65,7 +65,7 @@ export const DATASETS = {
     },
     sample: (name) => `digit ${name}`,
     pairs: [[0, 1], [4, 9]],
-    files: { model: null, encoder: "pkg/encoder.q8.bpk" },
+    files: { model: null, encoder: "pkg/encoder.packed" },
   },
   fashion: {
     name: "clothes",
@@ -90,8 +90,8 @@ export const DATASETS = {
     // classes but Trouser and the Pullover or Coat); Pullover and Coat overlap most (0.06).
     pairs: [[1, 9], [2, 4]],
     files: {
-      model: { decoder: "pkg/fashion/decoder.bpk", stats: "pkg/fashion/latent.bin" },
-      encoder: "pkg/fashion/encoder.q8.bpk",
+      model: { decoder: "pkg/fashion/decoder.packed", stats: "pkg/fashion/latent.bin" },
+      encoder: "pkg/fashion/encoder.packed",
     },
   },
 };

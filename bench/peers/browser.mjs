@@ -29,7 +29,7 @@ const log = (line) => process.stderr.write(`${line}\n`);
 initSync({ module: readFileSync(new URL("../../pkg/latent_digits_bg.wasm", import.meta.url)) });
 const generator = new Generator();
 const codes = Array.from(generator.sampleLatents(3, 100, { seed: 1 }).latents);
-const layers = readDecoder(readFileSync(new URL("../../model/decoder.bpk", import.meta.url)));
+const layers = readDecoder(readFileSync(new URL("../../model/decoder.packed", import.meta.url)));
 const checkCount = 3;
 const checkCodes = Float32Array.from(codes.slice(0, checkCount * 32));
 const oursPixels = generator.decode(checkCodes);
@@ -156,7 +156,7 @@ try {
   console.log(`## Peers in Chromium (\`node bench/peers/browser.mjs\`)
 
 ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}; Chromium ${browser.version()} headless (/usr/bin/chromium, playwright-core), Node ${process.versions.node} for the driver; ${cpu[0]?.model ?? "?"}, ${cpu.length} logical cores; ${versions}.
-The same network (32-64-128-256-512-784, weights of \`model/decoder.bpk\`, int8 × f16 scale dequantized to f32 for the peers) and the same codes (\`sampleLatents(3, 100, { seed: 1 })\`) for everyone; one page per runtime, cross-origin isolated (COOP/COEP), served from 127.0.0.1.
+The same network (32-64-128-256-512-784, weights of \`model/decoder.packed\`, whole weights × multiplier × scale as f32 for the peers) and the same codes (\`sampleLatents(3, 100, { seed: 1 })\`) for everyone; one page per runtime, cross-origin isolated (COOP/COEP), served from 127.0.0.1.
 Decode rows: median of ${ROUNDS} interleaved rounds' medians (range of the round medians in brackets); each round median of ${ROUND.one.samples}×${ROUND.one.inner} calls of 1 code and ${ROUND.hundred.samples} calls of 100 codes after a warm-up, pixels read back into JavaScript in every call. Navigation row: median of ${FRESH} page loads per runtime in a fresh browser context (empty cache), interleaved: \`performance.now()\` once the runtime and weights are loaded and the first code is decoded and drawn. Ratios: ours' time / theirs (below 1: ours is faster).
 
 ${markdownTable(rows)}

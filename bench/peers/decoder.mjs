@@ -1,18 +1,21 @@
-// The decoder's weights read from the committed burnpack record (model/decoder.bpk), the same
+// The decoder's weights read from the file the page embeds (model/decoder.packed), the same
 // network written as an ONNX model, and a plain float64 forward pass to check both against.
 // No dependencies and no Node APIs: node.mjs and the browser pages both import this file.
 //
-// A burnpack record (see src/record.rs): u32 magic "BURN" (0x4255524E), u16 version 1, u32
-// metadata length, little-endian; the metadata in CBOR ({ tensors: { name: { dtype, shape,
-// data_offsets: [start, end] } } }); the tensors' bytes from the next multiple of 256 after the
-// header and metadata, offsets relative to that. A tensor is f32, or burn's 8-bit symmetric block
-// quantization: one int8 per value, zero padding to a multiple of 4, then one f16 (or f32) scale
-// per block; value = int8 × its block's scale.
+// The packed file (see src/integer_net/packed.rs), little-endian: the 8-byte magic "LDQ4NET\0",
+// the version (u32, 1), two CRC-32s, the payload length (u32); then the layer count (u32) and per
+// layer: inputs and outputs (u32 each), the activation (u8) and the largest weight magnitude L
+// (u8), one f32 scale and one f32 bias per output, one u8 multiplier per four outputs × group of
+// 32 inputs × output in the four (`[outputs / 4][groups][4]`), then the whole weights in the
+// kernel's order (for each four outputs, each pair of inputs: the four outputs' two weights),
+// two to a byte when L ≤ 7 (the first in the low half), else one signed byte each. The outputs
+// are padded to a multiple of 4 and the inputs to an even number. weight = scale · multiplier · q.
 
-const MAGIC = 0x4255524e;
-const HEADER_BYTES = 10;
-const DATA_ALIGNMENT = 256;
-const SCALE_ALIGNMENT = 4;
+const MAGIC = "LDQ4NET\0";
+const HEADER_BYTES = 24;
+const GROUP = 32;
+const QUAD = 4;
+const NIBBLE_LEVELS = 7;
 
 /** Widths from the 32-d code to the 784 pixels. */
 export const WIDTHS = [32, 64, 128, 256, 512, 784];
@@ -20,199 +23,52 @@ export const LATENT_DIM = 32;
 export const PIXELS = 784;
 
 /**
- * The dense layers of a decoder record, first to last.
- * @param {Uint8Array} record the bytes of model/decoder.bpk
+ * The dense layers of the packed decoder, first to last, as floats.
+ * @param {Uint8Array} file the bytes of model/decoder.packed
  * @returns {{ inputs: number, outputs: number, weight: Float32Array, bias: Float32Array }[]}
  *   weight row-major [inputs, outputs], bias [outputs]
  */
-export function readDecoder(record, widths = WIDTHS) {
-  const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
-  if (record.length < HEADER_BYTES) throw new Error("not a burnpack record: too short");
-  const magic = view.getUint32(0, true);
-  const version = view.getUint16(4, true);
-  const length = view.getUint32(6, true);
-  if (magic !== MAGIC) throw new Error(`not a burnpack record: magic 0x${magic.toString(16)}`);
-  if (version !== 1) throw new Error(`burnpack format version ${version}, this reader knows 1`);
-  const metadata = decodeCbor(record.subarray(HEADER_BYTES, HEADER_BYTES + length));
-  const dataStart = Math.ceil((HEADER_BYTES + length) / DATA_ALIGNMENT) * DATA_ALIGNMENT;
-  const data = record.subarray(dataStart);
-  const take = (name, dims) => {
-    const entry = metadata.tensors[name];
-    if (!entry) throw new Error(`the record has no tensor ${name}`);
-    if (entry.shape.length !== dims.length || entry.shape.some((d, i) => Number(d) !== dims[i])) {
-      throw new Error(`${name} has shape [${entry.shape}], expected [${dims}]`);
-    }
-    const [start, end] = entry.data_offsets.map(Number);
-    if (end > data.length || start > end) throw new Error(`${name}: bytes ${start}..${end} lie outside the data`);
-    return tensorFloats(name, entry.dtype, dims, data.subarray(start, end));
-  };
+export function readDecoder(file, widths = WIDTHS) {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const magic = String.fromCharCode(...file.subarray(0, 8));
+  if (file.length < HEADER_BYTES || magic !== MAGIC) throw new Error("not a packed network");
+  const version = view.getUint32(8, true);
+  if (version !== 1) throw new Error(`packed network version ${version}, this reader knows 1`);
+  if (view.getUint32(20, true) !== file.length - HEADER_BYTES) throw new Error("packed network truncated");
+  let at = HEADER_BYTES;
+  const u32 = () => ((at += 4), view.getUint32(at - 4, true));
+  const u8 = () => file[at++];
+  const floats = (n) => Float32Array.from({ length: n }, () => ((at += 4), view.getFloat32(at - 4, true)));
+  const count = u32();
+  if (count !== widths.length - 1) throw new Error(`${count} layers, expected ${widths.length - 1}`);
   const layers = [];
-  for (let i = 0; i + 1 < widths.length; i++) {
-    const [inputs, outputs] = [widths[i], widths[i + 1]];
-    layers.push({
-      inputs,
-      outputs,
-      weight: take(`mlp.layers.${i}.weight`, [inputs, outputs]),
-      bias: take(`mlp.layers.${i}.bias`, [outputs]),
-    });
+  for (let l = 0; l < count; l++) {
+    const [inputs, outputs] = [u32(), u32()];
+    if (inputs !== widths[l] || outputs !== widths[l + 1]) {
+      throw new Error(`layer ${l} is ${inputs} × ${outputs}, expected ${widths[l]} × ${widths[l + 1]}`);
+    }
+    u8(); // the activation: ReLU between layers and a sigmoid at the end, as WIDTHS implies
+    const levels = u8();
+    const [scales, bias] = [floats(outputs), floats(outputs)];
+    const [paddedOutputs, pairs, groups] = [Math.ceil(outputs / QUAD) * QUAD, Math.ceil(inputs / 2), Math.ceil(inputs / GROUP)];
+    const multipliers = file.subarray(at, (at += paddedOutputs * groups));
+    const count = paddedOutputs * pairs * 2;
+    const nibbles = levels <= NIBBLE_LEVELS;
+    const values = file.subarray(at, (at += nibbles ? count / 2 : count));
+    const whole = (k) => (nibbles ? (((values[k >> 1] >> (4 * (k & 1))) & 0xf) << 28) >> 28 : (values[k] << 24) >> 24);
+    const weight = new Float32Array(inputs * outputs);
+    for (let k = 0; k < count; k++) {
+      const [quadAndPair, within] = [Math.floor(k / (2 * QUAD)), k % (2 * QUAD)];
+      const [quad, pair] = [Math.floor(quadAndPair / pairs), quadAndPair % pairs];
+      const [o, i] = [quad * QUAD + (within >> 1), pair * 2 + (within & 1)];
+      if (o >= outputs || i >= inputs) continue;
+      const multiplier = multipliers[(quad * groups + Math.floor(i / GROUP)) * QUAD + (o % QUAD)];
+      weight[i * outputs + o] = whole(k) * multiplier * scales[o];
+    }
+    layers.push({ inputs, outputs, weight, bias });
   }
+  if (at !== file.length) throw new Error(`${file.length - at} bytes after the last layer`);
   return layers;
-}
-
-function tensorFloats(name, dtype, dims, bytes) {
-  const count = dims.reduce((a, b) => a * b, 1);
-  if (dtype === "F32") {
-    if (bytes.length !== 4 * count) throw new Error(`${name}: ${bytes.length} bytes for ${count} f32 values`);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return Float32Array.from({ length: count }, (_, i) => view.getFloat32(4 * i, true));
-  }
-  const scheme = dtype && dtype.QFloat;
-  const supported =
-    scheme &&
-    (scheme.value === "Q8F" || scheme.value === "Q8S") &&
-    scheme.store === "Native" &&
-    scheme.mode === "Symmetric" &&
-    scheme.tensor == null &&
-    scheme.block &&
-    (scheme.block.dtype === "F16" || scheme.block.dtype === "F32");
-  if (!supported) throw new Error(`${name}: unsupported dtype ${JSON.stringify(dtype)}`);
-  const scaleBytes = scheme.block.dtype === "F16" ? 2 : 4;
-  const layout = blockLayout(dims, scheme.block.size);
-  const scalesStart = Math.ceil(count / SCALE_ALIGNMENT) * SCALE_ALIGNMENT;
-  if (bytes.length !== scalesStart + layout.blocks * scaleBytes) {
-    throw new Error(`${name}: ${bytes.length} bytes for ${count} values and ${layout.blocks} scales`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const scales = new Float32Array(layout.blocks);
-  for (let b = 0; b < layout.blocks; b++) {
-    const at = scalesStart + b * scaleBytes;
-    scales[b] = scaleBytes === 2 ? f16(view.getUint16(at, true)) : view.getFloat32(at, true);
-  }
-  const values = new Float32Array(count);
-  for (let i = 0; i < count; i++) values[i] = view.getInt8(i) * scales[layout.blockOf(i)];
-  return values;
-}
-
-/**
- * burn's block rule (src/record.rs, BlockLayout): the block size names the trailing dimensions
- * (the first `len` entries of `storage`); a tensor with fewer dimensions takes the leading
- * entries, extra leading dimensions have extent 1. For the decoder: a weight [in, out] has blocks
- * of 4 rows × 16 columns, block (row/4)·(out/16) + col/16; a bias blocks of 4 values.
- */
-function blockLayout(dims, size) {
-  const named = size.storage.slice(0, Math.min(Number(size.len), size.storage.length)).map(Number);
-  const used = Math.min(dims.length, named.length);
-  const extents = dims.map(() => 1);
-  for (let k = 0; k < used; k++) extents[dims.length - used + k] = Math.max(1, named[k]);
-  const counts = dims.map((d, k) => Math.ceil(d / extents[k]));
-  const blocks = counts.reduce((a, b) => a * b, 1);
-  return {
-    blocks,
-    blockOf(index) {
-      let block = 0;
-      let stride = 1;
-      for (let k = dims.length - 1; k >= 0; k--) {
-        const coordinate = index % dims[k];
-        index = Math.floor(index / dims[k]);
-        block += Math.floor(coordinate / extents[k]) * stride;
-        stride *= counts[k];
-      }
-      return block;
-    },
-  };
-}
-
-/** An IEEE 754 half-precision value from its 16 bits. */
-export function f16(bits) {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-/**
- * A minimal CBOR decoder (RFC 8949) for the record's metadata: integers, byte and text strings,
- * arrays, maps, tags (ignored), simple values and floats; definite and indefinite lengths.
- */
-export function decodeCbor(bytes) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const text = new TextDecoder();
-  let at = 0;
-  const BREAK = Symbol("break");
-  const argument = (info) => {
-    if (info < 24) return info;
-    if (info === 24) return view.getUint8(at++);
-    if (info === 25) { const v = view.getUint16(at); at += 2; return v; }
-    if (info === 26) { const v = view.getUint32(at); at += 4; return v; }
-    if (info === 27) { const v = view.getBigUint64(at); at += 8; return Number(v); }
-    if (info === 31) return -1; // indefinite length
-    throw new Error(`CBOR: reserved additional information ${info} at byte ${at - 1}`);
-  };
-  const chunks = (major, info, read) => {
-    if (info !== 31) return read(argument(info));
-    const parts = [];
-    for (;;) {
-      if (view.getUint8(at) === 0xff) { at++; break; }
-      const head = view.getUint8(at++);
-      if (head >> 5 !== major) throw new Error("CBOR: bad indefinite-length string chunk");
-      parts.push(read(argument(head & 31)));
-    }
-    return parts;
-  };
-  const item = () => {
-    const head = view.getUint8(at++);
-    const major = head >> 5;
-    const info = head & 31;
-    switch (major) {
-      case 0: return argument(info);
-      case 1: return -1 - argument(info);
-      case 2: {
-        const read = (n) => { const v = bytes.slice(at, at + n); at += n; return v; };
-        const v = chunks(2, info, read);
-        if (!Array.isArray(v)) return v;
-        const all = new Uint8Array(v.reduce((s, p) => s + p.length, 0));
-        let o = 0;
-        for (const p of v) { all.set(p, o); o += p.length; }
-        return all;
-      }
-      case 3: {
-        const read = (n) => { const v = text.decode(bytes.subarray(at, at + n)); at += n; return v; };
-        const v = chunks(3, info, read);
-        return Array.isArray(v) ? v.join("") : v;
-      }
-      case 4: {
-        const n = argument(info);
-        const list = [];
-        if (n < 0) for (let v = item(); v !== BREAK; v = item()) list.push(v);
-        else for (let i = 0; i < n; i++) list.push(item());
-        return list;
-      }
-      case 5: {
-        const n = argument(info);
-        const map = {};
-        if (n < 0) for (let k = item(); k !== BREAK; k = item()) map[k] = item();
-        else for (let i = 0; i < n; i++) { const k = item(); map[k] = item(); }
-        return map;
-      }
-      case 6: argument(info); return item();
-      default: {
-        if (info === 20) return false;
-        if (info === 21) return true;
-        if (info === 22) return null;
-        if (info === 23) return undefined;
-        if (info === 24) { at++; return undefined; }
-        if (info === 25) { const v = f16(view.getUint16(at)); at += 2; return v; }
-        if (info === 26) { const v = view.getFloat32(at); at += 4; return v; }
-        if (info === 27) { const v = view.getFloat64(at); at += 8; return v; }
-        if (info === 31) return BREAK;
-        return undefined;
-      }
-    }
-  };
-  const value = item();
-  return value;
 }
 
 /**

@@ -1,5 +1,5 @@
 // Loads one contender in Node: imports its runtime, reads the weights (the peers from
-// model/decoder.bpk, ours has them built into its wasm) and returns runtimes.mjs's interface.
+// model/decoder.packed, ours has them built into its wasm) and returns runtimes.mjs's interface.
 // Everything is imported here, dynamically, so that first.mjs can time the imports too.
 import { readFileSync } from "node:fs";
 
@@ -17,12 +17,12 @@ export async function loadNode(name) {
   if (name === "tfjs") {
     const tf = await import("@tensorflow/tfjs-core");
     await import("@tensorflow/tfjs-backend-wasm");
-    const layers = readDecoder(readFileSync(new URL("model/decoder.bpk", root)));
+    const layers = readDecoder(readFileSync(new URL("model/decoder.packed", root)));
     return runtimes.tfjsRuntime(tf, layers);
   }
   if (name === "ort1" || name === "ort2") {
     const ort = await import("onnxruntime-web");
-    const model = onnxModel(readDecoder(readFileSync(new URL("model/decoder.bpk", root))));
+    const model = onnxModel(readDecoder(readFileSync(new URL("model/decoder.packed", root))));
     return runtimes.ortRuntime(ort, model, name === "ort1" ? 1 : 2);
   }
   throw new Error(`unknown runtime ${name}`);

@@ -1,6 +1,6 @@
 // The peers benchmark in Node: this project's decoder beside TensorFlow.js (wasm backend) and
 // ONNX Runtime Web (wasm, 1 and 2 threads), the same 32-64-128-256-512-784 network with the
-// weights of model/decoder.bpk, the same codes for everyone.
+// weights of model/decoder.packed, the same codes for everyone.
 //
 //   npm ci --prefix bench/peers && node bench/peers/node.mjs [--rounds 7] [--fresh 7]
 //
@@ -29,7 +29,7 @@ const peersPackage = JSON.parse(readFileSync(here("package.json"), "utf8"));
 initSync({ module: readFileSync(new URL("../../pkg/latent_digits_bg.wasm", import.meta.url)) });
 const generator = new Generator();
 const codes = generator.sampleLatents(3, 100, { seed: 1 }).latents;
-const layers = readDecoder(readFileSync(new URL("../../model/decoder.bpk", import.meta.url)));
+const layers = readDecoder(readFileSync(new URL("../../model/decoder.packed", import.meta.url)));
 const checkCount = 3;
 const checkCodes = codes.slice(0, checkCount * 32);
 const oursPixels = generator.decode(checkCodes);
@@ -139,7 +139,7 @@ const cpu = cpus();
 console.log(`## Peers in Node (\`node bench/peers/node.mjs\`)
 
 ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}; Node ${process.versions.node} (V8 ${process.versions.v8}); ${cpu[0]?.model ?? "?"}, ${cpu.length} logical cores; ${versions}.
-The same network (32-64-128-256-512-784, weights of \`model/decoder.bpk\`, int8 × f16 scale dequantized to f32 for the peers) and the same codes (\`sampleLatents(3, 100, { seed: 1 })\`) for everyone.
+The same network (32-64-128-256-512-784, weights of \`model/decoder.packed\`, whole weights × multiplier × scale as f32 for the peers) and the same codes (\`sampleLatents(3, 100, { seed: 1 })\`) for everyone.
 Decode rows: median of ${ROUNDS} interleaved rounds' medians (range of the round medians in brackets); each round median of ${ROUND.one.samples}×${ROUND.one.inner} calls of 1 code and ${ROUND.hundred.samples} calls of 100 codes after a warm-up, pixels read back into JavaScript in every call. Fresh-process rows: median of ${FRESH} runs per runtime, interleaved; "script start" is before the first import (imports, wasm compile, weights/model load, first decode), "process start" adds Node's own start-up. Ratios: ours' time / theirs (below 1: ours is faster).
 
 ${markdownTable(rows)}

@@ -18,7 +18,7 @@ function loadScript(src) {
 }
 
 async function layers() {
-  const [{ readDecoder }, response] = await Promise.all([import("./decoder.mjs"), fetch("/model/decoder.bpk")]);
+  const [{ readDecoder }, response] = await Promise.all([import("./decoder.mjs"), fetch("/model/decoder.packed")]);
   return { readDecoder, bytes: new Uint8Array(await response.arrayBuffer()) };
 }
 

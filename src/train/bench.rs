@@ -9,9 +9,9 @@ use super::adam::FusedAdam;
 use super::data::Split;
 use super::loss::Loss;
 use super::model_dir::{ModelDir, codes_of_class, encode_all};
-use super::trainer::{LatentRegulariser, step};
+use super::trainer::{StepOptions, step};
 use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM};
-use crate::integer_net::IntegerNetwork;
+use crate::integer_net::{IntegerNetwork, packed};
 use crate::latent::fit::{self, EmSettings};
 use crate::train::model::{Autoencoder, default_device};
 
@@ -60,8 +60,7 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<()> {
                 Loss::Bce,
                 1e-3,
                 pixels,
-                false,
-                LatentRegulariser::default(),
+                &StepOptions::default(),
                 &ad_device,
             );
             model = next;
@@ -97,7 +96,7 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<()> {
     });
     let hundred = time_ms(5, 50, || drop(decoder.decode_slice(&latents, &device)));
     println!("native decode, burn f32: 1 latent {one:.3} ms, batch of 100 {hundred:.3} ms");
-    let integer = IntegerNetwork::new(&decoder.dense_layers());
+    let integer = IntegerNetwork::new(&decoder.dense_layers(), packed::Precision::BYTES);
     let one = time_ms(20, 200, || drop(integer.forward(&latents[..LATENT_DIM])));
     let hundred = time_ms(5, 50, || drop(integer.forward(&latents)));
     println!("native decode, integer path: 1 latent {one:.3} ms, batch of 100 {hundred:.3} ms");

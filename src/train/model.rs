@@ -504,7 +504,7 @@ mod tests {
         let device = Device::flex();
         let committed = load_record_bytes(
             Decoder::skeleton(Arch::Nine, &device),
-            crate::generator::EMBEDDED_DECODER,
+            crate::generator::DECODER_RECORD,
         )
         .unwrap();
         for decoder in [

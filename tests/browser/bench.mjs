@@ -90,7 +90,7 @@ try {
   const calls = await page.evaluate(async () => {
     const { Generator } = await import("./pkg/latent_digits.js");
     const gen = new Generator();
-    gen.loadEncoder(new Uint8Array(await (await fetch("pkg/encoder.q8.bpk")).arrayBuffer()));
+    gen.loadEncoder(new Uint8Array(await (await fetch("pkg/encoder.packed")).arrayBuffer()));
     const side = 280;
     const pad = new Uint8ClampedArray(side * side * 4);
     for (let i = 3; i < pad.length; i += 4) pad[i] = 255;

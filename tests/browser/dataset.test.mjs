@@ -119,9 +119,9 @@ test("the first load fetches nothing of the clothes; choosing them shows their p
     assert.ok(await page.isHidden("#dataset-status"));
     assert.ok(await page.isEnabled("#dataset input[value='mnist']"));
     await encoderLoaded(page);
-    assert.deepEqual(clothesFiles(), ["/pkg/fashion/decoder.bpk", "/pkg/fashion/encoder.q8.bpk", "/pkg/fashion/latent.bin"]);
+    assert.deepEqual(clothesFiles(), ["/pkg/fashion/decoder.packed", "/pkg/fashion/encoder.packed", "/pkg/fashion/latent.bin"]);
     const [encoderStart, chosenAt, galleries] = await page.evaluate(() => [
-      performance.getEntriesByType("resource").find((entry) => entry.name.endsWith("/pkg/fashion/encoder.q8.bpk")).startTime,
+      performance.getEntriesByType("resource").find((entry) => entry.name.endsWith("/pkg/fashion/encoder.packed")).startTime,
       performance.getEntriesByName("dataset-shown")[0].startTime,
       performance.getEntriesByName("gallery-drawn").map((entry) => entry.startTime),
     ]);
@@ -151,8 +151,8 @@ const flipped = (file) => [file, async (route) => {
 const missing = (file) => [file, (route) => route.fulfill({ status: 404, body: "" })];
 
 for (const [what, [file, serve], expected] of [
-  ["a missing decoder", missing("decoder.bpk"), /HTTP 404 for \/pkg\/fashion\/decoder\.bpk/],
-  ["a corrupt decoder", flipped("decoder.bpk"), /decoder record .* is not the one these statistics were fitted to .*another model/],
+  ["a missing decoder", missing("decoder.packed"), /HTTP 404 for \/pkg\/fashion\/decoder\.packed/],
+  ["a corrupt decoder", flipped("decoder.packed"), /decoder: packed network checksum mismatch \(file corrupt\)/],
   ["corrupt statistics", flipped("latent.bin"), /checksum mismatch \(file corrupt\)/],
 ]) {
   test(`${what}: a message beside the switch, which returns to the digits, and the digits keep working`, async () => {
@@ -275,7 +275,7 @@ test("Explore, Draw and About show the clothes' model: its plane and classes, a 
     const info = await page.evaluate(async () => {
       const { Generator } = await import("./pkg/latent_digits.js");
       const bytes = (file) => fetch(`pkg/fashion/${file}`).then((r) => r.arrayBuffer()).then((b) => new Uint8Array(b));
-      return Generator.fromBytes(await bytes("decoder.bpk"), await bytes("latent.bin")).info();
+      return Generator.fromBytes(await bytes("decoder.packed"), await bytes("latent.bin")).info();
     });
     assert.equal(info.dataset, "fashion");
     assert.match(await page.textContent("#model-card"), /fashion/);

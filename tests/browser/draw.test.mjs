@@ -116,7 +116,7 @@ test("the encoder is fetched only after the first gallery is drawn", async () =>
     await page.click("nav button[data-section='draw']");
     await encoderLoaded(page);
     const [encoderStart, galleryDone] = await page.evaluate(() => [
-      performance.getEntriesByType("resource").find((entry) => entry.name.endsWith("/pkg/encoder.q8.bpk")).startTime,
+      performance.getEntriesByType("resource").find((entry) => entry.name.endsWith("/pkg/encoder.packed")).startTime,
       performance.getEntriesByName("gallery-drawn")[0].startTime,
     ]);
     assert.ok(encoderStart >= galleryDone, `encoder fetched at ${encoderStart} ms, gallery drawn at ${galleryDone} ms`);
@@ -129,7 +129,7 @@ test("while the encoder loads the pad still prepares the digit; an encoder that 
   try {
     let release;
     const held = new Promise((resolve) => { release = resolve; });
-    await page.route("**/encoder.q8.bpk", async (route) => {
+    await page.route("**/encoder.packed", async (route) => {
       await held;
       await route.fulfill({ status: 404, body: "" });
     });
@@ -147,7 +147,7 @@ test("while the encoder loads the pad still prepares the digit; an encoder that 
     assert.match(await page.textContent("#encoder-error"), /encoder could not be loaded.*HTTP 404/);
     assert.ok(await page.isHidden("#encoder-status"));
     assert.equal(await verdict(page), "Your digit cannot be read: the encoder did not load.");
-    assert.ok(problems.every((problem) => /encoder\.q8\.bpk|status of 404/.test(problem)), problems.join("\n"));
+    assert.ok(problems.every((problem) => /encoder\.packed|status of 404/.test(problem)), problems.join("\n"));
   } finally {
     await context.close();
   }

@@ -215,8 +215,8 @@ test("Share link copies the page's link, which opened afresh draws the same digi
 async function servedTransfer() {
   const www = new URL("www/", ROOT);
   const files = [...(await readdir(www)).filter((name) => /\.(html|css|js)$/.test(name)),
-    "pkg/latent_digits.js", "pkg/latent_digits_bg.wasm", "pkg/encoder.q8.bpk",
-    "pkg/fashion/decoder.bpk", "pkg/fashion/latent.bin", "pkg/fashion/encoder.q8.bpk"];
+    "pkg/latent_digits.js", "pkg/latent_digits_bg.wasm", "pkg/encoder.packed",
+    "pkg/fashion/decoder.packed", "pkg/fashion/latent.bin", "pkg/fashion/encoder.packed"];
   const sizes = await Promise.all(files.map(async (file) => gzipSync(await readFile(new URL(file, www)), { level: 9 }).length));
   return sizes.reduce((a, b) => a + b, 0);
 }

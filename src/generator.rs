@@ -205,12 +205,7 @@ impl Network {
     pub fn precision(self) -> packed::Precision {
         match self {
             Self::Decoder => packed::Precision::BYTES,
-            Self::Encoder => packed::Precision {
-                levels: std::env::var("LD_ENC")
-                    .map(|v| v.parse().unwrap())
-                    .unwrap_or(127),
-                limit: 2047,
-            },
+            Self::Encoder => packed::Precision::WIDE,
         }
     }
 }
@@ -675,19 +670,22 @@ mod tests {
         assert_eq!(committed().stats().card.dataset, Dataset::Mnist);
     }
 
-    /// The committed model folders' packed decoders are what `pack` writes from their records.
+    /// The committed model folders' packed networks are what `pack` writes from their records.
     #[cfg(feature = "train")]
     #[test]
-    fn each_shipped_decoder_is_its_record_packed() {
+    fn each_shipped_network_is_its_record_packed() {
         use crate::train::model_dir::ModelDir;
-        for (folder, shipped) in [
+        let packed_encoder = |folder: &str| std::fs::read(format!("{folder}/encoder.packed"));
+        for (folder, decoder) in [
             ("model", EMBEDDED_DECODER),
             ("model/fashion", fashion::DECODER),
         ] {
             let dir = ModelDir::open(std::path::Path::new(folder)).unwrap();
+            let repack = format!("run `latent-digits pack --model {folder}`");
+            assert!(dir.shipped_decoder().unwrap() == decoder, "{repack}");
             assert!(
-                dir.shipped_decoder().unwrap() == shipped,
-                "run `latent-digits pack --model {folder}`"
+                dir.shipped_encoder().unwrap() == packed_encoder(folder).unwrap(),
+                "{repack}"
             );
         }
     }

@@ -4,18 +4,21 @@
 //
 // The packed file (see src/integer_net/packed.rs), little-endian: the 8-byte magic "LDQ4NET\0",
 // the version (u32, 1), two CRC-32s, the payload length (u32); then the layer count (u32) and per
-// layer: inputs and outputs (u32 each), the activation (u8) and the largest weight magnitude L
-// (u8), one f32 scale and one f32 bias per output, one u8 multiplier per four outputs × group of
-// 32 inputs × output in the four (`[outputs / 4][groups][4]`), then the whole weights in the
-// kernel's order (for each four outputs, each pair of inputs: the four outputs' two weights),
-// two to a byte when L ≤ 7 (the first in the low half), else one signed byte each. The outputs
-// are padded to a multiple of 4 and the inputs to an even number. weight = scale · multiplier · q.
+// layer: inputs and outputs (u32 each), the activation (u8), the largest whole weight L and the
+// largest product of one and its multiplier (u16 each), one f32 scale and one f32 bias per output,
+// one u8 multiplier per four outputs × group of 32 inputs × output in the four
+// (`[outputs / 4][groups][4]`), then the whole weights in the kernel's order (for each four
+// outputs, each pair of inputs: the four outputs' two weights): two to a byte when L ≤ 7 (the
+// first in the low half), one signed byte each when L ≤ 127, else signed 16-bit, every low byte
+// and then every high byte. The outputs are padded to a multiple of 4 and the inputs to an even
+// number. weight = scale · multiplier · q.
 
 const MAGIC = "LDQ4NET\0";
 const HEADER_BYTES = 24;
 const GROUP = 32;
 const QUAD = 4;
 const NIBBLE_LEVELS = 7;
+const BYTE_LEVELS = 127;
 
 /** Widths from the 32-d code to the 784 pixels. */
 export const WIDTHS = [32, 64, 128, 256, 512, 784];
@@ -38,6 +41,7 @@ export function readDecoder(file, widths = WIDTHS) {
   let at = HEADER_BYTES;
   const u32 = () => ((at += 4), view.getUint32(at - 4, true));
   const u8 = () => file[at++];
+  const u16 = () => ((at += 2), view.getUint16(at - 2, true));
   const floats = (n) => Float32Array.from({ length: n }, () => ((at += 4), view.getFloat32(at - 4, true)));
   const count = u32();
   if (count !== widths.length - 1) throw new Error(`${count} layers, expected ${widths.length - 1}`);
@@ -48,14 +52,17 @@ export function readDecoder(file, widths = WIDTHS) {
       throw new Error(`layer ${l} is ${inputs} × ${outputs}, expected ${widths[l]} × ${widths[l + 1]}`);
     }
     u8(); // the activation: ReLU between layers and a sigmoid at the end, as WIDTHS implies
-    const levels = u8();
+    const [levels] = [u16(), u16()]; // and the limit, which the weights below respect
     const [scales, bias] = [floats(outputs), floats(outputs)];
     const [paddedOutputs, pairs, groups] = [Math.ceil(outputs / QUAD) * QUAD, Math.ceil(inputs / 2), Math.ceil(inputs / GROUP)];
     const multipliers = file.subarray(at, (at += paddedOutputs * groups));
     const count = paddedOutputs * pairs * 2;
-    const nibbles = levels <= NIBBLE_LEVELS;
-    const values = file.subarray(at, (at += nibbles ? count / 2 : count));
-    const whole = (k) => (nibbles ? (((values[k >> 1] >> (4 * (k & 1))) & 0xf) << 28) >> 28 : (values[k] << 24) >> 24);
+    const bytesPerWeight = levels <= NIBBLE_LEVELS ? 0.5 : levels <= BYTE_LEVELS ? 1 : 2;
+    const values = file.subarray(at, (at += count * bytesPerWeight));
+    const whole = (k) =>
+      bytesPerWeight === 0.5 ? (((values[k >> 1] >> (4 * (k & 1))) & 0xf) << 28) >> 28
+        : bytesPerWeight === 1 ? (values[k] << 24) >> 24
+          : ((values[k] | (values[count + k] << 8)) << 16) >> 16;
     const weight = new Float32Array(inputs * outputs);
     for (let k = 0; k < count; k++) {
       const [quadAndPair, within] = [Math.floor(k / (2 * QUAD)), k % (2 * QUAD)];

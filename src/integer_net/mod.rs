@@ -485,8 +485,10 @@ mod tests {
             let exact = decoder.decode_slice(&codes, &device);
             let integer = fast.forward(&codes);
             let (worst, mean) = differences(&exact, &integer);
-            assert!(mean < 5e-4, "mean pixel difference {mean}");
-            assert!(worst < 5.0 / 255.0, "largest pixel difference {worst}");
+            // 8-bit weights with one scale per output (measured: 2.9·10⁻³ on average, 0.18 at
+            // most on a few edge pixels; the test-set cross-entropy moves by 0.0003, MODEL.md).
+            assert!(mean < 4e-3, "mean pixel difference {mean}");
+            assert!(worst < 0.25, "largest pixel difference {worst}");
             assert!(integer.iter().any(|&p| p > 0.5) && integer.iter().any(|&p| p < 0.1));
         }
 
@@ -503,9 +505,10 @@ mod tests {
         }
 
         /// How far the two forward passes may differ on a freshly initialised decoder, per pixel at
-        /// most (one grey level) and on average; measured with 9 layers: 0.0019 and 2.6·10⁻⁴.
-        const FRESH_WORST: f32 = 1.0 / 255.0;
-        const FRESH_MEAN: f32 = 5e-4;
+        /// most (eight grey levels) and on average; measured, the most with 5 layers: 0.019 and
+        /// 2.3·10⁻³.
+        const FRESH_WORST: f32 = 8.0 / 255.0;
+        const FRESH_MEAN: f32 = 4e-3;
 
         #[test]
         fn both_forward_passes_agree_on_random_codes_for_every_architecture() {
@@ -554,12 +557,13 @@ mod tests {
                 let shipped =
                     IntegerNetwork::new(&encoder.dense_layers(), Precision::WIDE).forward(&images);
                 assert_eq!(shipped.len(), rows * LATENT_DIM);
-                // Relative to the codes' spread: the 784-input layer rounds rows to 10.4 bits.
+                // Relative to the codes' spread (measured, the most with 9 layers: 2.9 % at most,
+                // 0.6 % on average): 9-bit weights, and the 784-input layer rounds rows to 10.4 bits.
                 let spread =
                     reference.iter().map(|c| c.abs()).sum::<f32>() / reference.len() as f32;
                 let (worst, mean) = differences(&reference, &shipped);
                 assert!(
-                    worst < 0.05 * spread && mean < 0.005 * spread,
+                    worst < 0.05 * spread && mean < 0.01 * spread,
                     "{arch:?}: codes differ by {worst} at most and {mean} on average (spread {spread})"
                 );
             }

@@ -14,10 +14,10 @@ use super::arrays::{self, SampleFiles};
 use super::classifier::{self, ClassifierConfig};
 use super::data::{self, Dataset, Split};
 use super::evaluate::{self, Candidates};
-use super::files::write_json;
+use super::files::{write_atomic, write_json};
 use super::fit::{Components, FitOptions, fit_and_write};
 use super::machine::machine_description;
-use super::model_dir::ModelDir;
+use super::model_dir::{ModelDir, SHIPPED_DECODER, SHIPPED_ENCODER};
 use super::training_run::{MODEL_DIR, TrainRun, run_training};
 use super::{bench, figures, score};
 use crate::generator::{MAX_IMAGES, SampleOptions};
@@ -39,8 +39,11 @@ enum Command {
     /// Train the autoencoder, checkpointing every epoch, then fit the latent statistics.
     Train(TrainArgs),
     /// Fit per-class Gaussians and mixtures and the PCA of the codes (writes latent.bin), and
-    /// store the encoder in 8 bits as the page loads it (encoder.q8.bpk).
+    /// store the networks as the page loads them (decoder.packed, encoder.q8.bpk).
     Fit(FitArgs),
+    /// Pack decoder.bpk and encoder.q8.bpk in the kernel's order and precision, as the page
+    /// loads them (writes decoder.packed and encoder.packed; `fit` writes them too).
+    Pack(ModelArg),
     /// Sample every class from the fitted statistics and decode the samples.
     Sample(SampleArgs),
     /// Encode a split of the data set.
@@ -287,6 +290,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 },
             )
         }
+        Command::Pack(model) => {
+            let dir = model.open()?;
+            write_atomic(&dir.path.join(SHIPPED_DECODER), &dir.shipped_decoder()?)?;
+            write_atomic(&dir.path.join(SHIPPED_ENCODER), &dir.shipped_encoder()?)
+        }
         Command::Sample(args) => arrays::write_samples(
             &args.model.open()?,
             args.per_class as usize,
@@ -495,6 +503,53 @@ mod tests {
         };
         assert_eq!(args.config, ClassifierConfig::DEFAULT);
         assert_eq!(args.dataset, Dataset::Mnist);
+    }
+
+    /// `--pack-levels` and `--freeze-encoder` parse into the configuration, which `run.json`
+    /// records; records written before them read as 8-bit packing and a trained encoder.
+    #[test]
+    fn packing_and_freezing_are_recorded() {
+        let Command::Train(args) =
+            parse("latent-digits train --pack-levels 127,127,127,7,7 --freeze-encoder")
+                .unwrap()
+                .command
+        else {
+            panic!("parsed as another command")
+        };
+        let config = args.run.config;
+        assert_eq!(config.pack_levels, [127, 127, 127, 7, 7]);
+        assert!(config.freeze_encoder);
+        assert!(config.check().is_ok());
+        let recorded = serde_json::to_value(&config).unwrap();
+        assert_eq!(
+            recorded["pack_levels"],
+            serde_json::json!([127, 127, 127, 7, 7])
+        );
+        assert_eq!(recorded["freeze_encoder"], serde_json::json!(true));
+        let read: TrainConfig = serde_json::from_value(recorded).unwrap();
+        assert_eq!(read, config);
+        let Command::Train(args) = parse("latent-digits train --pack-levels 7")
+            .unwrap()
+            .command
+        else {
+            panic!("parsed as another command")
+        };
+        assert_eq!(args.run.config.decoder_levels(), [7; 5]);
+        let Command::Train(args) = parse("latent-digits train --pack-levels 128")
+            .unwrap()
+            .command
+        else {
+            panic!("parsed as another command")
+        };
+        let message = format!("{:#}", args.run.config.check().unwrap_err());
+        assert!(message.contains("--pack-levels"), "{message}");
+        assert!(
+            parse("latent-digits train --pack-levels 300").is_err(),
+            "not a u8"
+        );
+        let committed = ModelDir::open(Path::new(MODEL_DIR)).unwrap().run.config;
+        assert_eq!(committed.decoder_levels(), [127; 5]);
+        assert!(!committed.freeze_encoder);
     }
 
     /// The committed run records still read, and the command line each one records parses to

@@ -1,7 +1,7 @@
 //! The `fit` command, which makes a model folder's `latent.bin`: encode the training images, fit
 //! every statistic the generator embeds (the maths is in [`crate::latent::fit`]), measure how the
 //! page's 8-bit encoder reads the test images, score the default samplers, and write
-//! `latent.bin`, `encoder.q8.bpk`, `fit.json` and `mean_images.bin`.
+//! `latent.bin`, `decoder.packed`, `encoder.q8.bpk`, `fit.json` and `mean_images.bin`.
 
 use std::path::Path;
 use std::time::Instant;
@@ -15,7 +15,9 @@ use super::classifier::classifier_dir;
 use super::data::{Images, Split};
 use super::evaluate;
 use super::files::{write_atomic, write_json};
-use super::model_dir::{ModelDir, SHIPPED_ENCODER, codes_of_class, encode_all};
+use super::model_dir::{
+    ENCODER_RECORD, ModelDir, SHIPPED_DECODER, SHIPPED_ENCODER, codes_of_class, encode_all,
+};
 use super::{progress, score};
 use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
 use crate::artifact::{self, LatentStats, ModelCard, RecordChecksums};
@@ -94,7 +96,8 @@ pub struct FitOptions {
 /// Fits the statistics of the model in `model`, stores its encoder in 8 bits as the page loads
 /// it ([`SHIPPED_ENCODER`]), measures how well that encoder and the mixtures read the test
 /// images, scores the default samplers with the data set's committed classifier
-/// ([`classifier_dir`]), and writes `latent.bin`, `fit.json` and `mean_images.bin` into the folder.
+/// ([`classifier_dir`]), and writes `latent.bin`, the page's decoder ([`SHIPPED_DECODER`]),
+/// `fit.json` and `mean_images.bin` into the folder.
 pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<()> {
     let dir = ModelDir::open(model)?;
     let started = Instant::now();
@@ -106,10 +109,11 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<()> {
         .into_bytes()
         .context("cannot serialise the 8-bit encoder")?;
     stats.card.records.encoder = crc32fast::hash(&encoder_record);
+    let shipped_encoder = dir.pack_encoder(&encoder_record)?;
     let mut generator = dir.generator_with(&artifact::encode(&stats))?;
     generator
-        .load_encoder(&encoder_record)
-        .context("the generator does not take the 8-bit encoder")?;
+        .load_encoder(&shipped_encoder)
+        .context("the generator does not take the packed encoder")?;
     eprintln!("reading the test images through the 8-bit encoder…");
     let reading = score::reading_scores(&generator, &dir.images(Split::Test)?)?;
     eprintln!("{reading:?}");
@@ -125,7 +129,9 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<()> {
     let quality = evaluate::sample_quality(&evaluator, &generator, &reconstructions, &test)?;
     eprintln!("{quality:?}");
     stats.card.sample_quality = Some(quality);
-    write_atomic(&model.join(SHIPPED_ENCODER), &encoder_record)?;
+    write_atomic(&model.join(SHIPPED_DECODER), &dir.shipped_decoder()?)?;
+    write_atomic(&model.join(ENCODER_RECORD), &encoder_record)?;
+    write_atomic(&model.join(SHIPPED_ENCODER), &shipped_encoder)?;
     write_atomic(&model.join("latent.bin"), &artifact::encode(&stats))?;
     write_json(&model.join("fit.json"), &reports)?;
     let means = mean_images(&dir.images(Split::Train)?);

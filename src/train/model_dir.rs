@@ -1,5 +1,5 @@
 //! Reading a trained model's folder: `run.json`, `encoder.bpk`, `decoder.bpk`, `latent.bin`,
-//! and the page's 8-bit encoder, `encoder.q8.bpk`.
+//! and the networks as the page loads them, `decoder.packed` and `encoder.q8.bpk`.
 
 use std::path::{Path, PathBuf};
 
@@ -10,12 +10,19 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::data::{self, Images, Split};
 use super::files::{read, read_json};
 use super::training_run::RunRecord;
-use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM};
-use crate::generator::Generator;
+use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM, LayerShape};
+use crate::generator::{Generator, Network};
+use crate::integer_net::packed::{self, Precision};
+use crate::record::read_dense_layers;
 use crate::train::model::{Decoder, Encoder, load_record_bytes};
 
-/// The encoder as the page loads it (8-bit weights, stored as the decoder is); `fit` writes it.
-pub const SHIPPED_ENCODER: &str = "encoder.q8.bpk";
+/// The encoder's record with 8-bit weights (block scales), which `fit` writes; the page loads it
+/// packed ([`SHIPPED_ENCODER`]).
+pub const ENCODER_RECORD: &str = "encoder.q8.bpk";
+/// The encoder as the page loads it ([`ModelDir::shipped_encoder`]); `fit` and `pack` write it.
+pub const SHIPPED_ENCODER: &str = "encoder.packed";
+/// The decoder as the page embeds it ([`ModelDir::shipped_decoder`]); `fit` and `pack` write it.
+pub const SHIPPED_DECODER: &str = "decoder.packed";
 
 /// A folder written by `latent-digits train` (and `fit`).
 pub struct ModelDir {
@@ -74,13 +81,12 @@ impl ModelDir {
         self.generator_with(&stats)
     }
 
-    /// The generator with the page's encoder loaded ([`SHIPPED_ENCODER`], which `fit` writes).
+    /// The generator with the page's encoder loaded ([`SHIPPED_ENCODER`]).
     pub fn generator_with_encoder(&self) -> Result<Generator> {
         let mut generator = self.generator()?;
-        let path = self.path.join(SHIPPED_ENCODER);
         generator
-            .load_encoder(&self.fitted(&path)?)
-            .with_context(|| format!("{} is not the page's encoder", path.display()))?;
+            .load_encoder(&self.shipped_encoder()?)
+            .with_context(|| format!("{} has not the page's encoder", self.path.display()))?;
         Ok(generator)
     }
 
@@ -94,9 +100,10 @@ impl ModelDir {
         })
     }
 
-    /// The generator of this folder's decoder with the statistics file `stats`.
+    /// The generator of this folder's decoder, as the page ships it, with the statistics file
+    /// `stats`.
     pub fn generator_with(&self, stats: &[u8]) -> Result<Generator> {
-        Generator::from_bytes(&self.decoder_record()?, stats).with_context(|| {
+        Generator::from_bytes(&self.shipped_decoder()?, stats).with_context(|| {
             format!(
                 "the decoder and statistics of {} do not make a generator",
                 self.path.display()
@@ -104,15 +111,50 @@ impl ModelDir {
         })
     }
 
-    /// The bytes of `decoder.bpk` (8-bit weights: the record the page embeds).
+    /// The bytes of `decoder.bpk` (8-bit weights with block scales, as trained).
     pub fn decoder_record(&self) -> Result<Vec<u8>> {
         read(&self.path.join("decoder.bpk"))
+    }
+
+    /// `decoder.bpk` packed in the kernel's order with the run's `--pack-levels` (127, 8-bit
+    /// weights, when the run did not give it; 7: 4-bit), as the page embeds it
+    /// ([`SHIPPED_DECODER`]; see [`crate::integer_net::packed`]).
+    pub fn shipped_decoder(&self) -> Result<Vec<u8>> {
+        let precision = self.run.config.decoder_precision();
+        pack_record(
+            &self.decoder_record()?,
+            &self.arch().decoder_layers(),
+            &precision,
+        )
+        .with_context(|| format!("{} has no decoder record", self.path.display()))
+    }
+
+    /// The 8-bit encoder record ([`ENCODER_RECORD`], which `fit` writes) packed as the page loads
+    /// it ([`SHIPPED_ENCODER`]).
+    pub fn shipped_encoder(&self) -> Result<Vec<u8>> {
+        let record = self.fitted(&self.path.join(ENCODER_RECORD))?;
+        self.pack_encoder(&record)
+    }
+
+    /// `record`, this folder's 8-bit encoder record, packed as the page loads it.
+    pub fn pack_encoder(&self, record: &[u8]) -> Result<Vec<u8>> {
+        let shapes = self.arch().encoder_layers();
+        let precision = vec![Network::Encoder.precision(); shapes.len()];
+        pack_record(record, &shapes, &precision)
+            .with_context(|| format!("{} has no encoder record", self.path.display()))
     }
 
     /// One split of the data set the model was trained on, from its default folder.
     pub fn images(&self, split: Split) -> Result<Images> {
         Ok(data::load(self.run.config.dataset, None, split)?)
     }
+}
+
+/// The network of `shapes` in `record` packed with `precision` (one per layer), tied to the
+/// record by its CRC-32.
+fn pack_record(record: &[u8], shapes: &[LayerShape], precision: &[Precision]) -> Result<Vec<u8>> {
+    let layers = read_dense_layers(record, shapes).map_err(anyhow::Error::msg)?;
+    Ok(packed::pack(&layers, precision, crc32fast::hash(record)))
 }
 
 /// Codes of all `images`, `len × 32` row-major, encoded in batches of 1,000.

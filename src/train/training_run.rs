@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::data::{self, Images, Split};
 use super::files::{read, read_json, save_record, write_atomic, write_json};
 use super::machine::machine_description;
-use super::trainer::{self, EpochRecord, Reconstruction, TrainConfig, reconstruction_loss};
+use super::trainer::{
+    self, EpochRecord, Reconstruction, TrainConfig, packed_view, reconstruction_loss,
+};
 use crate::train::model::{Autoencoder, Decoder, load_record_bytes, quantize_for_shipping};
 
 /// Folder of the committed model: where `train` writes and every command reads by default.
@@ -32,9 +34,10 @@ pub struct RunRecord {
     pub wall_seconds: f64,
     /// CPU model and core count.
     pub machine: String,
-    /// Final reconstruction scores on the training set (with the shipped 8-bit decoder).
+    /// Final reconstruction scores on the training set, with the decoder as the page ships it
+    /// (the 8-bit record packed with `--pack-levels`; burn's forward pass).
     pub train: Reconstruction,
-    /// Final reconstruction scores on the test set.
+    /// Final reconstruction scores on the test set, with the shipped decoder as for `train`.
     pub test: Reconstruction,
     /// Test scores with the decoder at full (f32) precision, before it is quantized.
     pub test_full_precision: Reconstruction,
@@ -95,7 +98,7 @@ pub fn run_training(run: &TrainRun, device: &Device) -> Result<RunRecord> {
 }
 
 /// The end of a run: writes `encoder.bpk`, the 8-bit `decoder.bpk`, `curve.csv` and `run.json`
-/// to `run.out`, scoring the decoder as read back from its file.
+/// to `run.out`, scoring the decoder as read back from its file and packed as the page gets it.
 pub fn finish(
     model: &Autoencoder,
     history: &[EpochRecord],
@@ -110,10 +113,11 @@ pub fn finish(
     let decoder_path = out.join("decoder.bpk");
     save_record(&decoder_path, quantize_for_shipping(model.decoder.clone()))?;
     let stored = read(&decoder_path)?;
+    let record = load_record_bytes(Decoder::skeleton(run.config.arch, device), &stored)
+        .with_context(|| format!("{} does not read back", decoder_path.display()))?;
     let shipped = Autoencoder {
         encoder: model.encoder.clone(),
-        decoder: load_record_bytes(Decoder::skeleton(run.config.arch, device), &stored)
-            .with_context(|| format!("{} does not read back", decoder_path.display()))?,
+        decoder: packed_view(record, &run.config.decoder_precision()),
     };
     write_curve(&out.join("curve.csv"), history)?;
     let record = RunRecord {
@@ -174,8 +178,8 @@ mod tests {
     use crate::train::trainer::tests::tiny_config;
 
     /// A tiny run end to end, on whichever backend the tests are built with: the folder it
-    /// writes opens as a model, its decoder is the 8-bit one it scored, and a second run
-    /// started from it records both command lines.
+    /// writes opens as a model, its decoder packed as shipped is the one it scored, and a second
+    /// run started from it records both command lines.
     #[test]
     fn a_tiny_run_writes_a_model_folder_that_loads_and_records_its_recipe() {
         let device = default_device();
@@ -207,7 +211,10 @@ mod tests {
         assert_eq!(dir.run.command, first.command);
         let shipped = Autoencoder {
             encoder: dir.encoder(&device).unwrap(),
-            decoder: dir.decoder(&device).unwrap(),
+            decoder: packed_view(
+                dir.decoder(&device).unwrap(),
+                &dir.run.config.decoder_precision(),
+            ),
         };
         let reloaded = reconstruction_loss(&shipped, &dir.images(Split::Test).unwrap(), &device);
         assert!(

@@ -207,8 +207,8 @@ export function meanAbsDiff(a, b) {
 /**
  * The check each contender passes before it is timed. Against the float64 forward pass of the
  * dequantized weights, to float32 rounding (this checks the record reader and the network). Against
- * ours, the bound the project's own tests put on its 12-bit integer forward pass
- * (src/integer_net.rs): at most 5/255 per pixel and 5·10⁻⁴ on average.
+ * ours, which runs the same weights with its activations rounded to 16 bits
+ * (src/integer_net/): at most 5/255 per pixel and 5·10⁻⁴ on average.
  * @returns {string | null} what failed, or null
  */
 export function checkOutputs(name, out, oursPixels, referencePixels) {

@@ -1,7 +1,7 @@
 // Writes dist/latent-digits.html: the page as one self-contained file that works opened from disk,
 // with no server and no network request. www/index.html gets style.css, the page's modules and
-// the GIF worker (each bundled by esbuild) and pkg/'s WebAssembly module, encoder and clothes'
-// model, inlined gzip-compressed as base64 (inlined.js reads them back; the page reads each only
+// workers (the GIF's and the decoding pool's; each bundled by esbuild) and pkg/'s WebAssembly
+// module, encoder and clothes' model, inlined gzip-compressed as base64 (inlined.js reads them back; the page reads each only
 // when it needs it, as the served page fetches it). Run after pkg/ is built:
 //   node tools/bundle.mjs
 import { build } from "esbuild";
@@ -13,9 +13,9 @@ import { gzipSync } from "node:zlib";
 const WWW = new URL("../www/", import.meta.url);
 const BUNDLE = fileURLToPath(new URL("../dist/latent-digits.html", import.meta.url));
 // What the page loads besides its modules, carried inline (paths under www/).
-const INLINED = ["pkg/latent_digits_bg.wasm", "pkg/encoder.q8.bpk",
-  "pkg/fashion/decoder.bpk", "pkg/fashion/latent.bin", "pkg/fashion/encoder.q8.bpk"];
-const WORKER = "gif-worker.js";
+const INLINED = ["pkg/latent_digits_bg.wasm", "pkg/encoder.packed",
+  "pkg/fashion/decoder.packed", "pkg/fashion/latent.bin", "pkg/fashion/encoder.packed"];
+const WORKERS = ["gif-worker.js", "pool-worker.js"];
 
 const www = (path) => fileURLToPath(new URL(path, WWW));
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
@@ -52,7 +52,7 @@ html = replace(html, '<script type="module" src="main.js"></script>', `<script t
 const carriers = [
   ...await Promise.all(INLINED.map(async (file) => carrier(file, await readFile(www(file))))),
   // Chromium starts no module worker from the blob: URL of a page opened from a file.
-  carrier(WORKER, Buffer.from(await bundled(WORKER, { classic: true }))),
+  ...await Promise.all(WORKERS.map(async (file) => carrier(file, Buffer.from(await bundled(file, { classic: true }))))),
 ];
 html = replace(html, "</body>", `${carriers.join("\n")}\n</body>`);
 const outside = html.match(/\s(?:src|href)="(?!data:)[^"]*"/g);

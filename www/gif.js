@@ -1,5 +1,5 @@
 // The morph as a looping GIF, encoded off the page's thread by gif-worker.js.
-import { inlined } from "./inlined.js";
+import { startWorker } from "./inlined.js";
 /** @import { ModelBytes } from "./load.js" */
 /** @import { Model } from "./models.js" */
 
@@ -20,19 +20,6 @@ import { inlined } from "./inlined.js";
  *  @typedef {(model: Model, stops: Float32Array, stepsPerLeg: number, options: GifOptions)
  *    => Promise<Uint8Array<ArrayBuffer>>} EncodeGif */
 
-const WORKER = "gif-worker.js";
-
-/** The worker's script and its type: the single-file page's inlined copy as a blob: URL, bundled
- *  as a classic script (Chromium starts no module worker from a blob: URL of a page opened from a
- *  file), or else the module.
- *  @returns {Promise<{ url: URL | string, type: WorkerType }>} */
-async function workerScript() {
-  const carried = inlined(WORKER);
-  if (!carried) return { url: new URL(WORKER, import.meta.url), type: "module" };
-  const script = await new Response(carried.body, { headers: { "Content-Type": "text/javascript" } }).blob();
-  return { url: URL.createObjectURL(script), type: "classic" };
-}
-
 /** An encoder of GIFs for `module`, the compiled WebAssembly module the page runs:
  *  `encode(model, stops, stepsPerLeg, options)` resolves to the bytes of `model.gen.pathGif(stops,
  *  stepsPerLeg, options)` (`model` as models.js gives it) or rejects with its Error. The worker
@@ -43,10 +30,7 @@ export function gifEncoder(module) {
   /** @type {Worker | null} */
   let worker = null;
   return async ({ dataset, bytes }, stops, stepsPerLeg, options) => {
-    if (!worker) {
-      const { url, type } = await workerScript();
-      worker = new Worker(url, { type });
-    }
+    worker ??= await startWorker("gif-worker.js");
     const current = worker; // this GIF's (onerror clears `worker`)
     return new Promise((resolve, reject) => {
       current.onmessage = (/** @type {MessageEvent<GifReply>} */ { data }) =>

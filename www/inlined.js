@@ -1,6 +1,7 @@
 // The files that the single-file page (dist/latent-digits.html, written by tools/bundle.mjs)
 // carries inside itself, each gzip-compressed as base64 in a
-// <script type="application/gzip" data-file="…" data-size="…"> element. The served page has none.
+// <script type="application/gzip" data-file="…" data-size="…"> element, and the workers it
+// starts from them. The served page has none.
 
 /** A file's bytes as a stream, and their size (0: unknown).
  *  @typedef {{ body: ReadableStream<Uint8Array>, size: number }} Opened */
@@ -18,4 +19,16 @@ export function inlined(file) {
     body: new Blob([gzipped]).stream().pipeThrough(new DecompressionStream("gzip")),
     size: Number(element.dataset.size),
   };
+}
+
+/** A worker running the script `file` (its path under www/): the single-file page's inlined copy
+ *  from a blob: URL, bundled as a classic script (Chromium starts no module worker from a blob:
+ *  URL of a page opened from a file), or else the module.
+ *  @param {string} file
+ *  @returns {Promise<Worker>} */
+export async function startWorker(file) {
+  const carried = inlined(file);
+  if (!carried) return new Worker(new URL(file, import.meta.url), { type: "module" });
+  const script = await new Response(carried.body, { headers: { "Content-Type": "text/javascript" } }).blob();
+  return new Worker(URL.createObjectURL(script));
 }

@@ -10,6 +10,7 @@ import { gifEncoder } from "./gif.js";
 import { loadGenerator } from "./load.js";
 import { DATASETS, createModels } from "./models.js";
 import { createMorph, maxStops } from "./morph.js";
+import { decoderPool } from "./pool.js";
 import { SECTIONS, readHash, readSection, writeHash } from "./state.js";
 import { $, copyText, say, showProgress, showWords } from "./ui.js";
 /** @import { Model } from "./models.js" */
@@ -46,7 +47,8 @@ function showDataset(model) {
 
 /** Runs the page once the module is ready: every state change is rendered by each section, which
  *  returns the state it could apply, and only that state is written to the URL. `digits` is the
- *  module's Generator; `module` the compiled WebAssembly module, which the GIF worker instantiates too.
+ *  module's Generator; `module` the compiled WebAssembly module, which the GIF worker and the decoding
+ *  pool's workers instantiate too.
  *  @param {Generator} digits
  *  @param {WebAssembly.Module} module */
 async function start(digits, module) {
@@ -97,7 +99,7 @@ async function start(digits, module) {
   for (const control of disabled) control.disabled = false;
   const gallery = createGenerate(model, update);
   const drawing = createDraw(model, update);
-  const sections = [gallery, createMorph(model, gallery, drawing, gifEncoder(module), update),
+  const sections = [gallery, createMorph(model, gallery, drawing, gifEncoder(module), decoderPool(module), update),
     createExplore(model, drawing), drawing, createAbout(model)];
   showDataset(model);
 

@@ -1,19 +1,21 @@
 // Morph: plays a path through class means, from the visitor's drawn digit through class means, or
 // between two gallery samples, frame by frame, and saves it as a looping GIF.
-// All frames are decoded up front in one call; the animation only draws them.
+// All frames are decoded up front, a long path's on more than one core (pool.js); the animation
+// only draws them.
 import { PIXELS, SIDE, drawDigit, drawSheet } from "./canvas.js";
 import { LOOP } from "./state.js";
-import { $, attempt, bindRange, classButtons, downloadBytes, downloadPng, nameButtons, say, setDisabled } from "./ui.js";
+import { $, bindRange, classButtons, downloadBytes, downloadPng, nameButtons, say, setDisabled } from "./ui.js";
 /** @import { Drawing, Reading } from "./draw.js" */
 /** @import { Gallery } from "./generate.js" */
 /** @import { EncodeGif } from "./gif.js" */
 /** @import { Model } from "./models.js" */
+/** @import { Pool } from "./pool.js" */
 /** @import { State, Update } from "./state.js" */
 
 /** What a GIF of the morph is made of: the codes of its stops, their labels, its file's name.
  *  @typedef {{ codes: Float32Array, labels: string[], file: string }} GifSource */
-/** A morph as decoded: the names of its stops, its frames, and its GIF's source (null: under two stops).
- *  @typedef {{ names: string[], images: Float32Array, gif: GifSource | null }} Decoded */
+/** A morph to decode: the names of its stops, their codes, and its GIF's source (null: under two stops).
+ *  @typedef {{ names: string[], stops: Float32Array[], gif: GifSource | null }} Planned */
 
 const STEPS_PER_LEG = 60; // at speed 1 a leg takes a second: a new frame at every 60 Hz refresh
 const STRIP_FRAMES = 11;
@@ -40,28 +42,38 @@ const joined = (codes) => Float32Array.from(codes.flatMap((code) => Array.from(c
  *  @param {number} maxImages */
 export const maxStops = (maxImages) => Math.floor((maxImages - 1) / STEPS_PER_LEG) + 1;
 
-/** `steps` convex combinations (1 − t)·a + t·b, t from 0 to 1, both ends included.
- *  @param {Float32Array} a
- *  @param {Float32Array} b
- *  @param {number} steps */
-function blend(a, b, steps) {
-  const out = new Float32Array(steps * a.length);
-  for (let s = 0; s < steps; s++) {
-    const t = s / (steps - 1);
-    for (let i = 0; i < a.length; i++) out[s * a.length + i] = (1 - t) * a[i] + t * b[i];
+/** The codes of the frames of a path through `stops` (codes), `stepsPerLeg` a leg, the last stop
+ *  included: (1 − t)·a + t·b for t = step / stepsPerLeg, in 32-bit arithmetic as Generator.path
+ *  computes them (src/generator.rs), so that decoding them gives its frames bit for bit.
+ *  @param {Float32Array[]} stops
+ *  @param {number} stepsPerLeg */
+export function pathCodes(stops, stepsPerLeg) {
+  const codes = new Float32Array(((stops.length - 1) * stepsPerLeg + 1) * stops[0].length);
+  let at = 0;
+  for (const [leg, a] of stops.slice(0, -1).entries()) {
+    const b = stops[leg + 1];
+    for (let step = 0; step < stepsPerLeg; step++) {
+      const t = Math.fround(step / stepsPerLeg);
+      const s = Math.fround(1 - t);
+      // Float32Array rounds each sum, as the products are rounded here: one f32 operation each.
+      for (let i = 0; i < a.length; i++) codes[at++] = Math.fround(s * a[i]) + Math.fround(t * b[i]);
+    }
   }
-  return out;
+  codes.set(/** @type {Float32Array} */ (stops.at(-1)), at);
+  return codes;
 }
 
 /** The section, showing `model` (models.js) until setModel(model) gives it another.
  *  `gallery.latent(i)` is gallery sample i's code; `drawing.reading()` the drawn digit's, if any;
- *  `encodeGif(model, stops, stepsPerLeg, options)` resolves to the bytes of a GIF (gif.js).
+ *  `encodeGif(model, stops, stepsPerLeg, options)` resolves to the bytes of a GIF (gif.js);
+ *  `pool` decodes the frames (pool.js).
  *  @param {Model} model
  *  @param {Gallery} gallery
  *  @param {Drawing} drawing
  *  @param {EncodeGif} encodeGif
+ *  @param {Pool} pool
  *  @param {Update} update */
-export function createMorph(model, gallery, drawing, encodeGif, update) {
+export function createMorph(model, gallery, drawing, encodeGif, pool, update) {
   const stopLimit = maxStops(model.info.maxImages); // the module's, the same for every model
   const message = $("morph-message");
   /** @type {HTMLCanvasElement} */
@@ -83,7 +95,8 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
   /** @type {string | null} */
   let key = null;
   /** @type {Pick<State, "path" | "pair" | "fromDrawing">} */
-  let loaded = { path: [], pair: null, fromDrawing: false }; // the last morph decoded
+  let loaded = { path: [], pair: null, fromDrawing: false }; // the last morph asked for
+  let decodes = 0; // how many morphs were asked for: only the last one's frames are shown
   /** @type {Float32Array} */
   let frames = new Float32Array(PIXELS);
   let count = 1;
@@ -132,50 +145,34 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
    *  @param {number} cells */
   const stripFrame = (cell, cells) => (cells > 1 ? Math.round((cell * (count - 1)) / (cells - 1)) : 0);
 
-  /** Every frame of `next`'s sample pair, or of its path (from the drawn digit) through class
-   *  means, the names of the stops, and what a GIF of it is made of (its labels number the classes).
+  /** The stops of `next`'s sample pair, or of its path (from the drawn digit) through class means,
+   *  their names, and what a GIF of it is made of (its labels number the classes).
    *  @param {State} next
-   *  @returns {Decoded} */
-  function decode({ pair, path, fromDrawing, seed }) {
+   *  @returns {Planned} */
+  function plan({ pair, path, fromDrawing, seed }) {
     const { gen, info, filePrefix, words } = model;
     const file = `${filePrefix}morph`;
+    /** @type {(stops: Float32Array[], labels: string[], name: string) => GifSource | null} */
+    const gifOf = (stops, labels, name) => (stops.length >= 2 ? { codes: joined(stops), labels, file: `${file}${name}` } : null);
     if (pair) {
-      const [from, to] = /** @type {Float32Array[]} */ (pair.map((i) => gallery.latent(i))); // render checked both
-      return {
-        names: pair.map((i) => gallery.describe(i)),
-        images: gen.decode(blend(from, to, STEPS_PER_LEG + 1)),
-        gif: { codes: joined([from, to]), labels: [UNNAMED, UNNAMED], file: `${file}-seed-${seed}-samples-${pair.join("-")}` },
-      };
+      const stops = /** @type {Float32Array[]} */ (pair.map((i) => gallery.latent(i))); // render checked both
+      return { names: pair.map((i) => gallery.describe(i)), stops, gif: gifOf(stops, [UNNAMED, UNNAMED], `-seed-${seed}-samples-${pair.join("-")}`) };
     }
     const means = path.map((d) => gen.classMean(d));
     const names = path.map((d) => info.classNames[d]);
     const labels = path.map(String);
     if (fromDrawing) {
-      const { latent } = /** @type {Reading} */ (drawing.reading()); // render checked it
-      return {
-        names: [words.drawn, ...names],
-        images: gen.pathFrom(latent, path, STEPS_PER_LEG),
-        gif: { codes: joined([latent, ...means]), labels: [UNNAMED, ...labels], file: `${file}-drawing-${path.join("")}` },
-      };
+      const stops = [/** @type {Reading} */ (drawing.reading()).latent, ...means]; // render checked it
+      return { names: [words.drawn, ...names], stops, gif: gifOf(stops, [UNNAMED, ...labels], `-drawing-${path.join("")}`) };
     }
-    const images = path.length >= 2 ? gen.path(path, STEPS_PER_LEG)
-      : path.length === 1 ? gen.decode(means[0])
-        : new Float32Array(PIXELS);
-    return {
-      names,
-      images,
-      gif: path.length >= 2 ? { codes: joined(means), labels, file: `${file}-${path.join("")}` } : null,
-    };
+    return { names, stops: means, gif: gifOf(means, labels, `-${path.join("")}`) };
   }
 
-  /** @param {Decoded} decoded */
-  function show(decoded) {
-    stops = decoded.names;
-    frames = decoded.images;
-    gif = decoded.gif;
-    count = frames.length / PIXELS;
-    scrubber.max = String(count - 1);
-    scrubber.disabled = playButton.disabled = count < 2;
+  /** Shows the stops of `planned` and offers its GIF; its frames follow (showFrames).
+   *  @param {Planned} planned */
+  function showStops(planned) {
+    stops = planned.names;
+    gif = planned.gif;
     setDisabled(gifButton, encoding || !gif, gifLabels);
     const full = stops.length >= stopLimit ? ` (full: a path holds at most ${stopLimit} stops)` : "";
     // Each stop's name in an element of its own, which style.css keeps whole on a line ("T-shirt").
@@ -183,6 +180,35 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     $("path-text").replaceChildren(...(stops.length
       ? [...names.flatMap((name, i) => (i ? [" → ", name] : [name])), full]
       : [`Empty: click or tap ${model.words.classes} to build a path.`]));
+  }
+
+  /** Decodes the frames of the path through `planned`'s stops and shows them, playing if `play`,
+   *  unless another morph was asked for meanwhile. A short path's frames are decoded at once, a
+   *  long one's also in the pool's workers. If the module refuses them, says so, and the morph
+   *  `before` comes back.
+   *  @param {Planned} planned
+   *  @param {boolean} play
+   *  @param {Pick<State, "path" | "pair" | "fromDrawing">} before */
+  async function showFrames({ stops }, play, before) {
+    const asked = ++decodes;
+    setPlaying(false);
+    /** @type {Float32Array} */
+    let images;
+    try {
+      // Always awaited, so that render has returned and `state` is the state shown.
+      images = await (stops.length ? pool.decodeRows(model, pathCodes(stops, STEPS_PER_LEG)) : new Float32Array(PIXELS));
+    } catch (error) {
+      if (asked !== decodes) return;
+      key = null; // decode `before` again
+      update(before);
+      say(message, `The morph could not be drawn: ${/** @type {Error} */ (error).message}`);
+      return;
+    }
+    if (asked !== decodes) return;
+    frames = images;
+    count = frames.length / PIXELS;
+    scrubber.max = String(count - 1);
+    scrubber.disabled = playButton.disabled = count < 2;
     const cells = Math.min(count, STRIP_FRAMES);
     const stripImages = new Float32Array(cells * PIXELS);
     for (let c = 0; c < cells; c++) {
@@ -192,6 +218,7 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     drawSheet(strip, stripImages, cells, { gap: 1 });
     shown = -1;
     seek(0);
+    setPlaying(play && state.section === "morph");
   }
 
   /** @param {number} frame */
@@ -272,8 +299,9 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     return JSON.stringify([next.path, next.fromDrawing && Array.from(/** @type {Reading} */ (drawing.reading()).latent)]);
   }
 
-  /** Shows `next`'s morph when Morph is the section, and returns the state shown: if the module
-   *  refuses the morph of `next`, the last morph that loaded stays (at first, the empty path).
+  /** Shows `next`'s morph when Morph is the section, and returns the state shown. Its stops show
+   *  at once, its frames once decoded (showFrames: if the module refuses them, the morph shown
+   *  before comes back; at first, the empty path).
    *  @param {State} next
    *  @returns {State} */
   function render(next) {
@@ -283,13 +311,13 @@ export function createMorph(model, gallery, drawing, encodeGif, update) {
     if (next.section === "morph") {
       const nextKey = framesKey(next);
       if (nextKey !== key) {
-        const decoded = attempt(message, "The morph could not be drawn", () => decode(next));
-        if (!decoded) return render({ ...next, ...loaded });
+        const planned = plan(next);
+        const before = loaded;
         key = nextKey;
         loaded = { path: next.path, pair: next.pair, fromDrawing: next.fromDrawing };
-        show(decoded);
-        // A sample pair was just clicked, or Morph from it in Draw: show the morph.
-        setPlaying(next.pair !== null || next.fromDrawing);
+        showStops(planned);
+        // A sample pair was just clicked, or Morph from it in Draw: play the morph.
+        showFrames(planned, next.pair !== null || next.fromDrawing, before);
       }
     } else {
       setPlaying(false);

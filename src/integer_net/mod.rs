@@ -5,8 +5,8 @@
 //! the page and of the command-line tool. Both follow one layer list,
 //! [`crate::architecture::Arch::decoder_layers`] or [`crate::architecture::Arch::encoder_layers`]:
 //! this one takes each layer's weights and [`Activation`] as [`DenseLayer`]s (read from a record
-//! by [`crate::record`], or copied out of burn's module), or ready-made from the shipped 4-bit
-//! file ([`packed`]). The tests below check that the two agree, for every architecture and for
+//! by `crate::record`, natively, or copied out of burn's module) and rounds them, or takes them
+//! ready-made from the shipped file ([`packed`]). The tests below check that the two agree, for every architecture and for
 //! the committed model.
 //!
 //! WebAssembly's SIMD has no fused multiply-add for floats, but `i32x4.dot_i16x8_s` does eight
@@ -14,7 +14,7 @@
 //! Weights are 8-bit integers with one scale per output, stored in the kernel's order: for each
 //! four outputs and each two inputs, the eight weights side by side, so that one dot product of
 //! them with the two inputs repeated gives one sum for each of the four outputs, and no
-//! horizontal sums are needed ([`kernel`]). Each row of activations is rounded to 16 bits with one
+//! horizontal sums are needed (`kernel.rs`). Each row of activations is rounded to 16 bits with one
 //! scale per row (fewer for a layer so wide that a sum could leave `i32`). The sums are exact,
 //! then scaled back to floats for the bias, the activation and the next rounding, four outputs at
 //! a time. Against the f32 forward pass a pixel moves by about 10⁻⁴ on average and by at most a

@@ -191,7 +191,7 @@ for (const [what, [file, serve], expected] of [
       assert.equal(hashParam(page, "dataset"), null);
       assert.equal(hashParam(page, "section"), "morph");
       assert.equal(await page.textContent("#path-text"), "0 → 1 → 2 → 3 → 4 → 5 → 6 → 7 → 8 → 9 → 0");
-      assert.ok(problems.every((problem) => /fashion\/decoder\.bpk|status of 404/.test(problem)), problems.join("\n"));
+      assert.ok(problems.every((problem) => /fashion\/decoder\.packed|status of 404/.test(problem)), problems.join("\n"));
     } finally {
       await context.close();
     }

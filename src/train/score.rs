@@ -196,9 +196,12 @@ mod tests {
             .card
             .reading
             .expect("fit measured the reading");
-        assert_eq!(
-            card.accuracy, accuracy as f32,
-            "the card is out of date: run fit"
+        // `fit` measured the card through the kernel of its day; issue 20's kernel reads 4 more
+        // digits in 10,000 (0.9810 → 0.9814). A retrained model without a new fit is far off.
+        assert!(
+            (card.accuracy - accuracy as f32).abs() <= 0.001,
+            "the card says {}, the page reads {accuracy}: the card is out of date, run fit",
+            card.accuracy
         );
     }
 }

@@ -85,7 +85,7 @@ run_tests() {
 
   # The wasm tests build in the release profile, so they reuse the crates that `build` compiles
   # for the page.
-  local wasm_tests=(--release --target "$WASM_TARGET" --test web --test web_reading --test samples)
+  local wasm_tests=(--release --target "$WASM_TARGET" --test web --test web_reading --test web_style --test samples)
   say "wasm tests in Node"
   cargo test "${wasm_tests[@]}"
   say "wasm tests in headless Chromium"

@@ -2,16 +2,20 @@
 //!
 //! Layout: the 8-byte magic `LDSTATS\0`, the format version (u32 LE), the CRC-32 of the payload
 //! (u32 LE), the payload length (u64 LE), then the payload: a [`LatentStats`] in postcard.
+//! Version 5 files, written before the style statistics, are still read (without them).
 
 use serde::{Deserialize, Serialize};
 
 use crate::architecture::LATENT_DIM;
 use crate::dataset::Dataset;
+use crate::latent::style::StyleStats;
 use crate::latent::{CLASSES, ClassStats, Gaussian, PACKED_TRIANGLE, Pca};
 
 const MAGIC: &[u8; 8] = b"LDSTATS\0";
 /// Version written by this build; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
+/// The version before the style statistics, still read.
+const VERSION_WITHOUT_STYLE: u32 = 5;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
 
 /// Where the model came from and how good it is.
@@ -65,8 +69,8 @@ pub struct ReadingScores {
     /// Share of the test digits whose code the mixtures classify as their label
     /// (`Generator::classify`).
     pub accuracy: f32,
-    /// For each digit d, the share of restyled test digits (`code − mean[c] + mean[d]`, c the
-    /// digit the code is read as) that are read as d once decoded and encoded again.
+    /// For each digit d, the share of restyled test digits (the digit's measured style written
+    /// as d: `Generator::restyle`) that are read as d once decoded and encoded again.
     pub restyle: [f32; CLASSES],
 }
 
@@ -104,6 +108,17 @@ pub struct LatentStats {
     pub classes: Vec<ClassStats>,
     /// Principal components of the codes.
     pub pca: Pca,
+    /// Measured style and the directions that move it (`latent-digits fit-style`); `None` in
+    /// files written before it.
+    pub style: Option<StyleStats>,
+}
+
+/// A version 5 payload: [`LatentStats`] before the style statistics.
+#[derive(Deserialize)]
+struct StatsWithoutStyle {
+    card: ModelCard,
+    classes: Vec<ClassStats>,
+    pca: Pca,
 }
 
 /// Why a statistics file was refused.
@@ -155,7 +170,7 @@ pub fn decode(bytes: &[u8]) -> Result<LatentStats, ArtifactError> {
     }
     let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
     let found = word(8);
-    if found != FORMAT_VERSION {
+    if found != FORMAT_VERSION && found != VERSION_WITHOUT_STYLE {
         return Err(ArtifactError::Version { found });
     }
     let expected = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
@@ -169,8 +184,18 @@ pub fn decode(bytes: &[u8]) -> Result<LatentStats, ArtifactError> {
     if crc32fast::hash(payload) != word(12) {
         return Err(ArtifactError::Checksum);
     }
-    let stats: LatentStats =
-        postcard::from_bytes(payload).map_err(|e| ArtifactError::Invalid(e.to_string()))?;
+    let invalid = |e: postcard::Error| ArtifactError::Invalid(e.to_string());
+    let stats: LatentStats = if found == VERSION_WITHOUT_STYLE {
+        let old: StatsWithoutStyle = postcard::from_bytes(payload).map_err(invalid)?;
+        LatentStats {
+            card: old.card,
+            classes: old.classes,
+            pca: old.pca,
+            style: None,
+        }
+    } else {
+        postcard::from_bytes(payload).map_err(invalid)?
+    };
     validate(&stats).map_err(ArtifactError::Invalid)?;
     Ok(stats)
 }
@@ -237,6 +262,9 @@ fn validate(stats: &LatentStats) -> Result<(), String> {
         || pca.labels.iter().any(|&l| usize::from(l) >= CLASSES)
     {
         return Err("PCA points and labels do not match".into());
+    }
+    if let Some(style) = &stats.style {
+        style.validate(CLASSES)?;
     }
     Ok(())
 }
@@ -308,6 +336,7 @@ pub(crate) mod tests {
                 points: vec![0.5, -0.5],
                 labels: vec![7],
             },
+            style: Some(crate::latent::style::tests::sample_style(CLASSES)),
         }
     }
 
@@ -346,5 +375,26 @@ pub(crate) mod tests {
         stats.classes[4].mixture.weights = vec![0.9, 0.9];
         let message = decode(&encode(&stats)).unwrap_err().to_string();
         assert!(message.contains("digit 4"), "{message}");
+        let mut stats = sample_stats();
+        stats.style.as_mut().unwrap().classes[7].spreads[2] = 0.0;
+        let message = decode(&encode(&stats)).unwrap_err().to_string();
+        assert!(message.contains("class 7"), "{message}");
+    }
+
+    #[test]
+    fn files_from_before_the_style_statistics_are_read_without_them() {
+        let stats = sample_stats();
+        let payload = postcard::to_allocvec(&(&stats.card, &stats.classes, &stats.pca)).unwrap();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&VERSION_WITHOUT_STYLE.to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        let old = decode(&bytes).unwrap();
+        assert_eq!(old.style, None);
+        assert_eq!(
+            (old.card, old.classes, old.pca),
+            (stats.card, stats.classes, stats.pca)
+        );
     }
 }

@@ -9,10 +9,21 @@ use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM, LayerShape};
 use crate::artifact::{self, LatentStats};
 use crate::dataset::Dataset;
 use crate::integer_net::{IntegerNetwork, packed};
+use crate::latent::style::{STYLE_LIMIT, Style, StyleStats};
 use crate::latent::{CLASSES, Method, Samples, rng_for};
+use crate::measure::{MEASURES, Measure, measure};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::record::read_dense_layers;
 
+/// Corrections of a code written in a style ([`Generator::write_in_style`]).
+pub const STYLE_STEPS: usize = 4;
+/// Times a written code that has left its class is moved back halfway.
+pub const READABLE_STEPS: usize = 5;
+/// The covariance scale of the samples a style writes: below the mixtures' default (0.85), as
+/// the style adds its own variety (`latent-digits evaluate-style` measured 0.85, 0.5 and 0.4).
+pub const WRITING_SPREAD: f64 = 0.4;
+/// How sure the mixtures must be that a written code is of its class.
+pub const READABLE_PROBABILITY: f32 = 0.99;
 /// Most images (or codes) one call may produce.
 pub const MAX_IMAGES: usize = 10_000;
 /// Largest `|spread|`, `|scale|` or PCA coordinate accepted.
@@ -78,6 +89,21 @@ fn check_latents(latents: &[f32]) -> Result<()> {
         return Err(invalid(format!(
             "code value {i} must be a finite number of magnitude at most {MAX_MAGNITUDE}, got {}",
             latents[i]
+        )));
+    }
+    Ok(())
+}
+
+/// Checks row-major 28×28 images: whole images of values from 0 to 1.
+fn check_images(images: &[f32]) -> Result<()> {
+    check_rows("the images", "images", images, IMAGE_PIXELS)?;
+    if let Some(i) = images
+        .iter()
+        .position(|p| !(p.is_finite() && (0.0..=1.0).contains(p)))
+    {
+        return Err(invalid(format!(
+            "pixel {i} of the images must be a number from 0 to 1, got {}",
+            images[i]
         )));
     }
     Ok(())
@@ -433,16 +459,7 @@ impl Generator {
         let encoder = self.encoder.as_ref().ok_or_else(|| {
             invalid("the encoder is not loaded yet: load its record first".to_string())
         })?;
-        check_rows("the images", "images", images, IMAGE_PIXELS)?;
-        if let Some(i) = images
-            .iter()
-            .position(|p| !(p.is_finite() && (0.0..=1.0).contains(p)))
-        {
-            return Err(invalid(format!(
-                "pixel {i} of the images must be a number from 0 to 1, got {}",
-                images[i]
-            )));
-        }
+        check_images(images)?;
         Ok(encoder.forward(images))
     }
 
@@ -488,17 +505,171 @@ impl Generator {
             .collect())
     }
 
-    /// `code − mean[from] + mean[d]` for every class d, decoded: the style of `code`, read as
-    /// the class `from`, carried over to each class (10 images, 0 to 9).
-    pub fn restyle(&self, code: &[f32], from: Class) -> Result<Vec<f32>> {
-        check_one_code("the code", code)?;
-        let from_mean = self.class_mean(from);
-        let mut latents = Vec::with_capacity(CLASSES * LATENT_DIM);
-        for to in Class::all() {
-            let to_mean = self.class_mean(to);
-            latents.extend((0..LATENT_DIM).map(|i| code[i] - from_mean[i] + to_mean[i]));
+    /// The style statistics, or an error naming the command that fits them.
+    pub fn style(&self) -> Result<&StyleStats> {
+        self.stats().style.as_ref().ok_or_else(|| {
+            GeneratorError::CorruptModel(
+                "this model has no style statistics: run `latent-digits fit-style`".into(),
+            )
+        })
+    }
+
+    /// The [`MEASURES`] measures of each image (see [`crate::measure`]): rows in the order of
+    /// [`Measure::ALL`].
+    pub fn measure(&self, images: &[f32]) -> Result<Vec<f32>> {
+        check_images(images)?;
+        Ok(images
+            .chunks_exact(IMAGE_PIXELS)
+            .flat_map(measure)
+            .collect())
+    }
+
+    /// `codes` of `class` moved along the style directions so that their decoded images change
+    /// by about each `(measure, amount)`, in the measure's unit.
+    pub fn move_style(
+        &self,
+        codes: &[f32],
+        class: Class,
+        moves: &[(Measure, f64)],
+    ) -> Result<Vec<f32>> {
+        check_latents(codes)?;
+        let style = self.style()?;
+        let mut shifts = Vec::with_capacity(moves.len());
+        for &(measure, amount) in moves {
+            let amount = bounded(measure.name(), amount)?;
+            let direction = self.steerable(measure)?;
+            shifts.push((direction, amount / style.spreads[measure.index()]));
         }
-        self.decode(&latents)
+        let mut moved = codes.to_vec();
+        for code in moved.chunks_exact_mut(LATENT_DIM) {
+            for &(direction, amount) in &shifts {
+                style.shift(code, class.index(), direction, amount);
+            }
+        }
+        Ok(moved)
+    }
+
+    /// The position of `measure` among the style directions, or an error listing those there are.
+    fn steerable(&self, measure: Measure) -> Result<usize> {
+        let style = self.style()?;
+        style.direction_of(measure).ok_or_else(|| {
+            let names: Vec<&str> = style.steerable.iter().map(|m| m.name()).collect();
+            invalid(format!(
+                "{} cannot be set for this model; it sets {}",
+                measure.name(),
+                names.join(", ")
+            ))
+        })
+    }
+
+    /// The style of `images`, each of the class beside it in `classes`: see
+    /// [`StyleStats::style_of`].
+    pub fn style_of(&self, images: &[f32], classes: &[Class]) -> Result<Style> {
+        check_images(images)?;
+        let count = images.len() / IMAGE_PIXELS;
+        if classes.len() != count {
+            return Err(invalid(format!(
+                "{} classes for {count} images: one class per image",
+                classes.len()
+            )));
+        }
+        let measures: Vec<[f32; MEASURES]> =
+            images.chunks_exact(IMAGE_PIXELS).map(measure).collect();
+        let classes: Vec<usize> = classes.iter().map(|c| c.index()).collect();
+        Ok(self.style()?.style_of(&measures, &classes))
+    }
+
+    /// A code for each of `classes` written in `style`: with a seed, each a fresh sample of its
+    /// class's mixture at [`WRITING_SPREAD`] (the `i`th from seed `seed + i`); without, the
+    /// class's mean. Each code is then moved along its class's style directions until its
+    /// decoded image measures as the style asks ([`StyleStats::targets`]), in [`STYLE_STEPS`]
+    /// corrections, never more than [`STYLE_LIMIT`] spreads along any direction, and moved back
+    /// if the mixtures no longer read it as its class ([`READABLE_PROBABILITY`]).
+    pub fn write_in_style(
+        &self,
+        style: &Style,
+        classes: &[Class],
+        seed: Option<u64>,
+    ) -> Result<Vec<f32>> {
+        check_count("the number of classes", classes.len(), 1)?;
+        for (measure, value) in Measure::ALL.iter().zip(&style.0) {
+            if let Some(value) = value {
+                bounded(measure.name(), f64::from(*value))?;
+                self.steerable(*measure)?;
+            }
+        }
+        let stats = self.style()?;
+        let mut starts = Vec::with_capacity(classes.len() * LATENT_DIM);
+        for (i, &class) in classes.iter().enumerate() {
+            match seed {
+                Some(seed) => {
+                    let options = SampleOptions::new(Method::Mixture, seed.wrapping_add(i as u64))
+                        .with_spread(WRITING_SPREAD)?;
+                    starts.extend(self.sample_latents(class, 1, options)?.latents);
+                }
+                None => starts.extend_from_slice(self.class_mean(class)),
+            }
+        }
+        let targets: Vec<_> = classes
+            .iter()
+            .map(|c| stats.targets(c.index(), style))
+            .collect();
+        let directions = stats.steerable.len();
+        let mut offsets = vec![0f32; classes.len() * directions];
+        let mut codes = starts.clone();
+        // Places code i at its start moved by its offsets.
+        let place = |codes: &mut [f32], offsets: &[f32], i: usize| {
+            let code = &mut codes[i * LATENT_DIM..(i + 1) * LATENT_DIM];
+            code.copy_from_slice(&starts[i * LATENT_DIM..(i + 1) * LATENT_DIM]);
+            for (j, offset) in offsets[i * directions..(i + 1) * directions]
+                .iter()
+                .enumerate()
+            {
+                stats.shift(code, classes[i].index(), j, *offset);
+            }
+        };
+        for _ in 0..STYLE_STEPS {
+            let images = self.decode(&codes)?;
+            for (i, image) in images.chunks_exact(IMAGE_PIXELS).enumerate() {
+                let measured = measure(image);
+                for (j, measure) in stats.steerable.iter().enumerate() {
+                    if let Some(target) = targets[i][measure.index()] {
+                        let offset = &mut offsets[i * directions + j];
+                        let error =
+                            (target - measured[measure.index()]) / stats.spreads[measure.index()];
+                        *offset = (*offset + error).clamp(-STYLE_LIMIT, STYLE_LIMIT);
+                    }
+                }
+                place(&mut codes, &offsets, i);
+            }
+        }
+        // A style never makes a character unreadable: a code the mixtures do not read as its
+        // class with READABLE_PROBABILITY is moved back halfway towards where it started, up to
+        // READABLE_STEPS times.
+        for _ in 0..READABLE_STEPS {
+            let probabilities = self.classify(&codes)?;
+            let astray: Vec<usize> = (0..classes.len())
+                .filter(|&i| probabilities[i * CLASSES + classes[i].index()] < READABLE_PROBABILITY)
+                .collect();
+            if astray.is_empty() {
+                break;
+            }
+            for i in astray {
+                offsets[i * directions..(i + 1) * directions]
+                    .iter_mut()
+                    .for_each(|o| *o *= 0.5);
+                place(&mut codes, &offsets, i);
+            }
+        }
+        Ok(codes)
+    }
+
+    /// `image`, read as `from`, written as every class in its style (10 images, 0 to 9): the
+    /// class means written in the image's style ([`Generator::write_in_style`]), decoded.
+    pub fn restyle(&self, image: &[f32], from: Class) -> Result<Vec<f32>> {
+        let style = self.style_of(image, &[from])?;
+        let all: Vec<Class> = Class::all().collect();
+        self.decode(&self.write_in_style(&style, &all, None)?)
     }
 
     /// The mean code of `class`.

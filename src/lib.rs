@@ -6,6 +6,7 @@
 //! - `record` (not in the page's module): the networks' layers read from their burnpack records in
 //!   plain Rust, for packing them and for native tools and tests.
 //! - [`integer_net`]: the forward pass in 16-bit integers, how the page decodes and encodes.
+//! - [`measure`]: the measured style of an image (slant, thickness, width, height, ink).
 //! - [`prepare`]: an image of any size and colours prepared as MNIST's digits were.
 //! - [`latent`]: the statistics of the codes (Gaussians, mixtures, PCA) and sampling from them;
 //!   `latent::fit` (feature `train`) fits them.
@@ -25,6 +26,7 @@ pub mod dataset;
 pub mod generator;
 pub mod integer_net;
 pub mod latent;
+pub mod measure;
 pub mod prepare;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod record;

@@ -13,7 +13,9 @@ use wasm_bindgen::prelude::*;
 use crate::animation::GifLook;
 use crate::architecture::LATENT_DIM;
 use crate::generator::{Class, Generator, SampleOptions};
+use crate::latent::style::Style;
 use crate::latent::{CLASSES, Method};
+use crate::measure::{Measure, Transfer};
 use crate::prepare::{self, Layout, Pixels};
 
 /// Installs the panic hook so a genuine bug shows a Rust message in the console.
@@ -54,6 +56,42 @@ struct JsSampleOptions {
     method: Option<String>,
     spread: Option<f64>,
     seed: Option<f64>,
+}
+
+/// One entry of `styleAxes()`.
+#[derive(Serialize)]
+struct StyleAxis {
+    name: &'static str,
+    unit: &'static str,
+    sd: f64,
+    steerable: bool,
+    transfer: &'static str,
+}
+
+/// An object of measures by name (`{ slant: 10, thickness: 1 }`), in the order of its keys; an
+/// unknown name or a value that is not a number is an error naming it.
+fn named_values(what: &str, object: JsValue) -> Result<Vec<(Measure, f64)>, JsError> {
+    let values: std::collections::BTreeMap<String, f64> = if object.is_undefined()
+        || object.is_null()
+    {
+        Default::default()
+    } else {
+        serde_wasm_bindgen::from_value(object)
+            .map_err(|e| JsError::new(&format!("{what} must map measure names to numbers: {e}")))?
+    };
+    values
+        .into_iter()
+        .map(|(name, value)| {
+            let measure = Measure::from_name(&name).ok_or_else(|| {
+                let names: Vec<&str> = Measure::ALL.iter().map(|m| m.name()).collect();
+                JsError::new(&format!(
+                    "{what}: unknown measure {name:?}; the measures are {}",
+                    names.join(", ")
+                ))
+            })?;
+            Ok((measure, value))
+        })
+        .collect()
 }
 
 /// The options object of `pathGif`.
@@ -401,16 +439,115 @@ impl JsGenerator {
         Ok(self.inner.project(&float_values("latents", &latents)?)?)
     }
 
-    /// `latent − mean[fromDigit] + mean[d]` decoded for d = 0…9: `10 × 784` pixels.
+    /// `image` (784 pixels, prepared), read as `fromDigit`, written as every class in its
+    /// measured style (`styleOf`, then `writeInStyle` from the class means): `10 × 784` pixels.
     pub fn restyle(
         &self,
-        latent: JsValue,
+        image: JsValue,
         #[wasm_bindgen(js_name = fromDigit)] from_digit: f64,
     ) -> Result<Vec<f32>, JsError> {
-        let latent = float_values("latent", &latent)?;
+        let image = float_values("image", &image)?;
         Ok(self
             .inner
-            .restyle(&latent, to_class("fromDigit", from_digit)?)?)
+            .restyle(&image, to_class("fromDigit", from_digit)?)?)
+    }
+
+    /// The measures `measure` returns, in its order: `[{ name, unit, sd, steerable, transfer }]`.
+    /// `sd` is the measure's spread between images of one class over the training set (pooled
+    /// over the classes); `steerable` whether `moveStyle` and `writeInStyle` set it; `transfer`
+    /// how a style carries it to other classes: "absolute" in its unit, "relative" in standard
+    /// deviations of the class.
+    #[wasm_bindgen(js_name = styleAxes)]
+    pub fn style_axes(&self) -> Result<JsValue, JsError> {
+        let style = self.inner.style()?;
+        let axes: Vec<StyleAxis> = Measure::ALL
+            .iter()
+            .map(|&m| StyleAxis {
+                name: m.name(),
+                unit: m.unit(),
+                sd: as_decimal(style.spreads[m.index()]),
+                steerable: style.direction_of(m).is_some(),
+                transfer: match m.transfer() {
+                    Transfer::Absolute => "absolute",
+                    Transfer::Relative => "relative",
+                },
+            })
+            .collect();
+        Ok(axes.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+    }
+
+    /// The measures of `n × 784` pixels (slant in degrees, thickness, width and height in
+    /// pixels, ink in pixels of full ink): `n × 5` values, rows in the order of `styleAxes()`.
+    pub fn measure(&self, images: JsValue) -> Result<Vec<f32>, JsError> {
+        Ok(self.inner.measure(&float_values("images", &images)?)?)
+    }
+
+    /// `codes` (`n × 32`) of class `digit` moved so that their decoded images change by about
+    /// the amounts of `moves` (`{ slant: 10, thickness: 1 }`, in the axes' units); only steerable
+    /// axes.
+    #[wasm_bindgen(js_name = moveStyle)]
+    pub fn move_style(
+        &self,
+        codes: JsValue,
+        digit: f64,
+        moves: JsValue,
+    ) -> Result<Vec<f32>, JsError> {
+        let codes = float_values("codes", &codes)?;
+        let class = to_class("digit", digit)?;
+        let moves: Vec<(Measure, f64)> = named_values("moves", moves)?.into_iter().collect();
+        Ok(self.inner.move_style(&codes, class, &moves)?)
+    }
+
+    /// The style of `n × 784` pixels (prepared images), each of the class beside it in
+    /// `digits`: `{ slant, thickness, width, height }` for the digits (`{ width, height, ink }`
+    /// for clothes), absolute axes in their units, relative ones in standard deviations of the
+    /// class.
+    #[wasm_bindgen(js_name = styleOf)]
+    pub fn style_of(&self, images: JsValue, digits: JsValue) -> Result<Object, JsError> {
+        let images = float_values("images", &images)?;
+        let style = self.inner.style_of(&images, &class_list(&digits)?)?;
+        let object = Object::new();
+        for (measure, value) in Measure::ALL.iter().zip(style.0) {
+            if let Some(value) = value {
+                set(&object, measure.name(), &JsValue::from(as_decimal(value)))?;
+            }
+        }
+        Ok(object)
+    }
+
+    /// A code for each of `digits` written in `style` (as `styleOf` gives it; missing axes are
+    /// left as the code has them): `digits.length × 32` values. Options: `seed`, for a fresh
+    /// sample of each character (the same style, seed and digits give the same codes); without
+    /// it, the class means.
+    #[wasm_bindgen(js_name = writeInStyle)]
+    pub fn write_in_style(
+        &self,
+        style: JsValue,
+        digits: JsValue,
+        options: JsValue,
+    ) -> Result<Vec<f32>, JsError> {
+        let mut written = Style::default();
+        for (measure, value) in named_values("style", style)? {
+            written.0[measure.index()] = Some(value as f32);
+        }
+        let digits = class_list(&digits)?;
+        let options: std::collections::BTreeMap<String, f64> =
+            if options.is_undefined() || options.is_null() {
+                Default::default()
+            } else {
+                serde_wasm_bindgen::from_value(options)
+                    .map_err(|e| JsError::new(&format!("options: {e}")))?
+            };
+        if let Some(unknown) = options.keys().find(|k| *k != "seed") {
+            return Err(JsError::new(&format!(
+                "options: unknown option {unknown:?}; the only option is seed"
+            )));
+        }
+        let seed = options
+            .get("seed")
+            .map(|&s| whole_number("seed", s))
+            .transpose()?;
+        Ok(self.inner.write_in_style(&written, &digits, seed)?)
     }
 
     /// A looping GIF (its bytes) of the path through `stops` (`n × 32` codes, n ≥ 2),

@@ -128,21 +128,47 @@ fn a_path_from_a_code_starts_there_and_ends_at_the_last_mean() {
 }
 
 #[wasm_bindgen_test]
-fn restyling_a_class_mean_gives_every_class_mean() {
+fn a_restyled_test_digit_is_every_class_in_its_slant() {
     let g = reader();
-    let four = g.class_mean(4.0).unwrap();
-    let row = g.restyle(floats(&four), 4.0).unwrap();
-    assert_eq!(row.len(), CLASSES * PIXELS);
-    assert!(row.iter().all(|p| (0.0..=1.0).contains(p)));
-    for d in 0..CLASSES {
-        let mean = g.decode(floats(&g.class_mean(d as f64).unwrap())).unwrap();
-        let worst = row[d * PIXELS..(d + 1) * PIXELS]
-            .iter()
-            .zip(&mean)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        assert!(worst < 0.02, "digit {d}: pixels differ by {worst}");
+    let (labels, pixels) = test_digits();
+    // The first fixture digits of two writers: the most and the least slanted.
+    let slants: Vec<f32> = g
+        .measure(floats(&pixels))
+        .unwrap()
+        .chunks(5)
+        .map(|m| m[0])
+        .collect();
+    let steep = argmax(&slants);
+    let upright = argmax(&slants.iter().map(|s| -s).collect::<Vec<_>>());
+    let mut mean_slant = [0.0; 2];
+    for (k, i) in [steep, upright].into_iter().enumerate() {
+        let image = &pixels[i * PIXELS..(i + 1) * PIXELS];
+        let row = g.restyle(floats(image), f64::from(labels[i])).unwrap();
+        assert_eq!(row.len(), CLASSES * PIXELS);
+        assert!(row.iter().all(|p| (0.0..=1.0).contains(p)));
+        let probabilities = g
+            .classify(floats(&g.encode(floats(&row)).unwrap()))
+            .unwrap();
+        let read = probabilities
+            .chunks(CLASSES)
+            .enumerate()
+            .filter(|(d, p)| argmax(p) == *d)
+            .count();
+        assert!(
+            read >= 9,
+            "digit {i}'s restyle is read as its classes {read} times in 10"
+        );
+        let measured = g.measure(floats(&row)).unwrap();
+        mean_slant[k] = measured.chunks(5).map(|m| m[0]).sum::<f32>() / CLASSES as f32;
     }
+    assert!(
+        mean_slant[0] > mean_slant[1] + 15.0,
+        "a slanted writer's classes lean {}°, an upright one's {}° (test digits {}° and {}°)",
+        mean_slant[0],
+        mean_slant[1],
+        slants[steep],
+        slants[upright]
+    );
 }
 
 /// A white vertical bar on black, `width × height` RGBA.
@@ -197,7 +223,9 @@ fn a_drawn_bar_is_prepared_centred_and_read_as_a_one() {
 fn bad_reading_input_throws_a_named_error_and_the_instance_keeps_working() {
     let g = reader();
     let code = g.class_mean(2.0).unwrap();
-    let before = g.restyle(floats(&code), 2.0).unwrap();
+    let (_, pixels) = test_digits();
+    let image = &pixels[..PIXELS];
+    let before = g.restyle(floats(image), 2.0).unwrap();
     let rgba = |n: usize| -> JsValue { Uint8ClampedArray::from(&vec![0u8; n][..]).into() };
     let cases: Vec<(String, &str)> = vec![
         (error_message(g.prepare(rgba(4 * 10), 5.0, 3.0)), "pixels"),
@@ -241,10 +269,10 @@ fn bad_reading_input_throws_a_named_error_and_the_instance_keeps_working() {
             error_message(g.path_from(floats(&code), Array::of1(&12.into()).into(), 5.0)),
             "digits[0]",
         ),
-        (error_message(g.restyle(floats(&code), 11.0)), "fromDigit"),
+        (error_message(g.restyle(floats(image), 11.0)), "fromDigit"),
         (
             error_message(g.restyle(floats(&[0.0; 64]), 1.0)),
-            "32 values",
+            "multiple of 784",
         ),
     ];
     for (message, expected) in cases {
@@ -253,5 +281,5 @@ fn bad_reading_input_throws_a_named_error_and_the_instance_keeps_working() {
             "{message:?} should mention {expected:?}"
         );
     }
-    assert_eq!(g.restyle(floats(&code), 2.0).unwrap(), before);
+    assert_eq!(g.restyle(floats(image), 2.0).unwrap(), before);
 }

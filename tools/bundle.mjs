@@ -46,7 +46,7 @@ function replace(html, pattern, text, times = 1) {
 
 let html = await readFile(www("index.html"), "utf8");
 html = replace(html, /^ *<!--[^]*?-->\n/gm, "", 3); // comments, those about loading included
-html = replace(html, /^ *<link rel="(module)?preload"[^>]*>\n/gm, "", 15);
+html = replace(html, /^ *<link rel="(module)?preload"[^>]*>\n/gm, "", 20);
 html = replace(html, '<link rel="stylesheet" href="style.css">', `<style>\n${await readFile(www("style.css"), "utf8")}</style>`);
 html = replace(html, '<script type="module" src="main.js"></script>', `<script type="module">${await bundled("main.js")}</script>`);
 const carriers = [

@@ -11,13 +11,13 @@ const DIAMOND = 9; // half the diagonal of the drawn digit's marker, CSS pixels
 // The legend under a downloaded scatter: colour swatches, each named by its class, in lines as
 // wide as the plot.
 const LEGEND = { height: 44, swatch: 16, font: "16px system-ui, sans-serif", text: "#e6e8eb", line: "#343a42" };
-const AXES = "x: PC1, y: PC2"; // at the right end of the legend's last line
 
 /** A point on the plot, data coordinates [x, y].
  *  @typedef {ArrayLike<number>} Point */
 /** What a scatter shows (drawScatter): interleaved (x, y) `points` and their class `labels`, the
- *  class `names`, the classes `shown`, `bounds` ([xmin, xmax, ymin, ymax]), the `marker` and the
- *  drawn image's point, if any.
+ *  class `names`, the classes `shown`, `bounds` ([xmin, xmax, ymin, ymax]), the `marker`, the
+ *  drawn image's point, if any, and what the axes are, in words ("x: PC1, y: PC2": a downloaded
+ *  scatter's legend ends with it).
  *  @typedef {object} Plot
  *  @property {Float32Array} points
  *  @property {Uint8Array} labels
@@ -25,7 +25,8 @@ const AXES = "x: PC1, y: PC2"; // at the right end of the legend's last line
  *  @property {Set<number>} shown
  *  @property {number[]} bounds
  *  @property {Point} marker
- *  @property {Point | undefined} [drawn] */
+ *  @property {Point | undefined} [drawn]
+ *  @property {string} axes */
 
 /** Draws image `index` of a stack on a 28×28 canvas.
  *  @param {HTMLCanvasElement} canvas
@@ -148,7 +149,7 @@ export function scatterImage(plot, side = 720) {
     entries.push([c, x, line]);
     x += entryWidth(c);
   }
-  const lines = line + (x + ctx.measureText(AXES).width + LEGEND.swatch > side ? 2 : 1);
+  const lines = line + (x + ctx.measureText(plot.axes).width + LEGEND.swatch > side ? 2 : 1);
   canvas.width = side;
   canvas.height = side + lines * LEGEND.height;
   ctx.fillStyle = "#000";
@@ -166,7 +167,7 @@ export function scatterImage(plot, side = 720) {
     ctx.fillText(plot.names[c], at + 1.5 * LEGEND.swatch, middle(n));
   }
   ctx.textAlign = "right";
-  ctx.fillText(AXES, side - LEGEND.swatch, middle(lines - 1));
+  ctx.fillText(plot.axes, side - LEGEND.swatch, middle(lines - 1));
   return canvas;
 }
 

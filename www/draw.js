@@ -1,22 +1,25 @@
 // Draw: a digit (or piece of clothing) the visitor draws, or brings as an image, read by the
-// encoder: what the model sees, which class it is, where it lies on the Explore plane, and its
-// style on every class.
+// encoder: what the model sees, which class it is, where it lies on the Explore plane, its
+// measured style, which sliders change, and its style on every class.
 import { PIXELS, drawDigit, drawSheet } from "./canvas.js";
 import { loadEncoder } from "./load.js";
 import { createPad } from "./pad.js";
+import { createStyleSliders, describeStyle, styleAxes } from "./style-sliders.js";
 import { $, attempt, capitalised, say, setDisabled, showNames, showProgress } from "./ui.js";
 /** @import { Model, ReadingScores, Words } from "./models.js" */
 /** @import { State, Update } from "./state.js" */
+/** @import { StyleAxis } from "./style-sliders.js" */
 
 /** The drawn image as read: its code, the probability of each class, the likeliest class, its
- *  point on the Explore plane, its reconstruction and, when restyling works for the model, its
- *  style on every class.
+ *  point on the Explore plane, its reconstruction, its style measures (one per style axis) and,
+ *  when restyling works for the model, its style on every class.
  *  @typedef {object} Reading
  *  @property {Float32Array} latent
  *  @property {Float32Array} probabilities
  *  @property {number} digit
  *  @property {Float32Array} point
  *  @property {Float32Array} image
+ *  @property {Float32Array} measured
  *  @property {Float32Array | null} restyled */
 /** The section as the others see it (createDraw).
  *  @typedef {ReturnType<typeof createDraw>} Drawing */
@@ -69,6 +72,8 @@ export function createDraw(model, update) {
   const showOnMap = $("show-on-map");
   /** @type {ReturnType<typeof restyleVerdict>} */
   let restyle; // restyleVerdict of the model, from setModel on
+  /** @type {StyleAxis[]} */
+  let axes = []; // the model's style measures, from setModel on
   /** @type {HTMLDivElement[]} */
   let bars = []; // a probability bar per class
   /** @type {Reading | null} */
@@ -78,6 +83,10 @@ export function createDraw(model, update) {
   const encoders = new Map();
 
   const pad = createPad(padCanvas, read);
+  const sliders = createStyleSliders($("draw-style"), (moves) => {
+    sliders.show(moves);
+    showStyled();
+  });
   undo.addEventListener("click", () => pad.undo());
   clear.addEventListener("click", () => pad.clear());
   choose.addEventListener("click", () => fileInput.click());
@@ -125,7 +134,8 @@ export function createDraw(model, update) {
       digit,
       point: gen.project(latent),
       image: gen.decode(latent),
-      restyled: restyle.works ? gen.restyle(latent, digit) : null,
+      measured: gen.measure(prepared),
+      restyled: restyle.works ? gen.restyle(prepared, digit) : null,
     };
   }
 
@@ -177,6 +187,25 @@ export function createDraw(model, update) {
     if (reading?.restyled) drawSheet($("restyled"), reading.restyled, 10, { gap: 1 });
     for (const button of [undo, clear]) setDisabled(button, pad.empty, choose);
     for (const button of [morphFrom, showOnMap]) setDisabled(button, !reading, choose);
+    $("drawn-style").textContent = reading ? `${capitalised(model.words.drawn)} measures ${describeStyle(axes, reading.measured)}.` : "";
+    sliders.setDisabled(!reading);
+    showStyled();
+  }
+
+  /** Shows the drawn image's code moved by the style sliders, decoded, and what it measures. */
+  function showStyled() {
+    const moves = sliders.moves();
+    const moved = Object.keys(moves).length > 0;
+    const styled = reading && attempt(message, `${capitalised(model.words.drawn)} could not be moved in style`, () => {
+      const { gen } = model;
+      const { latent, digit, image } = /** @type {Reading} */ (reading);
+      const shown = moved ? gen.decode(gen.moveStyle(latent, digit, moves)) : image;
+      return { image: shown, measured: gen.measure(shown) };
+    });
+    drawDigit($("styled"), styled?.image ?? BLANK);
+    $("styled-style").textContent = styled
+      ? `${moved ? "Moved, it" : "Decoded, it"} measures ${describeStyle(axes, styled.measured)}.`
+      : "";
   }
 
   /** Shows whether the model's encoder is loading (its progress) or failed (why). */
@@ -211,6 +240,8 @@ export function createDraw(model, update) {
   function setModel(next) {
     model = next;
     restyle = restyleVerdict(model.info.metrics.reading, model.words);
+    axes = styleAxes(model.gen);
+    sliders.setAxes(axes);
     $("restyle-caption").textContent = restyle.caption;
     showNames($("restyle-names"), model.info.classNames);
     bars = model.info.classNames.map((name) => {

@@ -1,24 +1,32 @@
-// Generate: a gallery of sampled images, one row per class or several rows of one class.
+// Generate: a gallery of sampled images, one row per class or several rows of one class, which
+// style sliders move together (thicker, more slanted: in the measures' units), measured as shown.
 import { drawDigit, drawSheet } from "./canvas.js";
 import { MAX_SEED, parseSeed, randomSeed } from "./state.js";
+import { createStyleSliders, formatMeasure, meanMeasures, styleAxes } from "./style-sliders.js";
 import { $, attempt, bindRange, downloadPng, formatMs, say } from "./ui.js";
 /** @import { Model } from "./models.js" */
 /** @import { Generator } from "./pkg/latent_digits.js" */
 /** @import { State, Update } from "./state.js" */
+/** @import { StyleAxis, StyleMoves } from "./style-sliders.js" */
 
 /** What Generator.sampleLatents returns: `n × latentDim` codes and each one's mixture component.
  *  @typedef {{ latents: Float32Array, components: Uint32Array }} SampledLatents */
 /** The section as the others see it (createGenerate).
  *  @typedef {ReturnType<typeof createGenerate>} Gallery */
-/** A gallery (sampleGallery): its samples' classes, codes, mixture components and images, in row
- *  order, the method that drew them and how long decoding them took.
+/** A gallery as sampled (sampleGallery): its samples' classes, codes, mixture components and
+ *  images, in row order, its runs of one class ([class, count]), the method that drew them and how
+ *  long decoding them took.
  *  @typedef {object} Samples
  *  @property {string} method
  *  @property {number[]} digits
+ *  @property {[number, number][]} groups
  *  @property {Float32Array} latents
  *  @property {Uint32Array} components
  *  @property {Float32Array} images
  *  @property {number} decodeMs */
+/** A gallery as shown (styleGallery): its samples' codes moved by the style sliders, their
+ *  images and how long decoding them took.
+ *  @typedef {{ codes: Float32Array, images: Float32Array, decodeMs: number }} Styled */
 
 const PER_ROW = 10;
 const ONE_DIGIT_ROWS = 6;
@@ -33,6 +41,7 @@ export const gallerySize = (digit) => PER_ROW * (digit === null ? 10 : ONE_DIGIT
  *  @param {State} state
  *  @returns {Samples} */
 function sampleGallery(gen, latentDim, { seed, method, spread, digit }) {
+  /** @type {[number, number][]} */
   const groups = digit === null
     ? Array.from({ length: 10 }, (_, d) => [d, PER_ROW])
     : [[digit, PER_ROW * ONE_DIGIT_ROWS]];
@@ -50,7 +59,29 @@ function sampleGallery(gen, latentDim, { seed, method, spread, digit }) {
   }
   const start = performance.now();
   const images = gen.decode(latents);
-  return { method, digits, latents, components, images, decodeMs: performance.now() - start };
+  return { method, digits, groups, latents, components, images, decodeMs: performance.now() - start };
+}
+
+/** The codes of `samples` moved in style by `moves`, class by class (moveStyle keeps each sample's
+ *  class), and their images; the samples themselves when there are no moves.
+ *  @param {Generator} gen
+ *  @param {number} latentDim
+ *  @param {Samples} samples
+ *  @param {StyleMoves} moves
+ *  @returns {Styled} */
+function styleGallery(gen, latentDim, samples, moves) {
+  const { latents, groups } = samples;
+  if (Object.keys(moves).length === 0) return { codes: latents, images: samples.images, decodeMs: samples.decodeMs };
+  const codes = new Float32Array(latents.length);
+  let at = 0;
+  for (const [d, n] of groups) {
+    const rows = latents.subarray(at * latentDim, (at + n) * latentDim);
+    codes.set(gen.moveStyle(rows, d, moves), at * latentDim);
+    at += n;
+  }
+  const start = performance.now();
+  const images = gen.decode(codes);
+  return { codes, images, decodeMs: performance.now() - start };
 }
 
 /** The section, showing `model` (models.js) until setModel(model) gives it another.
@@ -66,11 +97,19 @@ export function createGenerate(model, update) {
   const seedInput = $("seed");
   const methodInputs = [
     .../** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('input[name="method"]'))];
+  const sliders = createStyleSliders($("gallery-style"), (moves) => update({ moves, pair: null }));
+  /** @type {StyleAxis[]} */
+  let axes = []; // the model's style measures, from setModel on
   /** @type {State | null} */
   let state = null;
   let key = "";
   /** @type {Samples | null} */
   let samples = null;
+  let samplesKey = ""; // what the samples depend on (sampledKey)
+  /** @type {Styled | null} */
+  let styled = null; // the samples as shown, moved by the sliders
+  /** @type {number[] | null} */
+  let unmoved = null; // the samples' mean measures before any move, once measured
   /** @type {number | null} */
   let selected = null; // index of the first sample clicked for a morph
 
@@ -95,7 +134,7 @@ export function createGenerate(model, update) {
   $("download-gallery").addEventListener("click", () => {
     const sheet = document.createElement("canvas");
     // The button is enabled once a gallery is shown.
-    drawSheet(sheet, /** @type {Samples} */ (samples).images, PER_ROW, { scale: 4, gap: 4 });
+    drawSheet(sheet, /** @type {Styled} */ (styled).images, PER_ROW, { scale: 4, gap: 4 });
     downloadPng(sheet, `${model.name}-seed-${/** @type {State} */ (state).seed}.png`);
   });
   gallery.addEventListener("click", (event) => {
@@ -142,7 +181,7 @@ export function createGenerate(model, update) {
     button.setAttribute("aria-pressed", "false");
     const canvas = document.createElement("canvas");
     canvas.className = "digit";
-    drawDigit(canvas, /** @type {Samples} */ (samples).images, index);
+    drawDigit(canvas, /** @type {Styled} */ (styled).images, index);
     button.append(canvas);
     return button;
   }
@@ -164,26 +203,75 @@ export function createGenerate(model, update) {
       rows.push(row);
     }
     gallery.replaceChildren(...rows);
+    const { decodeMs } = /** @type {Styled} */ (styled);
     $("gallery-timing").textContent =
-      `${count} ${model.words.items} decoded in ${formatMs(shown.decodeMs)} (${formatMs(shown.decodeMs / count)} each).`;
+      `${count} ${model.words.items} decoded in ${formatMs(decodeMs)} (${formatMs(decodeMs / count)} each).`;
     performance.mark("gallery-drawn");
   }
 
+  /** Each style measure's mean over `images`.
+   *  @param {Float32Array} images */
+  const measuredMeans = (images) => meanMeasures(model.gen.measure(images), axes.length);
+
+  /** Writes the gallery's mean style as measured and, when the sliders moved it, how far each
+   *  measure moved from the samples as drawn. */
+  function showMeasured() {
+    const shown = /** @type {Styled} */ (styled);
+    const moved = shown.images !== /** @type {Samples} */ (samples).images;
+    const means = attempt(message, "The gallery could not be measured", () => {
+      unmoved ??= measuredMeans(/** @type {Samples} */ (samples).images);
+      return moved ? measuredMeans(shown.images) : unmoved;
+    });
+    $("gallery-measured").textContent = means
+      ? `Measured on these ${model.words.items}, on average: ${axes.map((axis, i) => {
+        const change = moved ? ` (${formatMeasure(axis, means[i] - /** @type {number[]} */ (unmoved)[i], { signed: true })})` : "";
+        return `${axis.name} ${formatMeasure(axis, means[i])}${change}`;
+      }).join(" · ")}${moved ? ", in brackets the change the sliders made" : ""}.`
+      : "";
+  }
+
+  /** What a gallery's samples depend on.
+   *  @param {State} settings */
+  const sampledKey = ({ seed, method, spread, digit }) => [seed, method, spread, digit].join();
+
+  /** The gallery of `next`: its samples (those shown when `next` samples the same) moved by its
+   *  style moves.
+   *  @param {State} next */
+  function galleryOf(next) {
+    const { gen, info } = model;
+    const sampled = samples && sampledKey(next) === samplesKey ? samples : sampleGallery(gen, info.latentDim, next);
+    return { sampled, styled: styleGallery(gen, info.latentDim, sampled, next.moves) };
+  }
+
   /** Draws the gallery of `next` and returns the state shown: if the module refuses `next`, the
-   *  last gallery stays, with its settings.
+   *  last gallery stays, with its settings. Style moves of axes the model cannot move are dropped,
+   *  and moves beyond their slider's ends clamped, with a note.
    *  @param {State} next
    *  @returns {State} */
   function render(next) {
-    const nextKey = [next.seed, next.method, next.spread, next.digit].join();
+    const { moves, dropped, clamped } = sliders.within(next.moves);
+    const notes = [message.textContent]; // the link's other notes, if any
+    if (dropped.length) notes.push(`The link's style moves of ${dropped.join(", ")} are not offered for the ${model.name}, so they were dropped.`);
+    if (clamped.length) notes.push(`The link's style moves of ${clamped.join(", ")} are beyond their sliders' ends, so they were clamped.`);
+    if (notes.length > 1) say(message, notes.filter(Boolean).join(" "));
+    next = { ...next, moves };
+    const nextKey = JSON.stringify([sampledKey(next), next.moves]);
     if (nextKey !== key) {
-      const drawn = attempt(message, "The gallery could not be drawn", () => sampleGallery(model.gen, model.info.latentDim, next));
+      const drawn = attempt(message, "The gallery could not be drawn", () => galleryOf(next));
       if (drawn) {
         key = nextKey;
-        samples = drawn;
-        selected = null;
+        if (drawn.sampled !== samples) {
+          samples = drawn.sampled;
+          samplesKey = sampledKey(next);
+          unmoved = null;
+          selected = null;
+        }
+        styled = drawn.styled;
         drawGallery();
+        showMeasured();
+        select(selected);
       } else if (state) { // keep the last gallery and the settings that drew it
-        next = { ...next, seed: state.seed, method: state.method, spread: state.spread, digit: state.digit };
+        next = { ...next, seed: state.seed, method: state.method, spread: state.spread, digit: state.digit, moves: state.moves };
       }
     }
     state = next;
@@ -192,17 +280,20 @@ export function createGenerate(model, update) {
     setSpread(state.spread);
     seedInput.value = String(state.seed);
     seedInput.setCustomValidity("");
-    /** @type {HTMLButtonElement} */ ($("download-gallery")).disabled = !samples;
+    sliders.show(state.moves);
+    /** @type {HTMLButtonElement} */ ($("download-gallery")).disabled = !styled;
     return state;
   }
 
-  /** Shows `next`'s classes from the next render on.
+  /** Shows `next`'s classes and style sliders from the next render on.
    *  @param {Model} next */
   function setModel(next) {
     model = next;
-    key = ""; // the next render samples this model
+    key = samplesKey = ""; // the next render samples this model
     while (digitSelect.length > 1) digitSelect.remove(1); // all but "All, one row each"
     model.info.classNames.forEach((name, d) => digitSelect.add(new Option(`${name} only`, String(d))));
+    axes = styleAxes(model.gen);
+    sliders.setAxes(axes);
   }
 
   setModel(model);
@@ -210,12 +301,13 @@ export function createGenerate(model, update) {
     render,
     setModel,
     describe,
-    /** The latent of gallery sample `index`, or undefined when there is no such sample.
+    /** The code of gallery sample `index` as shown (moved by the style sliders), or undefined when
+     *  there is no such sample.
      *  @param {number} index */
     latent: (index) => {
       const { latentDim } = model.info;
-      return samples && index < samples.digits.length
-        ? samples.latents.subarray(index * latentDim, (index + 1) * latentDim)
+      return styled && samples && index < samples.digits.length
+        ? styled.codes.subarray(index * latentDim, (index + 1) * latentDim)
         : undefined;
     },
   };

@@ -13,6 +13,8 @@ import { createMorph, maxStops } from "./morph.js";
 import { decoderPool } from "./pool.js";
 import { SECTIONS, readHash, readSection, writeHash } from "./state.js";
 import { $, copyText, say, showProgress, showWords } from "./ui.js";
+import { createWrite } from "./write.js";
+import { steerableAxes } from "./write-style.js";
 /** @import { Model } from "./models.js" */
 /** @import { Generator } from "./pkg/latent_digits.js" */
 /** @import { State, Update } from "./state.js" */
@@ -77,8 +79,9 @@ async function start(digits, module) {
   const failed = (dataset, error) => `The ${DATASETS[dataset].name} model could not be loaded, so the page ` +
     `shows the digits (${/** @type {Error} */ (error).message}).`;
 
-  // The limits are the module's, the same for every model.
-  const limits = { defaultSpread: model.info.defaultSpread, maxStops: maxStops(model.info.maxImages), gallerySize };
+  // The limits are the module's, the same for every model; Write's style axes are the digits'.
+  const limits = { defaultSpread: model.info.defaultSpread, maxStops: maxStops(model.info.maxImages), gallerySize,
+    writeAxes: steerableAxes(digits).map(({ name }) => name) };
   /** The state the URL holds and the notes on it (state.js's readHash), once the model of its data
    *  set is loaded; if it cannot be, the state of the digits, with a note that says why. */
   async function readUrl() {
@@ -100,7 +103,7 @@ async function start(digits, module) {
   const gallery = createGenerate(model, update);
   const drawing = createDraw(model, update);
   const sections = [gallery, createMorph(model, gallery, drawing, gifEncoder(module), decoderPool(module), update),
-    createExplore(model, drawing), drawing, createAbout(model)];
+    createExplore(model, drawing), drawing, createWrite(/** @type {Model} */ (models.loaded("mnist")), update), createAbout(model)];
   showDataset(model);
 
   /** Shows `next` and writes the state shown to the URL, in a new history entry or the current one.
@@ -150,8 +153,8 @@ async function start(digits, module) {
         say(messages.dataset, failed(input.value, error));
         return;
       }
-      // The samples clicked and the drawing read belong to the other model.
-      update({ dataset: input.value, pair: null, fromDrawing: false });
+      // The samples clicked, the drawing read and the style moves belong to the other model.
+      update({ dataset: input.value, pair: null, fromDrawing: false, moves: {} });
       performance.measure("dataset-shown", { start: started, detail: input.value }); // the benchmark times it
     });
   }

@@ -295,7 +295,7 @@ export function createMorph(model, gallery, drawing, encodeGif, pool, update) {
   /** What the frames of `next` depend on.
    *  @param {State} next */
   function framesKey(next) {
-    if (next.pair) return JSON.stringify([next.pair, next.seed, next.method, next.spread, next.digit]);
+    if (next.pair) return JSON.stringify([next.pair, next.seed, next.method, next.spread, next.digit, next.moves]);
     return JSON.stringify([next.path, next.fromDrawing && Array.from(/** @type {Reading} */ (drawing.reading()).latent)]);
   }
 

@@ -1,10 +1,15 @@
 // The page state kept in the URL hash, so that a reload or a shared link shows the same digits.
 // Example: #section=morph&seed=42&method=gaussian&spread=0.2&digit=all&path=0-1-2-3-4-5-6-7-8-9-0
+// `moves=slant:8,thickness:0.5` moves the gallery's style (none: as sampled).
 // `dataset=fashion` shows the clothes (no dataset: the digits); `digit` and `path` then name
 // classes by their number. A drawn digit is not kept in the URL: `from=drawing` only says that
-// the morph starts at it.
+// the morph starts at it. Write's text, style and seed: `write-text=2026-12-02`,
+// `write-style=slant:12.5,thickness:2.1,width:0.4,height:-0.3` (write-style.js), `write-seed=7`.
 
 import { DATASETS as MODELS } from "./models.js";
+import { MAX_CHARACTERS, writable } from "./write-line.js";
+import { parseStyle, styleText } from "./write-style.js";
+/** @import { Style } from "./write-style.js" */
 
 /** The page state.
  *  @typedef {object} State
@@ -14,28 +19,45 @@ import { DATASETS as MODELS } from "./models.js";
  *  @property {string} method
  *  @property {number} spread
  *  @property {number | null} digit the class of the gallery, or null: a row of each class
+ *  @property {Record<string, number>} moves the gallery's style moves (Generate's sliders), each in
+ *    its measure's unit, by measure: { slant: 8, thickness: 0.5 }; {}: none
  *  @property {number[]} path the morph's stops, classes
  *  @property {number[] | null} pair the two gallery samples morphed between, or null
- *  @property {boolean} fromDrawing whether the morph starts at the drawn image */
+ *  @property {boolean} fromDrawing whether the morph starts at the drawn image
+ *  @property {string} writeText what Write writes
+ *  @property {Style} writeStyle the style it writes in
+ *  @property {number} writeSeed the seed of its samples */
 /** How a section changes the state: `patch` holds what changes.
  *  @typedef {(patch: Partial<State>) => void} Update */
 /** What reading a hash needs to know of the module (readHash).
  *  @typedef {object} Limits
  *  @property {Record<string, number>} defaultSpread per method
  *  @property {number} maxStops
- *  @property {(digit: number | null) => number} gallerySize */
+ *  @property {(digit: number | null) => number} gallerySize
+ *  @property {string[]} writeAxes the names of the axes a Write style may hold */
 
-export const SECTIONS = ["generate", "morph", "explore", "draw", "about"];
+export const SECTIONS = ["generate", "morph", "explore", "draw", "write", "about"];
 const DATASETS = Object.keys(MODELS); // the data sets' names in the URL; the first is the default
 export const LOOP = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
 export const MAX_SEED = Number.MAX_SAFE_INTEGER; // 2^53 − 1, the largest seed a JS number holds exactly
 const SPREAD_RANGE = [0.05, 2]; // the spread slider's range
+const WRITE_TEXT = "0123456789"; // what Write writes until the visitor types
 
 /** A whole-number seed from 0 to MAX_SEED from text, or null.
  *  @param {string} text */
 export function parseSeed(text) {
   const seed = Number(text);
   return /^\d+$/.test(text) && seed <= MAX_SEED ? seed : null;
+}
+
+/** Style moves from text such as "slant:8,thickness:-0.5" (measures' names and numbers), or null.
+ *  @param {string} text */
+function parseMoves(text) {
+  if (!/^[a-z]+:-?\d+(\.\d+)?(,[a-z]+:-?\d+(\.\d+)?)*$/.test(text)) return null;
+  return Object.fromEntries(text.split(",").map((move) => {
+    const [name, value] = move.split(":");
+    return [name, Number(value)];
+  }));
 }
 
 export function randomSeed() {
@@ -56,14 +78,15 @@ export function readSection(hash) {
  *  anything invalid is dropped or clamped, and `notes[section]` says so for the section it belongs to
  *  (`notes.dataset` for the data set).
  *  `limits`: `defaultSpread` per method, `maxStops`, the longest path the module can draw, and
- *  `gallerySize(digit)`, how many samples a pair can choose from.
+ *  `gallerySize(digit)`, how many samples a pair can choose from, and `writeAxes`, the names of
+ *  the axes a Write style may hold.
  *  @param {string} hash
  *  @param {Limits} limits
  *  @returns {{ state: State, notes: Record<string, string[]> }} */
-export function readHash(hash, { defaultSpread, maxStops, gallerySize }) {
+export function readHash(hash, { defaultSpread, maxStops, gallerySize, writeAxes }) {
   const read = params(hash);
   /** @type {Record<string, string[]>} */
-  const notes = { dataset: [], generate: [], morph: [] };
+  const notes = { dataset: [], generate: [], morph: [], write: [] };
   /** The parameter `name` through `parse` (null: invalid), or `fallback` when missing or invalid.
    *  @template T, F
    *  @param {string} name
@@ -98,6 +121,7 @@ export function readHash(hash, { defaultSpread, maxStops, gallerySize }) {
   const digitText = get("digit", "generate", (d) => (d === "all" || /^\d$/.test(d) ? d : null),
     "all", "a digit 0–9 or “all”");
   const digit = digitText === "all" ? null : Number(digitText); // null: a row of each digit
+  const moves = get("moves", "generate", parseMoves, {}, "style moves such as “slant:8,thickness:0.5”");
   let path = get("path", "morph", (p) => (/^(\d(-\d)*)?$/.test(p) ? p.split("-").filter(Boolean).map(Number) : null),
     LOOP, "digits 0–9 joined by “-”");
   if (path.length > maxStops) {
@@ -111,8 +135,13 @@ export function readHash(hash, { defaultSpread, maxStops, gallerySize }) {
     const indices = p.split("-").map(Number);
     return /^\d+-\d+$/.test(p) && indices.every((i) => i < size) ? indices : null;
   }, null, `two sample numbers below ${size} joined by “-”`);
+  const writeText = get("write-text", "write", (t) => (writable(t) ? t : null), WRITE_TEXT,
+    `digits, spaces and - / . : , (at most ${MAX_CHARACTERS})`);
+  const writeStyle = get("write-style", "write", (s) => parseStyle(s, writeAxes), {},
+    `a style (${writeAxes.join(", ")}, each with “:” and a number, joined by “,”)`);
+  const writeSeed = get("write-seed", "write", parseSeed, null, `a whole number from 0 to ${MAX_SEED}`) ?? randomSeed();
   return {
-    state: { dataset, section, seed, method, spread, digit, path, pair, fromDrawing },
+    state: { dataset, section, seed, method, spread, digit, moves, path, pair, fromDrawing, writeText, writeStyle, writeSeed },
     notes,
   };
 }
@@ -128,8 +157,13 @@ export function writeHash(state) {
     digit: String(state.digit ?? "all"),
     path: state.path.join("-"),
   });
+  const moves = Object.entries(state.moves);
+  if (moves.length) params.set("moves", moves.map(([name, value]) => `${name}:${value}`).join(","));
   if (state.pair) params.set("pair", state.pair.join("-"));
   if (state.fromDrawing) params.set("from", "drawing");
   if (state.dataset !== DATASETS[0]) params.set("dataset", state.dataset);
+  params.set("write-seed", String(state.writeSeed));
+  if (state.writeText !== WRITE_TEXT) params.set("write-text", state.writeText);
+  if (styleText(state.writeStyle)) params.set("write-style", styleText(state.writeStyle));
   return `#${params}`;
 }

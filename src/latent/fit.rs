@@ -372,6 +372,35 @@ pub fn fit_pca(x: &DMatrix<f64>) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     )
 }
 
+/// Directions in code space that move each of `k` measures, from `codes` (`n × 32`) and the
+/// measures of their decoded images (`n × k`): the regression of the measures on the codes,
+/// `A = C_mz·C_zz⁻¹`, inverted with the least Mahalanobis length, `D = C_zz·Aᵀ·(A·C_zz·Aᵀ)⁻¹`,
+/// so that `A·D = I`. Column `j` of the `32 × k` result moves measure `j` by one unit and, to
+/// first order, the others not at all, along the codes' own spread.
+pub fn style_directions(
+    codes: &DMatrix<f64>,
+    measures: &DMatrix<f64>,
+) -> Result<DMatrix<f64>, String> {
+    let n = codes.nrows() as f64;
+    let centre = |x: &DMatrix<f64>| {
+        let mean = x.row_mean();
+        DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] - mean[j])
+    };
+    let (z, m) = (centre(codes), centre(measures));
+    let c_zz = z.transpose() * &z / n;
+    let c_zm = z.transpose() * &m / n;
+    let inverse = c_zz
+        .clone()
+        .try_inverse()
+        .ok_or("the codes' covariance is singular")?;
+    // A·C_zz·Aᵀ = C_mz·C_zz⁻¹·C_zm
+    let gram = c_zm.transpose() * &inverse * &c_zm;
+    let gram_inverse = gram
+        .try_inverse()
+        .ok_or("the measures do not depend on the codes independently")?;
+    Ok(c_zm * gram_inverse)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +418,44 @@ mod tests {
             }
         }
         to_matrix(&rows)
+    }
+
+    #[test]
+    fn style_directions_move_each_linear_measure_alone() {
+        // Codes with unequal spreads; measures: 2·z₀ + z₁ and z₁ − z₃, plus a little noise.
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let n = 4000;
+        let codes = DMatrix::from_fn(n, LATENT_DIM, |_, d| {
+            let e: f64 = rng.sample(StandardNormal);
+            e * (1.0 + d as f64 / 8.0)
+        });
+        let measures = DMatrix::from_fn(n, 2, |i, j| {
+            let e: f64 = rng.sample(StandardNormal);
+            let z = codes.row(i);
+            0.01 * e
+                + if j == 0 {
+                    2.0 * z[0] + z[1]
+                } else {
+                    z[1] - z[3]
+                }
+        });
+        let d = style_directions(&codes, &measures).unwrap();
+        let effect = |column: usize| {
+            let v = d.column(column);
+            [2.0 * v[0] + v[1], v[1] - v[3]]
+        };
+        let (first, second) = (effect(0), effect(1));
+        assert!(
+            (first[0] - 1.0).abs() < 0.01 && first[1].abs() < 0.01,
+            "{first:?}"
+        );
+        assert!(
+            second[0].abs() < 0.01 && (second[1] - 1.0).abs() < 0.01,
+            "{second:?}"
+        );
+        // The coordinates the measures do not read are left alone, but for sampling noise.
+        let unread = d.column(0).iter().skip(4).fold(0f64, |m, v| m.max(v.abs()));
+        assert!(unread < 0.1, "coordinates 4–31 move by up to {unread}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 #[cfg(feature = "train")]
 pub mod fit;
+pub mod style;
 
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;

@@ -19,7 +19,7 @@ use super::fit::{Components, FitOptions, fit_and_write};
 use super::machine::machine_description;
 use super::model_dir::{ModelDir, SHIPPED_DECODER, SHIPPED_ENCODER};
 use super::training_run::{MODEL_DIR, TrainRun, run_training};
-use super::{bench, figures, score};
+use super::{bench, figures, score, style};
 use crate::generator::{MAX_IMAGES, SampleOptions};
 use crate::latent::Method;
 use crate::latent::fit::COVARIANCE_FLOOR;
@@ -44,6 +44,13 @@ enum Command {
     /// Pack decoder.bpk and encoder.q8.bpk in the kernel's order and precision, as the page
     /// loads them (writes decoder.packed and encoder.packed; `fit` writes them too).
     Pack(ModelArg),
+    /// Measure the training images' style and fit the directions that move it (slant,
+    /// thickness, width, height; for clothes width, height, ink) into latent.bin, keeping its
+    /// other statistics (`fit` does this too).
+    FitStyle(ModelArg),
+    /// Print how well the style directions, restyling and written numbers work on held-out
+    /// test images, read by the evaluator's classifier (Markdown tables).
+    EvaluateStyle(ModelArg),
     /// Sample every class from the fitted statistics and decode the samples.
     Sample(SampleArgs),
     /// Encode a split of the data set.
@@ -295,6 +302,8 @@ pub fn run(cli: Cli) -> Result<()> {
             write_atomic(&dir.path.join(SHIPPED_DECODER), &dir.shipped_decoder()?)?;
             write_atomic(&dir.path.join(SHIPPED_ENCODER), &dir.shipped_encoder()?)
         }
+        Command::FitStyle(model) => style::fit_style_and_write(&model.open()?),
+        Command::EvaluateStyle(model) => style::evaluate_style(&model.open()?, &device),
         Command::Sample(args) => arrays::write_samples(
             &args.model.open()?,
             args.per_class as usize,

@@ -1,6 +1,7 @@
 //! The `fit` command, which makes a model folder's `latent.bin`: encode the training images, fit
 //! every statistic the generator embeds (the maths is in [`crate::latent::fit`]), measure how the
-//! page's 8-bit encoder reads the test images, score the default samplers, and write
+//! page's 8-bit encoder reads the test images, score the default samplers, fit the style
+//! directions ([`super::style`]), and write
 //! `latent.bin`, `decoder.packed`, `encoder.q8.bpk`, `fit.json` and `mean_images.bin`.
 
 use std::path::Path;
@@ -18,7 +19,7 @@ use super::files::{write_atomic, write_json};
 use super::model_dir::{
     ENCODER_RECORD, ModelDir, SHIPPED_DECODER, SHIPPED_ENCODER, codes_of_class, encode_all,
 };
-use super::{progress, score};
+use super::{progress, score, style};
 use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
 use crate::artifact::{self, LatentStats, ModelCard, RecordChecksums};
 use crate::latent::fit::{self, EmSettings};
@@ -109,6 +110,7 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<()> {
         .into_bytes()
         .context("cannot serialise the 8-bit encoder")?;
     stats.card.records.encoder = crc32fast::hash(&encoder_record);
+    stats.style = Some(style::fit_style(&dir, &stats)?);
     let shipped_encoder = dir.pack_encoder(&encoder_record)?;
     let mut generator = dir.generator_with(&artifact::encode(&stats))?;
     generator
@@ -286,7 +288,15 @@ pub fn fit_latent_stats(
         sample_quality: None,
         reading: None,
     };
-    Ok((LatentStats { card, classes, pca }, reports))
+    Ok((
+        LatentStats {
+            card,
+            classes,
+            pca,
+            style: None,
+        },
+        reports,
+    ))
 }
 
 #[cfg(test)]

@@ -17,5 +17,6 @@ pub mod model;
 pub mod model_dir;
 pub mod progress;
 pub mod score;
+pub mod style;
 pub mod trainer;
 pub mod training_run;

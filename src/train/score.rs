@@ -72,7 +72,7 @@ pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<()>
     }
 
     println!("\ndigits read by the mixtures, p(digit | code) with equal priors");
-    let reading = reading_of_codes(&generator, &page_codes, &images.labels)?;
+    let reading = reading_of_codes(&generator, &page_codes, &images)?;
     for (name, accuracy) in [
         (
             "codes of the f32 encoder (burn)",
@@ -86,8 +86,8 @@ pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<()>
         println!("  {name:<40} accuracy {:.2} %", 100.0 * accuracy);
     }
     println!(
-        "\nrestyled: each of {} digits, read as c, moved by mean[d] − mean[c] for every d, \
-         decoded, encoded again and read",
+        "\nrestyled: each of {} digits, read as c, its measured style written as every class d \
+         (the class means moved along the style directions), decoded, encoded again and read",
         images.len().div_ceil(RESTYLE_STRIDE)
     );
     println!(
@@ -109,12 +109,12 @@ pub fn print_scores(dir: &ModelDir, split: Split, device: &Device) -> Result<()>
 /// codes of the 8-bit encoder, and restyling of every [`RESTYLE_STRIDE`]th image.
 pub fn reading_scores(generator: &Generator, test: &Images) -> Result<ReadingScores> {
     let codes = in_batches(&test.pixels, IMAGE_PIXELS, |b| generator.encode(b))?;
-    reading_of_codes(generator, &codes, &test.labels)
+    reading_of_codes(generator, &codes, test)
 }
 
 /// [`reading_scores`] of test images whose codes (from the 8-bit encoder) are `codes`.
-fn reading_of_codes(generator: &Generator, codes: &[f32], labels: &[u8]) -> Result<ReadingScores> {
-    let accuracy = classifier_accuracy(generator, codes, labels)? as f32;
+fn reading_of_codes(generator: &Generator, codes: &[f32], test: &Images) -> Result<ReadingScores> {
+    let accuracy = classifier_accuracy(generator, codes, &test.labels)? as f32;
     let chosen: Vec<f32> = codes
         .chunks_exact(LATENT_DIM)
         .step_by(RESTYLE_STRIDE)
@@ -123,8 +123,8 @@ fn reading_of_codes(generator: &Generator, codes: &[f32], labels: &[u8]) -> Resu
         .collect();
     let read_as = in_batches(&chosen, LATENT_DIM, |b| generator.likeliest_classes(b))?;
     let mut restyled = Vec::with_capacity(read_as.len() * CLASSES * IMAGE_PIXELS);
-    for (code, &from) in chosen.chunks_exact(LATENT_DIM).zip(&read_as) {
-        restyled.extend(generator.restyle(code, from)?);
+    for (k, &from) in read_as.iter().enumerate() {
+        restyled.extend(generator.restyle(test.image(k * RESTYLE_STRIDE), from)?);
     }
     let again = in_batches(&restyled, IMAGE_PIXELS, |b| generator.encode(b))?;
     let read_again = in_batches(&again, LATENT_DIM, |b| generator.likeliest_classes(b))?;

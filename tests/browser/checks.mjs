@@ -135,6 +135,30 @@ export async function drawWithMouse(page, strokes) {
   });
 }
 
+/** Runs `action`, then waits until the page has measured `name` again (a section marks each
+ *  reading of its pad with performance.measure). */
+export async function afterMeasure(page, name, action) {
+  const since = await page.evaluate(() => performance.now());
+  await action();
+  await page.waitForFunction(([n, t]) => performance.getEntriesByName(n)[0]?.startTime > t, [name, since]);
+}
+
+/** Draws `strokes` with the mouse on the pad `selector`, then waits until its section has read it
+ *  again (its measure `name`). */
+export async function drawWithMouseOn(page, selector, name, strokes) {
+  const box = await page.locator(selector).boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  await afterMeasure(page, name, async () => {
+    for (const stroke of strokes) {
+      const [first, ...rest] = dense(stroke);
+      await page.mouse.move(...at(first));
+      await page.mouse.down();
+      for (const point of rest) await page.mouse.move(...at(point));
+      await page.mouse.up();
+    }
+  });
+}
+
 export const maxDifference = (a, b) => Math.max(...a.map((p, i) => Math.abs(p - b[i])));
 
 export const focusedId = (page) => page.evaluate(() => document.activeElement.id);

@@ -29,8 +29,15 @@ pub const FIT_PER_CLASS: usize = 3000;
 /// Training codes of each class the directions are calibrated on.
 pub const CALIBRATE_PER_CLASS: usize = 400;
 /// Longest direction, in the class's own spread of codes (Mahalanobis length): one pooled
-/// spread of a measure should not take a code farther than about one of its class's spreads.
-pub const MAX_DIRECTION_LENGTH: f64 = 1.5;
+/// spread of a measure should not take a code much farther than one of its class's spreads.
+/// Clothes vary in size mostly between classes, so theirs reach further (`evaluate-style`
+/// measured 1.5, 2.5 and 4 for the digits, 1.5, 3 and 5 for the clothes; MODEL.md).
+pub fn max_direction_length(dataset: Dataset) -> f64 {
+    match dataset {
+        Dataset::Mnist => 1.5,
+        Dataset::Fashion => 3.0,
+    }
+}
 /// Rounds of calibration.
 pub const CALIBRATIONS: usize = 3;
 /// Every test image whose index is a multiple of this is evaluated: 1,000 spread over the set.
@@ -116,6 +123,7 @@ pub fn fit_style(dir: &ModelDir, stats: &artifact::LatentStats) -> Result<StyleS
         .collect();
     let spreads = pooled_spreads(&per_class, &train.labels);
     let steer = steerable(stats.card.dataset);
+    let longest = max_direction_length(stats.card.dataset);
     let generator = dir.generator_with(&artifact::encode(stats))?;
     let codes = encode_all(&dir.encoder(&device)?, &train, &device);
     let bar = progress::bar(CLASSES as u64);
@@ -125,7 +133,7 @@ pub fn fit_style(dir: &ModelDir, stats: &artifact::LatentStats) -> Result<StyleS
         .enumerate()
         .map(|(class, (means, class_spreads))| {
             let class_codes = codes_of_class(&codes, &train.labels, class);
-            let directions = class_directions(&generator, &class_codes, &steer, &spreads)
+            let directions = class_directions(&generator, &class_codes, &steer, &spreads, longest)
                 .map_err(|e| anyhow!("class {class}: {e}"))?;
             bar.inc(1);
             Ok(ClassStyle {
@@ -180,14 +188,15 @@ fn decoded_measures(
 /// one spread): regressed on [`FIT_PER_CLASS`] codes, then [`CALIBRATIONS`] times corrected by
 /// the measured effect of ±1 step on [`CALIBRATE_PER_CLASS`] codes, `D ← D·J⁻¹`, so that on
 /// average each direction moves its own measure by one spread and the others not at all. A
-/// direction longer than [`MAX_DIRECTION_LENGTH`] (a measure the class hardly varies in, as the
-/// height of a 1) is shortened to it: it then moves its measure less than asked, rather than
-/// the code out of its class.
+/// direction longer than `longest` ([`max_direction_length`]: a measure the class hardly varies
+/// in, as the height of a 1) is shortened to it: it then moves its measure less than asked,
+/// rather than the code out of its class.
 fn class_directions(
     generator: &Generator,
     class_codes: &[f32],
     steer: &[Measure],
     spreads: &[f32; MEASURES],
+    longest: f64,
 ) -> Result<Vec<f32>> {
     let k = steer.len();
     let fit_codes = spread_rows(class_codes, FIT_PER_CLASS);
@@ -203,8 +212,8 @@ fn class_directions(
     let shorten = |directions: &mut nalgebra::DMatrix<f64>| {
         for mut column in directions.column_iter_mut() {
             let length = (column.transpose() * &precision * &column)[(0, 0)].sqrt();
-            if length > MAX_DIRECTION_LENGTH {
-                column *= MAX_DIRECTION_LENGTH / length;
+            if length > longest {
+                column *= longest / length;
             }
         }
     };

@@ -77,6 +77,17 @@ results["prepare + encode + classify + decode (ms)"] = median(200, 20, () => {
   generator.decode(latent);
 });
 
+// Measured style: what the sliders, Explore's measure axes, Draw and Write call.
+const images = generator.decode(latents);
+results["measure 100 images (ms)"] = median(20, 3, () => generator.measure(images));
+results["moveStyle 100 codes, two measures (ms)"] = median(60, 10, () =>
+  generator.moveStyle(latents, 3, { slant: 10, thickness: 1 }));
+const style = generator.styleOf(drawn, [1]);
+results["writeInStyle 10 digits from the means (restyle row, ms)"] = median(20, 3, () =>
+  generator.writeInStyle(style, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+results["writeInStyle 10 characters, fresh samples (ms)"] = median(20, 3, () =>
+  generator.writeInStyle(style, [2, 0, 2, 6, 1, 2, 0, 2, 1, 9], { seed: 4 }));
+
 const gzip = (url) => gzipSync(readFileSync(url), { level: 9 }).length;
 results["transfer: wasm gzip (bytes)"] = gzip(wasmPath);
 results["transfer: js gzip (bytes)"] = gzip(jsPath);

@@ -23,7 +23,7 @@ pub const READABLE_STEPS: usize = 5;
 /// the style adds its own variety (`latent-digits evaluate-style` measured 0.85, 0.5 and 0.4).
 pub const WRITING_SPREAD: f64 = 0.4;
 /// How sure the mixtures must be that a written code is of its class.
-pub const READABLE_PROBABILITY: f32 = 0.99;
+pub const READABLE_PROBABILITY: f32 = 0.999;
 /// Most images (or codes) one call may produce.
 pub const MAX_IMAGES: usize = 10_000;
 /// Largest `|spread|`, `|scale|` or PCA coordinate accepted.

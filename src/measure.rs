@@ -169,11 +169,26 @@ impl Magnified {
         };
         let mut ink = vec![false; BIG * BIG];
         let mut inked = Vec::new();
+        // A magnified pixel is ink only beside a source pixel of at least half intensity, so
+        // only the magnified box of those pixels (and a source pixel around) is looked at.
+        let Some(rows) = span(
+            image
+                .chunks_exact(SIDE)
+                .map(|row| row.iter().any(|&p| p >= 0.5)),
+        ) else {
+            return Self { ink, inked };
+        };
+        let columns = span((0..SIDE).map(|x| (0..SIDE).any(|y| image[y * SIDE + x] >= 0.5)))
+            .expect("a row with ink has a column with ink");
+        let magnified = |(first, last): (usize, usize)| {
+            let k = MAGNIFICATION;
+            (k * first).saturating_sub(k).max(1)..=(k * last + 2 * k).min(BIG - 2)
+        };
         let scale = MAGNIFICATION as f32;
-        for by in 1..BIG - 1 {
+        for by in magnified(rows) {
             let sy = ((by - 1) as f32 + 0.5) / scale - 0.5;
             let (y0, fy) = (sy.floor(), sy - sy.floor());
-            for bx in 1..BIG - 1 {
+            for bx in magnified(columns) {
                 let sx = ((bx - 1) as f32 + 0.5) / scale - 0.5;
                 let (x0, fx) = (sx.floor(), sx - sx.floor());
                 let (x0, y0i) = (x0 as isize, y0 as isize);
@@ -255,24 +270,48 @@ impl Magnified {
             .iter()
             .map(|&ink| if ink { FAR } else { 0.0 })
             .collect();
+        // Only the ink's box and the background around it: every inked pixel's nearest
+        // background pixel lies there, and outside it the distance is 0.
+        let (Some(rows), Some(columns)) = (
+            span(self.ink.chunks_exact(BIG).map(|row| row.contains(&true))),
+            span((0..BIG).map(|x| (0..BIG).any(|y| self.ink[y * BIG + x]))),
+        ) else {
+            return vec![0.0; BIG * BIG];
+        };
+        let (rows, columns) = (
+            (rows.0 - 1)..=(rows.1 + 1),
+            (columns.0 - 1)..=(columns.1 + 1),
+        );
         let mut line = vec![0f64; BIG];
+        let mut out = vec![0f64; BIG];
         let mut envelope = Envelope::new(BIG);
-        for y in 0..BIG {
-            line.copy_from_slice(&squared[y * BIG..(y + 1) * BIG]);
-            envelope.transform(&line, &mut squared[y * BIG..(y + 1) * BIG]);
+        for y in rows.clone() {
+            let row = &mut squared[y * BIG..(y + 1) * BIG][columns.clone()];
+            line[..row.len()].copy_from_slice(row);
+            envelope.transform(&line[..row.len()], row);
         }
-        let mut column = vec![0f64; BIG];
-        for x in 0..BIG {
-            for y in 0..BIG {
-                line[y] = squared[y * BIG + x];
+        let height = rows.end() - rows.start() + 1;
+        for x in columns {
+            for (k, y) in rows.clone().enumerate() {
+                line[k] = squared[y * BIG + x];
             }
-            envelope.transform(&line, &mut column);
-            for y in 0..BIG {
-                squared[y * BIG + x] = column[y];
+            envelope.transform(&line[..height], &mut out[..height]);
+            for (k, y) in rows.clone().enumerate() {
+                squared[y * BIG + x] = out[k];
             }
         }
         squared.iter().map(|&d| d.sqrt() as f32).collect()
     }
+}
+
+/// The first and last positions where `flags` is true.
+fn span(flags: impl Iterator<Item = bool>) -> Option<(usize, usize)> {
+    flags
+        .enumerate()
+        .filter(|&(_, f)| f)
+        .fold(None, |range, (i, _)| {
+            Some(range.map_or((i, i), |(first, _): (usize, usize)| (first, i)))
+        })
 }
 
 /// Buffers of the one-dimensional squared distance transform.

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::architecture::LATENT_DIM;
 use crate::measure::{MEASURES, Measure, Transfer};
 
-/// How far, in the class's standard deviations, a style may take a code from where it started:
-/// beyond, codes leave the class.
-pub const STYLE_LIMIT: f32 = 2.5;
+/// How far a style may take a measure from the class's mean, in the class's standard deviations,
+/// and a code from where it started, in spreads along each direction: beyond, codes leave the
+/// class (`latent-digits evaluate-style` measured 2.5 and 2).
+pub const STYLE_LIMIT: f32 = 2.0;
 
 /// The measures of the training images and the directions that move them.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -192,6 +192,10 @@ test("Undo removes the last stroke, Clear empties the pad; both by keyboard", as
   });
 });
 
+/** How many pixels of two canvases' red channels (canvasPixels) differ by more than the grey level
+ *  or two that text drawn again may move by: a marker's pixels differ by far more. */
+const changedPixels = ([a], [b]) => a.filter((value, i) => Math.abs(value - b[i]) > 16).length;
+
 test("Show on the map marks the drawn digit on the Explore plane, until the pad is cleared", async () => {
   await onPage("section=explore", async (page) => {
     const plane = await canvasPixels(page, "#scatter");
@@ -204,13 +208,13 @@ test("Show on the map marks the drawn digit on the Explore plane, until the pad 
     await page.click("#show-on-map");
     assert.deepEqual(await visibleSections(page), ["explore"]);
     assert.equal(await page.textContent("#drawing-point"), `◆ Your digit, read as 1: PC1 ${where[0]}, PC2 ${where[1]}`);
-    assert.notDeepEqual(await canvasPixels(page, "#scatter"), plane, "no marker on the plane");
+    assert.ok(changedPixels(await canvasPixels(page, "#scatter"), plane) > 20, "no marker on the plane");
 
     await page.click("nav button[data-section='draw']");
     await afterRead(page, () => page.click("#pad-clear"));
     await page.click("nav button[data-section='explore']");
     assert.ok(await page.isHidden("#drawing-point"));
-    assert.deepEqual(await canvasPixels(page, "#scatter"), plane, "the marker stayed after Clear");
+    assert.equal(changedPixels(await canvasPixels(page, "#scatter"), plane), 0, "the marker stayed after Clear");
   });
 });
 

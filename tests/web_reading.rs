@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ENCODER, LATENT, PIXELS, argmax, error_message};
+use common::{ENCODER, LATENT, PIXELS, argmax, error_message, floats, reader};
 use js_sys::{Array, Float32Array, Uint8ClampedArray};
 use latent_digits::latent::CLASSES;
 use latent_digits::web::JsGenerator;
@@ -14,17 +14,6 @@ use wasm_bindgen_test::wasm_bindgen_test;
 /// `tests/fixtures/README.md`).
 static TEST_DIGITS: &[u8] = include_bytes!("fixtures/mnist_test_100.bin");
 const FIXTURE_DIGITS: usize = 100;
-
-fn reader() -> JsGenerator {
-    let mut g = JsGenerator::new().expect("the embedded model loads");
-    g.load_encoder(ENCODER)
-        .expect("the committed encoder loads");
-    g
-}
-
-fn floats(values: &[f32]) -> JsValue {
-    Float32Array::from(values).into()
-}
 
 /// The fixture's labels and its pixels in [0, 1].
 fn test_digits() -> (&'static [u8], Vec<f32>) {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ENCODER, LATENT, PIXELS, argmax, error_message, fashion};
+use common::{LATENT, PIXELS, argmax, error_message, fashion, floats, reader};
 use js_sys::{Array, Float32Array, Object, Reflect};
 use latent_digits::latent::CLASSES;
 use latent_digits::web::JsGenerator;
@@ -14,17 +14,6 @@ use wasm_bindgen_test::wasm_bindgen_test;
 const MEASURES: usize = 5;
 const SLANT: usize = 0;
 const THICKNESS: usize = 1;
-
-fn reader() -> JsGenerator {
-    let mut g = JsGenerator::new().expect("the embedded model loads");
-    g.load_encoder(ENCODER)
-        .expect("the committed encoder loads");
-    g
-}
-
-fn floats(values: &[f32]) -> JsValue {
-    Float32Array::from(values).into()
-}
 
 fn digits(list: &[u32]) -> JsValue {
     list.iter()

@@ -109,11 +109,7 @@ export const dense = (stroke) => [stroke[0], ...stroke.slice(1).flatMap((to, i) 
 })];
 
 /** Runs `action`, then waits until the section has read the pad again (draw.js marks each reading). */
-export async function afterRead(page, action) {
-  const since = await page.evaluate(() => performance.now());
-  await action();
-  await page.waitForFunction((t) => performance.getEntriesByName("drawing-read")[0]?.startTime > t, since);
-}
+export const afterRead = (page, action) => afterMeasure(page, "drawing-read", action);
 
 /** Screen position of a point of the pad given in shares of its size. */
 export async function padPosition(page) {
@@ -122,18 +118,7 @@ export async function padPosition(page) {
 }
 
 /** Draws `strokes` on the pad with the mouse. */
-export async function drawWithMouse(page, strokes) {
-  const at = await padPosition(page);
-  await afterRead(page, async () => {
-    for (const stroke of strokes) {
-      const [first, ...rest] = dense(stroke);
-      await page.mouse.move(...at(first));
-      await page.mouse.down();
-      for (const point of rest) await page.mouse.move(...at(point));
-      await page.mouse.up();
-    }
-  });
-}
+export const drawWithMouse = (page, strokes) => drawWithMouseOn(page, "#pad", "drawing-read", strokes);
 
 /** Runs `action`, then waits until the page has measured `name` again (a section marks each
  *  reading of its pad with performance.measure). */

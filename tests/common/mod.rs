@@ -60,3 +60,18 @@ pub fn error_message(result: Result<impl Sized, wasm_bindgen::JsError>) -> Strin
     let error: js_sys::Error = error.dyn_into().expect("a JS Error is thrown");
     error.message().into()
 }
+
+/// The embedded model's generator with the committed encoder loaded: one that reads drawings.
+#[cfg(target_arch = "wasm32")]
+pub fn reader() -> latent_digits::web::JsGenerator {
+    let mut g = latent_digits::web::JsGenerator::new().expect("the embedded model loads");
+    g.load_encoder(ENCODER)
+        .expect("the committed encoder loads");
+    g
+}
+
+/// `values` as a JS `Float32Array`.
+#[cfg(target_arch = "wasm32")]
+pub fn floats(values: &[f32]) -> wasm_bindgen::JsValue {
+    js_sys::Float32Array::from(values).into()
+}

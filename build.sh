@@ -4,9 +4,11 @@
 #   ./build.sh setup    install everything the project needs (idempotent)
 #   ./build.sh build    build pkg/ (release wasm, SIMD, wasm-bindgen --target web)
 #   ./build.sh bundle   build pkg/, then write dist/latent-digits.html: the whole demo in one file that works offline
+#   ./build.sh package  build pkg/, then dist/latent-digits-<version>.tgz: the npm package (npm pack)
+#   ./build.sh docs     build pkg/, then the reference docs in docs/reference/ (cargo doc, TypeDoc)
 #   ./build.sh test     run every test suite (native flex + ndarray, wasm in Node and Chromium, page)
-#   ./build.sh lint     rustfmt, clippy and rustdoc with warnings denied (native, wasm32), and the
-#                       page's JavaScript type-checked by TypeScript (builds pkg/ for its types)
+#   ./build.sh lint     rustfmt, clippy and rustdoc with warnings denied (native, wasm32), the docs
+#                       built, and the page's JavaScript type-checked by TypeScript
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -64,6 +66,32 @@ build() {
   ls -l pkg/latent_digits_bg.wasm pkg/latent_digits.js pkg/encoder.packed pkg/fashion/*
 }
 
+# The npm package: pkg/ with the package's own files (npm/), packed into dist/ by `npm pack`.
+# Publishing stays a manual `npm publish dist/latent-digits-<version>.tgz`.
+package() {
+  build
+  say "npm package"
+  local version; version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
+  grep -q "\"version\": \"$version\"" npm/package.json \
+    || { echo "npm/package.json's version differs from Cargo.toml's ($version)" >&2; exit 1; }
+  cp npm/package.json npm/README.md npm/node.js pkg/
+  mkdir -p dist
+  (cd pkg && npm pack --pack-destination ../dist)
+}
+
+# Reference docs in docs/reference/, warnings denied: the crate's (rustdoc, with the trainer) and
+# the JS package's (TypeDoc, from the module's TypeScript declarations, so after `build`).
+docs() {
+  say "rustdoc"
+  RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features ndarray,train
+  build
+  say "TypeDoc"
+  node_modules/.bin/typedoc --options npm/typedoc.json
+  rm -rf docs/reference/rust
+  cp -r target/doc docs/reference/rust
+  echo "docs/reference/js/index.html: the JS package; docs/reference/rust/latent_digits/index.html: the crate"
+}
+
 # The tests that run burn, which the ndarray suite runs again: everything under `train::` (the
 # only module that uses burn) and the plain-Rust networks' checks against burn (`against_burn`
 # modules). Name filters, not a list of modules, so no module can drop out of the selection. Left
@@ -91,9 +119,11 @@ run_tests() {
   say "wasm tests in headless Chromium"
   WASM_BINDGEN_USE_BROWSER=1 cargo test "${wasm_tests[@]}"
 
-  build
+  package
   say "page tests in headless Chromium"
   node --test tests/browser/
+  say "the npm package, installed and used as a user would"
+  node --test tests/package/
 }
 
 lint() {
@@ -102,11 +132,10 @@ lint() {
   say "clippy: native (both backends, as the tests build it), wasm32"
   cargo clippy --features ndarray,train --all-targets -- -D warnings
   cargo clippy --target "$WASM_TARGET" --lib --tests -- -D warnings
-  say "rustdoc: native with the trainer, wasm32"
-  RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features ndarray,train
+  say "rustdoc: wasm32"
   RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --target "$WASM_TARGET" --lib
-  # The page imports the module's generated types (pkg/latent_digits.d.ts).
-  build
+  # Builds pkg/ too: the page imports the module's generated types (pkg/latent_digits.d.ts).
+  docs
   say "TypeScript check of the page's JavaScript (www/, JSDoc types)"
   node_modules/.bin/tsc -p www
 }
@@ -120,6 +149,8 @@ case "${1:-serve}" in
   setup) setup ;;
   build) build ;;
   bundle) ready || setup; build; say "single-file page"; node tools/bundle.mjs ;;
+  package) ready || setup; package ;;
+  docs) ready || setup; docs ;;
   test) setup; run_tests ;;
   lint) setup; lint ;;
   serve)
@@ -128,5 +159,5 @@ case "${1:-serve}" in
     say "serving www/ on http://localhost:$PORT/ (Ctrl-C stops)"
     exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory www
     ;;
-  *) echo "usage: $0 [setup|build|bundle|test|lint]" >&2; exit 2 ;;
+  *) echo "usage: $0 [setup|build|bundle|package|docs|test|lint]" >&2; exit 2 ;;
 esac

@@ -18,6 +18,11 @@ use crate::latent::{CLASSES, Method};
 use crate::measure::{Measure, Transfer};
 use crate::prepare::{self, Layout, Pixels};
 
+// The types of the options and results below (`ModelInfo`, `SampleOptions`, …), which
+// wasm-bindgen adds to the module's TypeScript declarations (`pkg/latent_digits.d.ts`).
+#[wasm_bindgen(typescript_custom_section)]
+const OPTION_AND_RESULT_TYPES: &str = include_str!("web.d.ts");
+
 /// Installs the panic hook so a genuine bug shows a Rust message in the console.
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -268,6 +273,7 @@ impl JsGenerator {
     }
 
     /// The model card: data set, class names, sizes, components per class, metrics, training command.
+    #[wasm_bindgen(unchecked_return_type = "ModelInfo")]
     pub fn info(&self) -> Result<JsValue, JsError> {
         let stats = self.inner.stats();
         let card = &stats.card;
@@ -320,15 +326,25 @@ impl JsGenerator {
     }
 
     /// `n` decoded samples of `digit`, `n × 784` pixels.
-    pub fn sample(&self, digit: f64, n: f64, options: JsValue) -> Result<Vec<f32>, JsError> {
+    pub fn sample(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ClassIndex")] digit: f64,
+        n: f64,
+        #[wasm_bindgen(unchecked_optional_param_type = "SampleOptions")] options: JsValue,
+    ) -> Result<Vec<f32>, JsError> {
         let (digit, n, options) = sample_args(digit, n, options)?;
         Ok(self.inner.sample(digit, n, options)?)
     }
 
     /// `{ latents, components }`: the codes `sample` decodes (`n × 32` values) and the mixture
     /// component each was drawn from (0 for the single Gaussian).
-    #[wasm_bindgen(js_name = sampleLatents)]
-    pub fn sample_latents(&self, digit: f64, n: f64, options: JsValue) -> Result<Object, JsError> {
+    #[wasm_bindgen(js_name = sampleLatents, unchecked_return_type = "SampledLatents")]
+    pub fn sample_latents(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ClassIndex")] digit: f64,
+        n: f64,
+        #[wasm_bindgen(unchecked_optional_param_type = "SampleOptions")] options: JsValue,
+    ) -> Result<Object, JsError> {
         let (digit, n, options) = sample_args(digit, n, options)?;
         let samples = self.inner.sample_latents(digit, n, options)?;
         let object = Object::new();
@@ -346,18 +362,29 @@ impl JsGenerator {
     }
 
     /// Decodes `k × 32` codes into `k × 784` pixels.
-    pub fn decode(&self, latents: JsValue) -> Result<Vec<f32>, JsError> {
+    pub fn decode(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Floats")] latents: JsValue,
+    ) -> Result<Vec<f32>, JsError> {
         Ok(self.inner.decode(&float_values("latents", &latents)?)?)
     }
 
     /// The mean code of `digit`.
     #[wasm_bindgen(js_name = classMean)]
-    pub fn class_mean(&self, digit: f64) -> Result<Vec<f32>, JsError> {
+    pub fn class_mean(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ClassIndex")] digit: f64,
+    ) -> Result<Vec<f32>, JsError> {
         Ok(self.inner.class_mean(to_class("digit", digit)?).to_vec())
     }
 
     /// `steps` images from the mean of `from` to the mean of `to`, ends included.
-    pub fn interpolate(&self, from: f64, to: f64, steps: f64) -> Result<Vec<f32>, JsError> {
+    pub fn interpolate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ClassIndex")] from: f64,
+        #[wasm_bindgen(unchecked_param_type = "ClassIndex")] to: f64,
+        steps: f64,
+    ) -> Result<Vec<f32>, JsError> {
         let (from, to) = (to_class("from", from)?, to_class("to", to)?);
         Ok(self.inner.interpolate(from, to, count("steps", steps)?)?)
     }
@@ -365,7 +392,7 @@ impl JsGenerator {
     /// Frames through the class means of `digits`: `(digits.length − 1) · stepsPerLeg + 1` images.
     pub fn path(
         &self,
-        digits: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "readonly ClassIndex[]")] digits: JsValue,
         #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64,
     ) -> Result<Vec<f32>, JsError> {
         let digits = class_list(&digits)?;
@@ -379,8 +406,8 @@ impl JsGenerator {
     #[wasm_bindgen(js_name = pathFrom)]
     pub fn path_from(
         &self,
-        latent: JsValue,
-        digits: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Floats")] latent: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "readonly ClassIndex[]")] digits: JsValue,
         #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64,
     ) -> Result<Vec<f32>, JsError> {
         let latent = float_values("latent", &latent)?;
@@ -393,7 +420,12 @@ impl JsGenerator {
     /// `ImageData` holds them, or one grey value in [0, 1] per pixel, a `Float32Array`) prepared
     /// as the model's data set prepared its images (MNIST's digits or Fashion-MNIST's clothes):
     /// 784 pixels, light ink on black. An image without ink gives zeros.
-    pub fn prepare(&self, pixels: JsValue, width: f64, height: f64) -> Result<Vec<f32>, JsError> {
+    pub fn prepare(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AnyPixels")] pixels: JsValue,
+        width: f64,
+        height: f64,
+    ) -> Result<Vec<f32>, JsError> {
         let (width, height) = (count("width", width)?, count("height", height)?);
         let layout = Layout::of(self.inner.dataset());
         let prepared = if let Some(rgba) = pixels.dyn_ref::<Uint8ClampedArray>() {
@@ -424,18 +456,27 @@ impl JsGenerator {
     }
 
     /// Encodes `k × 784` prepared pixels in [0, 1] into `k × 32` codes.
-    pub fn encode(&self, images: JsValue) -> Result<Vec<f32>, JsError> {
+    pub fn encode(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Floats")] images: JsValue,
+    ) -> Result<Vec<f32>, JsError> {
         Ok(self.inner.encode(&float_values("images", &images)?)?)
     }
 
     /// For `k × 32` codes, `k × 10` class probabilities (each row sums to 1).
-    pub fn classify(&self, latents: JsValue) -> Result<Vec<f32>, JsError> {
+    pub fn classify(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Floats")] latents: JsValue,
+    ) -> Result<Vec<f32>, JsError> {
         Ok(self.inner.classify(&float_values("latents", &latents)?)?)
     }
 
     /// For `k × 32` codes, `k × 2` coordinates on the plane of the first two principal components
     /// (the points of `pca()`).
-    pub fn project(&self, latents: JsValue) -> Result<Vec<f32>, JsError> {
+    pub fn project(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Floats")] latents: JsValue,
+    ) -> Result<Vec<f32>, JsError> {
         Ok(self.inner.project(&float_values("latents", &latents)?)?)
     }
 
@@ -443,8 +484,8 @@ impl JsGenerator {
     /// measured style (`styleOf`, then `writeInStyle` from the class means): `10 × 784` pixels.
     pub fn restyle(
         &self,
-        image: JsValue,
-        #[wasm_bindgen(js_name = fromDigit)] from_digit: f64,
+        #[wasm_bindgen(unchecked_param_type = "Floats")] image: JsValue,
+        #[wasm_bindgen(js_name = fromDigit, unchecked_param_type = "ClassIndex")] from_digit: f64,
     ) -> Result<Vec<f32>, JsError> {
         let image = float_values("image", &image)?;
         Ok(self
@@ -457,7 +498,7 @@ impl JsGenerator {
     /// over the classes); `steerable` whether `moveStyle` and `writeInStyle` set it; `transfer`
     /// how a style carries it to other classes: "absolute" in its unit, "relative" in standard
     /// deviations of the class.
-    #[wasm_bindgen(js_name = styleAxes)]
+    #[wasm_bindgen(js_name = styleAxes, unchecked_return_type = "StyleAxis[]")]
     pub fn style_axes(&self) -> Result<JsValue, JsError> {
         let style = self.inner.style()?;
         let axes: Vec<StyleAxis> = Measure::ALL
@@ -478,7 +519,10 @@ impl JsGenerator {
 
     /// The measures of `n × 784` pixels (slant in degrees, thickness, width and height in
     /// pixels, ink in pixels of full ink): `n × 5` values, rows in the order of `styleAxes()`.
-    pub fn measure(&self, images: JsValue) -> Result<Vec<f32>, JsError> {
+    pub fn measure(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Floats")] images: JsValue,
+    ) -> Result<Vec<f32>, JsError> {
         Ok(self.inner.measure(&float_values("images", &images)?)?)
     }
 
@@ -488,9 +532,9 @@ impl JsGenerator {
     #[wasm_bindgen(js_name = moveStyle)]
     pub fn move_style(
         &self,
-        codes: JsValue,
-        digit: f64,
-        moves: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Floats")] codes: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ClassIndex")] digit: f64,
+        #[wasm_bindgen(unchecked_param_type = "MeasureValues")] moves: JsValue,
     ) -> Result<Vec<f32>, JsError> {
         let codes = float_values("codes", &codes)?;
         let class = to_class("digit", digit)?;
@@ -502,8 +546,12 @@ impl JsGenerator {
     /// `digits`: `{ slant, thickness, width, height }` for the digits (`{ width, height, ink }`
     /// for clothes), absolute axes in their units, relative ones in standard deviations of the
     /// class.
-    #[wasm_bindgen(js_name = styleOf)]
-    pub fn style_of(&self, images: JsValue, digits: JsValue) -> Result<Object, JsError> {
+    #[wasm_bindgen(js_name = styleOf, unchecked_return_type = "MeasureValues")]
+    pub fn style_of(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Floats")] images: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "readonly ClassIndex[]")] digits: JsValue,
+    ) -> Result<Object, JsError> {
         let images = float_values("images", &images)?;
         let style = self.inner.style_of(&images, &class_list(&digits)?)?;
         let object = Object::new();
@@ -522,9 +570,9 @@ impl JsGenerator {
     #[wasm_bindgen(js_name = writeInStyle)]
     pub fn write_in_style(
         &self,
-        style: JsValue,
-        digits: JsValue,
-        options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "MeasureValues")] style: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "readonly ClassIndex[]")] digits: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "WriteOptions")] options: JsValue,
     ) -> Result<Vec<f32>, JsError> {
         let mut written = Style::default();
         for (measure, value) in named_values("style", style)? {
@@ -556,9 +604,9 @@ impl JsGenerator {
     #[wasm_bindgen(js_name = pathGif)]
     pub fn path_gif(
         &self,
-        stops: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Floats")] stops: JsValue,
         #[wasm_bindgen(js_name = stepsPerLeg)] steps_per_leg: f64,
-        options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "GifOptions")] options: JsValue,
     ) -> Result<Vec<u8>, JsError> {
         let parsed: JsGifOptions = if options.is_undefined() || options.is_null() {
             JsGifOptions::default()
@@ -590,6 +638,7 @@ impl JsGenerator {
     }
 
     /// `{ eigenvalues, points, labels }`: the PCA spectrum and the 2-D projections of test codes.
+    #[wasm_bindgen(unchecked_return_type = "Pca")]
     pub fn pca(&self) -> Result<Object, JsError> {
         let pca = &self.inner.stats().pca;
         let object = Object::new();

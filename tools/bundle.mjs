@@ -1,8 +1,9 @@
 // Writes dist/latent-digits.html: the page as one self-contained file that works opened from disk,
 // with no server and no network request. www/index.html gets style.css, the page's modules and
-// workers (the GIF's and the decoding pool's; each bundled by esbuild) and pkg/'s WebAssembly
-// module, encoder and clothes' model, inlined gzip-compressed as base64 (inlined.js reads them back; the page reads each only
-// when it needs it, as the served page fetches it). Run after pkg/ is built:
+// workers (the GIF's and the decoding pool's; each bundled by esbuild), pkg/'s WebAssembly
+// module, encoder and clothes' model, and Draw's test images, inlined gzip-compressed as base64
+// (inlined.js reads them back; the page reads each only when it needs it, as the served page
+// fetches it). Run after pkg/ is built:
 //   node tools/bundle.mjs
 import { build } from "esbuild";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
@@ -14,7 +15,8 @@ const WWW = new URL("../www/", import.meta.url);
 const BUNDLE = fileURLToPath(new URL("../dist/latent-digits.html", import.meta.url));
 // What the page loads besides its modules, carried inline (paths under www/).
 const INLINED = ["pkg/latent_digits_bg.wasm", "pkg/encoder.packed",
-  "pkg/fashion/decoder.packed", "pkg/fashion/latent.bin", "pkg/fashion/encoder.packed"];
+  "pkg/fashion/decoder.packed", "pkg/fashion/latent.bin", "pkg/fashion/encoder.packed",
+  "test-images/mnist.bin", "test-images/fashion.bin"];
 const WORKERS = ["gif-worker.js", "pool-worker.js"];
 
 const www = (path) => fileURLToPath(new URL(path, WWW));

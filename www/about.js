@@ -1,6 +1,6 @@
 // About: the model card from info(), the commands that trained the model and how fast this browser decodes.
 import { $, attempt, copyText, formatMs } from "./ui.js";
-/** @import { SampledLatents } from "./generate.js" */
+/** @import { SampledLatents } from "./pkg/latent_digits.js" */
 /** @import { Model } from "./models.js" */
 /** @import { State } from "./state.js" */
 
@@ -22,11 +22,11 @@ const METRIC_NAMES = {
 };
 
 /** [name, value] of every metric, those of nested groups named "group.metric".
- *  @param {Record<string, unknown>} metrics
+ *  @param {object} metrics
  *  @returns {[string, unknown][]} */
 const metricRows = (metrics, group = "") => Object.entries(metrics).flatMap(([name, v]) => (
   v !== null && typeof v === "object" && !Array.isArray(v)
-    ? metricRows(/** @type {Record<string, unknown>} */ (v), `${group}${name}.`)
+    ? metricRows(v, `${group}${name}.`)
     : [[METRIC_NAMES[group + name] ?? group + name, v]]));
 
 /** @param {number} v */

@@ -8,9 +8,46 @@ export const DIGIT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14
   "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 const GAP_GREY = 64;
 const DIAMOND = 9; // half the diagonal of the drawn digit's marker, CSS pixels
-// The legend under a downloaded scatter: colour swatches, each named by its class, in lines as
-// wide as the plot.
+const MARK_RADIUS = 4; // a scatter point's mark, CSS pixels from its centre
+// The legend under a downloaded scatter: each class's mark in its colour, named, in lines as wide
+// as the plot.
 const LEGEND = { height: 44, swatch: 16, font: "16px system-ui, sans-serif", text: "#e6e8eb", line: "#343a42" };
+
+/** An SVG path of the polygon through `points` ([x, y] each), closed.
+ *  @param {number[][]} points */
+const polygon = (points) => `M${points.map(([x, y]) => `${+x.toFixed(3)} ${+y.toFixed(3)}`).join("L")}Z`;
+/** `points` turned by `degrees` about the centre.
+ *  @param {number[][]} points
+ *  @param {number} degrees */
+const turned = (points, degrees) => {
+  const [cos, sin] = [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
+  return points.map(([x, y]) => [x * cos - y * sin, x * sin + y * cos]);
+};
+/** A circle of radius `r`, clockwise, or anticlockwise (a hole in a shape drawn clockwise).
+ *  @param {number} r */
+const circle = (r, hole = false) => `M${r} 0A${r} ${r} 0 1 ${hole ? 0 : 1} ${-r} 0A${r} ${r} 0 1 ${hole ? 0 : 1} ${r} 0Z`;
+/** A square of half-side `h`, clockwise or anticlockwise.
+ *  @param {number} h */
+const square = (h, hole = false) => polygon(hole ? [[-h, -h], [-h, h], [h, h], [h, -h]] : [[-h, -h], [h, -h], [h, h], [-h, h]]);
+const PLUS = [[-0.35, -1.1], [0.35, -1.1], [0.35, -0.35], [1.1, -0.35], [1.1, 0.35], [0.35, 0.35], [0.35, 1.1],
+  [-0.35, 1.1], [-0.35, 0.35], [-1.1, 0.35], [-1.1, -0.35], [-0.35, -0.35]];
+const STAR = Array.from({ length: 10 }, (_, i) => turned([[0, i % 2 ? -0.5 : -1.2]], 36 * i)[0]);
+/** Each class's mark, so that classes differ without their colours (in greyscale, or to a visitor
+ *  who does not tell the colours apart): an SVG path in a box from −1.25 to 1.25 about the point,
+ *  filled by the nonzero rule (holes wound the other way). drawScatter draws it at each point,
+ *  scatterImage in its legend, explore.js in the legend's buttons. */
+export const CLASS_MARKS = [
+  circle(1),
+  square(0.85),
+  polygon([[0, -1.15], [1.1, 0.8], [-1.1, 0.8]]), // a triangle pointing up …
+  polygon([[0, 1.15], [-1.1, -0.8], [1.1, -0.8]]), // … and one pointing down
+  polygon([[0, -1.2], [1.2, 0], [0, 1.2], [-1.2, 0]]), // a diamond
+  polygon(PLUS),
+  polygon(turned(PLUS, 45)), // a cross
+  polygon(STAR),
+  circle(1.1) + circle(0.5, true), // a ring
+  square(1) + square(0.45, true), // a hollow square
+];
 
 /** A point on the plot, data coordinates [x, y].
  *  @typedef {ArrayLike<number>} Point */
@@ -121,8 +158,9 @@ export function pointBounds(points, margin = 0.15) {
   });
 }
 
-/** Scatter of points coloured by label (only labels in `shown`), with a ring at `marker` and, when
- *  `drawn` is given, a white diamond there (kept inside the plot), filling a canvas's CSS box.
+/** Scatter of points, each its class's mark in its class's colour (only classes in `shown`), with a
+ *  ring at `marker` and, when `drawn` is given, a white diamond there (kept inside the plot),
+ *  filling a canvas's CSS box.
  *  @param {HTMLCanvasElement} canvas
  *  @param {Plot} plot */
 export function drawScatter(canvas, plot) {
@@ -132,7 +170,7 @@ export function drawScatter(canvas, plot) {
 }
 
 /** The scatter of drawScatter as an image to download: `side`×`side` pixels on black, with a
- *  legend under it that names the colour of each class shown (`plot.names`).
+ *  legend under it that names the mark and colour of each class shown (`plot.names`).
  *  @param {Plot} plot */
 export function scatterImage(plot, side = 720) {
   const canvas = document.createElement("canvas");
@@ -162,13 +200,28 @@ export function scatterImage(plot, side = 720) {
   Object.assign(ctx, { font: LEGEND.font, textBaseline: "middle" });
   for (const [c, at, n] of entries) {
     ctx.fillStyle = DIGIT_COLORS[c];
-    ctx.fillRect(at, middle(n) - LEGEND.swatch / 2, LEGEND.swatch, LEGEND.swatch);
+    ctx.fill(markAt(c, at + LEGEND.swatch / 2, middle(n), LEGEND.swatch / 2));
     ctx.fillStyle = LEGEND.text;
     ctx.fillText(plot.names[c], at + 1.5 * LEGEND.swatch, middle(n));
   }
   ctx.textAlign = "right";
   ctx.fillText(plot.axes, side - LEGEND.swatch, middle(lines - 1));
   return canvas;
+}
+
+/** @type {Path2D[] | undefined} */
+let markPaths; // CLASS_MARKS parsed, once needed
+
+/** Class `c`'s mark (CLASS_MARKS) centred at (x, y), `radius` pixels to its box's middle.
+ *  @param {number} c
+ *  @param {number} x
+ *  @param {number} y
+ *  @param {number} radius */
+function markAt(c, x, y, radius) {
+  markPaths ??= CLASS_MARKS.map((mark) => new Path2D(mark));
+  const path = new Path2D();
+  path.addPath(markPaths[c], new DOMMatrix([radius, 0, 0, radius, x, y]));
+  return path;
 }
 
 /** Paints the scatter of drawScatter in a `width`×`height` plot of `ctx`.
@@ -184,13 +237,19 @@ function paintScatter(ctx, width, height, { points, labels, shown, bounds, marke
   ctx.moveTo(ox, 0); ctx.lineTo(ox, height);
   ctx.moveTo(0, oy); ctx.lineTo(width, oy);
   ctx.stroke();
-  ctx.globalAlpha = 0.75;
+  // Each class's marks as one path, centred on whole pixels so that every mark of a class has the
+  // same pixels.
+  const marks = CLASS_MARKS.map(() => new Path2D());
   for (let i = 0; i < labels.length; i++) {
     if (!shown.has(labels[i])) continue;
     const [x, y] = toPixel(points[2 * i], points[2 * i + 1]);
-    ctx.fillStyle = DIGIT_COLORS[labels[i]];
-    ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
+    marks[labels[i]].addPath(markAt(labels[i], Math.round(x), Math.round(y), MARK_RADIUS));
   }
+  ctx.globalAlpha = 0.75;
+  marks.forEach((path, c) => {
+    ctx.fillStyle = DIGIT_COLORS[c];
+    ctx.fill(path);
+  });
   ctx.globalAlpha = 1;
   const [mx, my] = toPixel(marker[0], marker[1]);
   ctx.lineWidth = 2;

@@ -1,14 +1,15 @@
-// Draw: a digit (or piece of clothing) the visitor draws, or brings as an image, read by the
-// encoder: what the model sees, which class it is, where it lies on the Explore plane, its
-// measured style, which sliders change, and its style on every class.
-import { PIXELS, drawDigit, drawSheet } from "./canvas.js";
-import { loadEncoder } from "./load.js";
+// Draw: a digit (or piece of clothing) the visitor draws, brings as an image or picks from a few
+// test images (with the keyboard too), read by the encoder: what the model sees, which class it is,
+// where it lies on the Explore plane, its measured style, which sliders change, and its style on
+// every class.
+import { PIXELS, SIDE, drawDigit, drawSheet } from "./canvas.js";
+import { loadEncoder, loadFile } from "./load.js";
 import { createPad } from "./pad.js";
-import { createStyleSliders, describeStyle, styleAxes } from "./style-sliders.js";
-import { $, attempt, capitalised, say, setDisabled, showNames, showProgress } from "./ui.js";
-/** @import { Model, ReadingScores, Words } from "./models.js" */
+import { createStyleSliders, describeStyle, imageTexts, sheetText, styleAxes } from "./style-sliders.js";
+import { $, arrowKeys, attempt, capitalised, say, setDisabled, showNames, showProgress } from "./ui.js";
+/** @import { Model, Words } from "./models.js" */
+/** @import { ReadingScores, StyleAxis } from "./pkg/latent_digits.js" */
 /** @import { State, Update } from "./state.js" */
-/** @import { StyleAxis } from "./style-sliders.js" */
 
 /** The drawn image as read: its code, the probability of each class, the likeliest class, its
  *  point on the Explore plane, its reconstruction, its style measures (one per style axis) and,
@@ -23,6 +24,9 @@ import { $, attempt, capitalised, say, setDisabled, showNames, showProgress } fr
  *  @property {Float32Array | null} restyled */
 /** The section as the others see it (createDraw).
  *  @typedef {ReturnType<typeof createDraw>} Drawing */
+/** A few images of a data set's test set (test-images/README.md): their classes, and their grey
+ *  levels as bytes (0–255) and as images (0–1), 28 × 28 each, one after another.
+ *  @typedef {{ labels: Uint8Array, levels: Uint8Array, images: Float32Array }} TestImages */
 
 // The row of restyled images is shown when restyling works for most classes: at least
 // RESTYLE_DIGITS classes whose restyled test images are read back as them RESTYLE_SHARE of the time.
@@ -32,6 +36,16 @@ const BLANK = new Float32Array(PIXELS);
 
 /** @param {number} share */
 const percent = (share, decimals = 0) => `${(100 * share).toFixed(decimals)}%`;
+
+/** The test images in a file laid out as tests/fixtures' (test-images/README.md): a byte per
+ *  image, its class, then the images, a byte per pixel.
+ *  @param {Uint8Array} bytes
+ *  @returns {TestImages} */
+function testImagesOf(bytes) {
+  const count = bytes.length / (PIXELS + 1);
+  const levels = bytes.subarray(count);
+  return { labels: bytes.subarray(0, count), levels, images: Float32Array.from(levels, (v) => v / 255) };
+}
 
 /** Whether the row of restyled images is worth showing, and a caption that says how well it works;
  *  `reading` is info().metrics.reading, which older models lack; `words` the model's (models.js).
@@ -70,6 +84,7 @@ export function createDraw(model, update) {
   const morphFrom = $("morph-from");
   /** @type {HTMLButtonElement} */
   const showOnMap = $("show-on-map");
+  const picker = $("test-images");
   /** @type {ReturnType<typeof restyleVerdict>} */
   let restyle; // restyleVerdict of the model, from setModel on
   /** @type {StyleAxis[]} */
@@ -81,6 +96,11 @@ export function createDraw(model, update) {
   // Each model's encoder, once its loading started: { done, error }, error an Error if it failed.
   /** @type {Map<Model, { done: boolean, error: Error | null }>} */
   const encoders = new Map();
+  // Each model's test images, once Draw first showed it.
+  /** @type {Map<Model, Promise<TestImages>>} */
+  const testImages = new Map();
+  /** @type {Model | null} */
+  let picking = null; // the model whose test images the picker shows
 
   const pad = createPad(padCanvas, read);
   const sliders = createStyleSliders($("draw-style"), (moves) => {
@@ -110,6 +130,49 @@ export function createDraw(model, update) {
   morphFrom.addEventListener("click", () => {
     update({ section: "morph", path: [/** @type {Reading} */ (reading).digit], pair: null, fromDrawing: true });
   });
+
+  /** Offers the model's test images to read, fetching them the first time Draw shows the model. */
+  async function showTestImages() {
+    const shown = model;
+    if (picking === shown) return;
+    if (!testImages.has(shown)) testImages.set(shown, loadFile(shown.files.testImages).then(testImagesOf));
+    /** @type {TestImages} */
+    let set;
+    try {
+      set = await /** @type {Promise<TestImages>} */ (testImages.get(shown));
+    } catch (error) {
+      testImages.delete(shown); // tried again the next time Draw is shown
+      say(message, `The test images could not be loaded (${/** @type {Error} */ (error).message}).`);
+      return;
+    }
+    if (shown !== model || picking === shown) return; // another model meanwhile, or shown already
+    picking = shown;
+    const names = shown.info.classNames;
+    const buttons = Array.from(set.labels, (label, i) => {
+      const of = set.labels.filter((other) => other === label).length;
+      const nth = set.labels.subarray(0, i + 1).filter((other) => other === label).length;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "test-image";
+      button.setAttribute("aria-label", `test image: ${names[label]} (${nth} of ${of})`);
+      const canvas = document.createElement("canvas");
+      canvas.className = "digit";
+      drawDigit(canvas, set.images, i);
+      button.append(canvas);
+      button.addEventListener("click", () => readTestImage(set.levels.subarray(i * PIXELS, (i + 1) * PIXELS)));
+      return button;
+    });
+    picker.replaceChildren(...buttons);
+    arrowKeys(buttons, () => getComputedStyle(picker).gridTemplateColumns.split(" ").length);
+  }
+
+  /** Puts a test image (its grey levels) on the pad, which reads it as it reads a drawing.
+   *  @param {Uint8Array} levels */
+  async function readTestImage(levels) {
+    const pixels = new ImageData(SIDE, SIDE);
+    levels.forEach((level, i) => pixels.data.set([level, level, level, 255], 4 * i));
+    pad.showImage(await createImageBitmap(pixels));
+  }
 
   /** @param {File} file */
   async function openImage(file) {
@@ -170,6 +233,7 @@ export function createDraw(model, update) {
   function show(prepared, ink) {
     drawDigit($("prepared"), prepared);
     drawDigit($("reconstruction"), reading?.image ?? BLANK);
+    describeImages(prepared, ink);
     const names = model.info.classNames;
     const shares = bars.map((bar, digit) => {
       const share = reading?.probabilities[digit] ?? 0;
@@ -184,12 +248,32 @@ export function createDraw(model, update) {
     const [x, y] = reading?.point ?? [];
     $("drawing-where").textContent = reading ? `At PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)} of the Explore plane.` : "";
     $("restyled").hidden = $("restyle-names").hidden = !reading?.restyled;
-    if (reading?.restyled) drawSheet($("restyled"), reading.restyled, 10, { gap: 1 });
+    if (reading?.restyled) {
+      drawSheet($("restyled"), reading.restyled, 10, { gap: 1 });
+      $("restyled").setAttribute("aria-label", sheetText(model.gen, `${capitalised(model.words.drawn)}'s style carried to ` +
+        `every ${model.words.class}`, reading.restyled, names));
+    }
     for (const button of [undo, clear]) setDisabled(button, pad.empty, choose);
     for (const button of [morphFrom, showOnMap]) setDisabled(button, !reading, choose);
     $("drawn-style").textContent = reading ? `${capitalised(model.words.drawn)} measures ${describeStyle(axes, reading.measured)}.` : "";
     sliders.setDisabled(!reading);
     showStyled();
+  }
+
+  /** Says what the prepared image and the reconstruction show, and their measured style: their
+   *  text alternatives.
+   *  @param {Float32Array} prepared
+   *  @param {boolean} ink */
+  function describeImages(prepared, ink) {
+    const drawn = capitalised(model.words.drawn);
+    const readAs = reading ? `, read as ${model.info.classNames[reading.digit]}` : "";
+    const seen = `${drawn} as the model sees it, 28 × 28 pixels${readAs}`;
+    $("prepared").setAttribute("aria-label", ink
+      ? (reading ? `${seen}: ${describeStyle(axes, reading.measured, ", ")}` : imageTexts(model.gen, prepared, [seen])[0])
+      : "Nothing drawn yet");
+    $("reconstruction").setAttribute("aria-label", reading
+      ? imageTexts(model.gen, reading.image, [`${drawn}'s code, decoded${readAs}`])[0]
+      : "No reconstruction: nothing read yet");
   }
 
   /** Shows the drawn image's code moved by the style sliders, decoded, and what it measures. */
@@ -206,6 +290,9 @@ export function createDraw(model, update) {
     $("styled-style").textContent = styled
       ? `${moved ? "Moved, it" : "Decoded, it"} measures ${describeStyle(axes, styled.measured)}.`
       : "";
+    $("styled").setAttribute("aria-label", styled
+      ? `${capitalised(model.words.drawn)}'s code ${moved ? "moved by the style sliders" : "decoded"}: ${describeStyle(axes, styled.measured, ", ")}`
+      : "Nothing moved: nothing read yet");
   }
 
   /** Shows whether the model's encoder is loading (its progress) or failed (why). */
@@ -251,6 +338,8 @@ export function createDraw(model, update) {
       return bar;
     });
     $("probabilities").replaceChildren(...bars);
+    picker.replaceChildren(); // the model's own, when Draw shows it
+    picking = null;
     showEncoder();
     read();
   }
@@ -259,7 +348,10 @@ export function createDraw(model, update) {
   return {
     /** @param {State} state */
     render(state) {
-      if (state.section === "draw") startEncoder();
+      if (state.section === "draw") {
+        startEncoder();
+        showTestImages();
+      }
       return state;
     },
     setModel,

@@ -2,22 +2,19 @@
 // components) of generated samples, each shown when pointed at; eigenvalues, basis vectors and
 // sparse class means, each view also as a PNG.
 import {
-  DIGIT_COLORS, drawBars, drawDigit, drawScatter, drawSheet, enlarged, plotMapping, pointBounds, scatterImage,
+  CLASS_MARKS, DIGIT_COLORS, PIXELS, drawBars, drawDigit, drawScatter, drawSheet, enlarged, plotMapping, pointBounds,
+  scatterImage,
 } from "./canvas.js";
-import { axisTitle, formatMeasure, styleAxes } from "./style-sliders.js";
+import { axisTitle, describeStyle, formatMeasure, imageTexts, sheetText, styleAxes } from "./style-sliders.js";
 import {
   $, attempt, bindRange, capitalised, classButtons, downloadPng, nameButtons, say, showNames,
 } from "./ui.js";
 /** @import { Plot, Point } from "./canvas.js" */
 /** @import { Drawing } from "./draw.js" */
 /** @import { Model } from "./models.js" */
-/** @import { Generator } from "./pkg/latent_digits.js" */
+/** @import { Generator, Pca, StyleAxis } from "./pkg/latent_digits.js" */
 /** @import { State } from "./state.js" */
-/** @import { StyleAxis } from "./style-sliders.js" */
 
-/** What Generator.pca returns: the PCA spectrum, and the test codes' points on the plane of the
- *  first two components, interleaved (x, y), with their classes.
- *  @typedef {{ eigenvalues: Float32Array, points: Float32Array, labels: Uint8Array }} Pca */
 /** Generated samples, measured (measureSamples): their classes, images, style measures (a row of
  *  one per style axis each) and points on the PCA plane (interleaved x, y).
  *  @typedef {{ labels: Uint8Array, images: Float32Array, measures: Float32Array, plane: Float32Array }} Measured */
@@ -31,6 +28,21 @@ const MEASURED_PER_CLASS = 150; // generated samples per class on a scatter of m
 const MEASURED_SEED = 1;
 /** The axis choices of the principal components, by their value in the axis selects. */
 const PCS = { pc1: "PC 1", pc2: "PC 2" };
+const SVG = "http://www.w3.org/2000/svg";
+
+/** Class `c`'s mark on the scatter (canvas.js's CLASS_MARKS) as an icon for its legend button,
+ *  filled with the button's --swatch colour (style.css).
+ *  @param {number} c */
+function markIcon(c) {
+  const icon = document.createElementNS(SVG, "svg");
+  icon.setAttribute("viewBox", "-1.25 -1.25 2.5 2.5");
+  icon.setAttribute("aria-hidden", "true");
+  icon.classList.add("mark");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", CLASS_MARKS[c]);
+  icon.append(path);
+  return icon;
+}
 
 /** `MEASURED_PER_CLASS` mixture samples of each class, decoded and measured.
  *  @param {Generator} gen
@@ -162,19 +174,26 @@ export function createExplore(model, drawing) {
   resizes.observe(scatter);
   resizes.observe($("eigen"));
 
-  /** Draws the images `call` decodes on `canvas`, `cols` a row, unless the module refuses.
+  /** Draws the images `call` decodes on `canvas`, `cols` a row, unless the module refuses; its text
+   *  alternative is `title`, then each image's name (`name(i)`) and measured style.
    *  @param {HTMLCanvasElement} canvas
    *  @param {number} cols
    *  @param {string} what
-   *  @param {() => Float32Array} call */
-  const drawDecoded = (canvas, cols, what, call) => {
+   *  @param {() => Float32Array} call
+   *  @param {string} title
+   *  @param {(i: number) => string} name */
+  const drawDecoded = (canvas, cols, what, call, title, name) => {
     const images = attempt(message, `The ${what} could not be drawn`, call);
-    if (images) drawSheet(canvas, images, cols, { gap: 1 });
+    if (!images) return;
+    drawSheet(canvas, images, cols, { gap: 1 });
+    canvas.setAttribute("aria-label", sheetText(model.gen, title, images, Array.from({ length: images.length / PIXELS }, (_, i) => name(i))));
   };
   /** @param {number} scale */
-  const drawBasis = (scale) => drawDecoded($("basis"), 8, "basis vectors", () => model.gen.basisVectors(scale));
+  const drawBasis = (scale) => drawDecoded($("basis"), 8, "basis vectors", () => model.gen.basisVectors(scale),
+    `Decoded basis vectors, one per latent axis, at scale ${scale}`, (i) => `axis ${i + 1}`);
   /** @param {number} n */
-  const drawSparse = (n) => drawDecoded($("sparse"), 10, "sparse means", () => model.gen.sparseMeans(n));
+  const drawSparse = (n) => drawDecoded($("sparse"), 10, "sparse means", () => model.gen.sparseMeans(n),
+    `Sparse class means, ${n} non-zero entries each`, (c) => model.info.classNames[c]);
   /** @type {HTMLInputElement} */
   const basisScale = $("basis-scale");
   /** @type {HTMLInputElement} */
@@ -244,7 +263,9 @@ export function createExplore(model, drawing) {
     if (!image) return;
     marker = [x, y];
     drawDigit($("pca-decoded"), image);
-    $("pca-point").textContent = `Most likely code at PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)}`;
+    const where = `PC1 ${x.toFixed(2)}, PC2 ${y.toFixed(2)}`;
+    $("pca-point").textContent = `Most likely code at ${where}`;
+    $("pca-decoded").setAttribute("aria-label", imageTexts(model.gen, image, [`The most likely code at ${where}, decoded`])[0]);
     redraw();
   }
 
@@ -266,8 +287,10 @@ export function createExplore(model, drawing) {
       const samples = /** @type {Measured} */ (measured);
       drawDigit($("pca-decoded"), samples.images, picked);
       const [px, py] = samplePoint(picked);
-      $("pca-point").textContent = `Generated ${model.sample(model.info.classNames[samples.labels[picked]])}: ` +
-        `${valueText(xSelect.value, px)}, ${valueText(ySelect.value, py)}`;
+      const name = `Generated ${model.sample(model.info.classNames[samples.labels[picked]])}`;
+      $("pca-point").textContent = `${name}: ${valueText(xSelect.value, px)}, ${valueText(ySelect.value, py)}`;
+      const row = samples.measures.subarray(picked * axes.length, (picked + 1) * axes.length);
+      $("pca-decoded").setAttribute("aria-label", `${name}: ${describeStyle(axes, row, ", ")}`);
     }
     redraw();
   }
@@ -314,9 +337,6 @@ export function createExplore(model, drawing) {
       ? "PCA scatter of the test codes; click, tap, drag or use arrow keys to decode the most likely code at a point"
       : `Scatter of ${MEASURED_PER_CLASS} generated ${model.words.items} per ${model.words.class} by ${x} and ${y}; ` +
         "point at one, click, tap, drag or use arrow keys to show the nearest");
-    $("pca-decoded").setAttribute("aria-label", onPlane()
-      ? "The most likely code at the chosen point, decoded"
-      : `The generated ${model.words.item} nearest the chosen point`);
     if (onPlane()) decodeAt(...marker);
     else pickNear(...(picked !== null ? samplePoint(picked) : middle(bounds))); // the same sample, if one was shown
   }
@@ -328,7 +348,7 @@ export function createExplore(model, drawing) {
       redraw(); // the drawn digit may have changed
       return state;
     }
-    pca = attempt(message, "The principal components could not be read", () => /** @type {Pca} */ (model.gen.pca()));
+    pca = attempt(message, "The principal components could not be read", () => model.gen.pca());
     /** @type {HTMLButtonElement} */ ($("download-scatter")).disabled = !pca;
     if (!pca) return state;
     const total = pca.eigenvalues.reduce((sum, v) => sum + v, 0);
@@ -352,6 +372,7 @@ export function createExplore(model, drawing) {
     nonzeros.max = String(model.info.latentDim);
     const names = model.info.classNames;
     nameButtons(legend, names, (name) => `Show ${model.sample(name)}`);
+    legend.forEach((button, c) => button.prepend(markIcon(c)));
     pairButtons.forEach((button, i) => {
       button.dataset.show = model.pairs[i].join("");
       button.textContent = model.pairs[i].map((d) => names[d]).join(" and ");

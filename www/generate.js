@@ -2,22 +2,19 @@
 // style sliders move together (thicker, more slanted: in the measures' units), measured as shown.
 import { drawDigit, drawSheet } from "./canvas.js";
 import { MAX_SEED, parseSeed, randomSeed } from "./state.js";
-import { createStyleSliders, formatMeasure, meanMeasures, styleAxes } from "./style-sliders.js";
+import { createStyleSliders, describeStyle, formatMeasure, meanMeasures, styleAxes } from "./style-sliders.js";
 import { $, attempt, bindRange, downloadPng, formatMs, say } from "./ui.js";
 /** @import { Model } from "./models.js" */
-/** @import { Generator } from "./pkg/latent_digits.js" */
+/** @import { Generator, MeasureValues, SampleMethod, StyleAxis } from "./pkg/latent_digits.js" */
 /** @import { State, Update } from "./state.js" */
-/** @import { StyleAxis, StyleMoves } from "./style-sliders.js" */
 
-/** What Generator.sampleLatents returns: `n × latentDim` codes and each one's mixture component.
- *  @typedef {{ latents: Float32Array, components: Uint32Array }} SampledLatents */
 /** The section as the others see it (createGenerate).
  *  @typedef {ReturnType<typeof createGenerate>} Gallery */
 /** A gallery as sampled (sampleGallery): its samples' classes, codes, mixture components and
  *  images, in row order, its runs of one class ([class, count]), the method that drew them and how
  *  long decoding them took.
  *  @typedef {object} Samples
- *  @property {string} method
+ *  @property {SampleMethod} method
  *  @property {number[]} digits
  *  @property {[number, number][]} groups
  *  @property {Float32Array} latents
@@ -52,7 +49,7 @@ function sampleGallery(gen, latentDim, { seed, method, spread, digit }) {
   const components = new Uint32Array(digits.length);
   let at = 0;
   for (const [d, n] of groups) {
-    const sample = /** @type {SampledLatents} */ (gen.sampleLatents(d, n, options));
+    const sample = gen.sampleLatents(d, n, options);
     latents.set(sample.latents, at * latentDim);
     components.set(sample.components, at);
     at += n;
@@ -67,7 +64,7 @@ function sampleGallery(gen, latentDim, { seed, method, spread, digit }) {
  *  @param {Generator} gen
  *  @param {number} latentDim
  *  @param {Samples} samples
- *  @param {StyleMoves} moves
+ *  @param {MeasureValues} moves
  *  @returns {Styled} */
 function styleGallery(gen, latentDim, samples, moves) {
   const { latents, groups } = samples;
@@ -108,8 +105,8 @@ export function createGenerate(model, update) {
   let samplesKey = ""; // what the samples depend on (sampledKey)
   /** @type {Styled | null} */
   let styled = null; // the samples as shown, moved by the sliders
-  /** @type {number[] | null} */
-  let unmoved = null; // the samples' mean measures before any move, once measured
+  /** @type {Float32Array | null} */
+  let unmoved = null; // the samples' measures before any move, a row per sample, once measured
   /** @type {number | null} */
   let selected = null; // index of the first sample clicked for a morph
 
@@ -118,7 +115,8 @@ export function createGenerate(model, update) {
   });
   for (const input of methodInputs) {
     input.addEventListener("change", () => {
-      update({ method: input.value, spread: defaultSpread[input.value], pair: null });
+      const method = /** @type {SampleMethod} */ (input.value);
+      update({ method, spread: defaultSpread[method], pair: null });
     });
   }
   $("spread-marks").replaceChildren(...Object.values(defaultSpread).map((spread) => new Option("", String(spread))));
@@ -209,22 +207,28 @@ export function createGenerate(model, update) {
     performance.mark("gallery-drawn");
   }
 
-  /** Each style measure's mean over `images`.
-   *  @param {Float32Array} images */
-  const measuredMeans = (images) => meanMeasures(model.gen.measure(images), axes.length);
-
-  /** Writes the gallery's mean style as measured and, when the sliders moved it, how far each
-   *  measure moved from the samples as drawn. */
+  /** Measures the samples shown: each one's style goes into its button's name (its text
+   *  alternative), and the gallery's mean style into the line under it, with, when the sliders moved
+   *  it, how far each measure moved from the samples as drawn. */
   function showMeasured() {
     const shown = /** @type {Styled} */ (styled);
     const moved = shown.images !== /** @type {Samples} */ (samples).images;
-    const means = attempt(message, "The gallery could not be measured", () => {
-      unmoved ??= measuredMeans(/** @type {Samples} */ (samples).images);
-      return moved ? measuredMeans(shown.images) : unmoved;
+    const measures = attempt(message, "The gallery could not be measured", () => {
+      unmoved ??= model.gen.measure(/** @type {Samples} */ (samples).images);
+      return moved ? model.gen.measure(shown.images) : unmoved;
     });
-    $("gallery-measured").textContent = means
+    if (measures) {
+      for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (gallery.querySelectorAll("button.sample"))) {
+        const index = Number(button.dataset.index);
+        const row = measures.subarray(index * axes.length, (index + 1) * axes.length);
+        button.setAttribute("aria-label", `${describe(index)}: ${describeStyle(axes, row, ", ")}`);
+      }
+    }
+    const means = measures && meanMeasures(measures, axes.length);
+    const before = unmoved && meanMeasures(unmoved, axes.length);
+    $("gallery-measured").textContent = means && before
       ? `Measured on these ${model.words.items}, on average: ${axes.map((axis, i) => {
-        const change = moved ? ` (${formatMeasure(axis, means[i] - /** @type {number[]} */ (unmoved)[i], { signed: true })})` : "";
+        const change = moved ? ` (${formatMeasure(axis, means[i] - before[i], { signed: true })})` : "";
         return `${axis.name} ${formatMeasure(axis, means[i])}${change}`;
       }).join(" · ")}${moved ? ", in brackets the change the sliders made" : ""}.`
       : "";

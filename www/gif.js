@@ -2,9 +2,7 @@
 import { startWorker } from "./inlined.js";
 /** @import { ModelBytes } from "./load.js" */
 /** @import { Model } from "./models.js" */
-
-/** The options of Generator.pathGif: the size of a pixel, a frame's time and a label per stop.
- *  @typedef {{ scale?: number, frameMs?: number, labels?: string[] }} GifOptions */
+/** @import { GifOptions } from "./pkg/latent_digits.js" */
 /** What the page asks the worker for: the GIF of pathGif(stops, stepsPerLeg, options) with the model
  *  of `dataset`, whose `bytes` (null: the module's own) the worker builds its Generator from.
  *  @typedef {object} GifRequest

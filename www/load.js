@@ -81,6 +81,13 @@ export async function loadModel(files, progress) {
   return { gen: Generator.fromBytes(decoder, stats), bytes: { decoder, stats } };
 }
 
+/** The bytes of `file` (its path under www/), inlined or else fetched. Throws on an HTTP error.
+ *  @param {string} file */
+export async function loadFile(file) {
+  const [bytes] = await readCounted([file], () => {});
+  return bytes;
+}
+
 /** Reads the packed encoder (`file`, its path under www/) into `gen`; `progress` as for
  *  openCounted. Throws if it fails.
  *  @param {Generator} gen

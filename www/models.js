@@ -3,7 +3,7 @@
 // that switching back and forth is instant. What else differs between them is in DATASETS.
 import { loadModel } from "./load.js";
 /** @import { ModelBytes, ModelFiles, Progress } from "./load.js" */
-/** @import { Generator } from "./pkg/latent_digits.js" */
+/** @import { Generator, ModelInfo } from "./pkg/latent_digits.js" */
 
 /** What the page calls a data set's images and classes (DATASETS).
  *  @typedef {{ item: string, items: string, class: string, classes: string, thing: string,
@@ -16,26 +16,7 @@ import { loadModel } from "./load.js";
  *  @property {Words} words
  *  @property {(name: string) => string} sample
  *  @property {number[][]} pairs
- *  @property {{ model: ModelFiles | null, encoder: string }} files */
-/** How the module reads its images: `accuracy`, the share of the test images read as their class,
- *  and per class `restyle`, the share of restyled test images read as it.
- *  @typedef {{ accuracy: number, restyle: number[] }} ReadingScores */
-/** A model's metrics (info().metrics): numbers, arrays of them, and `reading`, which older models lack.
- *  @typedef {{ [metric: string]: unknown, reading?: ReadingScores }} Metrics */
-/** The model card, as Generator.info() returns it (src/web.rs).
- *  @typedef {object} ModelInfo
- *  @property {string} dataset
- *  @property {string[]} classNames
- *  @property {number} latentDim
- *  @property {number} classes
- *  @property {number[]} components mixture components per class
- *  @property {string} architecture layer widths joined by "-"
- *  @property {Record<string, number>} defaultSpread per method
- *  @property {number} maxImages the most images a call decodes
- *  @property {Metrics} metrics
- *  @property {string[]} trainCommands
- *  @property {string} version
- *  @property {number} formatVersion */
+ *  @property {{ model: ModelFiles | null, encoder: string, testImages: string }} files */
 /** A model as the sections take it (createModels).
  *  @typedef {Dataset & { dataset: string, gen: Generator, info: ModelInfo, bytes: ModelBytes | null }} Model */
 
@@ -43,7 +24,8 @@ import { loadModel } from "./load.js";
  *  of the morph's and Explore's downloads; `words`, what the page calls its images and classes
  *  (ui.js's showWords writes them into the page); `sample(name)`, a sample of class `name` as a
  *  gallery tip says it; `pairs`, the pairs of classes Explore's presets show, one far apart and one
- *  overlapping; its files under www/ (`model`: null for the embedded digits).
+ *  overlapping; its files under www/ (`model`: null for the embedded digits; `testImages`: a few
+ *  images of its test set, which Draw offers to read, test-images/README.md).
  *  @type {Record<string, Dataset>} */
 export const DATASETS = {
   mnist: {
@@ -65,7 +47,7 @@ export const DATASETS = {
     },
     sample: (name) => `digit ${name}`,
     pairs: [[0, 1], [4, 9]],
-    files: { model: null, encoder: "pkg/encoder.packed" },
+    files: { model: null, encoder: "pkg/encoder.packed", testImages: "test-images/mnist.bin" },
   },
   fashion: {
     name: "clothes",
@@ -92,6 +74,7 @@ export const DATASETS = {
     files: {
       model: { decoder: "pkg/fashion/decoder.packed", stats: "pkg/fashion/latent.bin" },
       encoder: "pkg/fashion/encoder.packed",
+      testImages: "test-images/fashion.bin",
     },
   },
 };

@@ -4,7 +4,10 @@
 // only draws them.
 import { PIXELS, SIDE, drawDigit, drawSheet } from "./canvas.js";
 import { LOOP } from "./state.js";
-import { $, bindRange, classButtons, downloadBytes, downloadPng, nameButtons, say, setDisabled } from "./ui.js";
+import { imageTexts, sheetText } from "./style-sliders.js";
+import {
+  $, bindRange, classButtons, downloadBytes, downloadPng, nameButtons, reducedMotion, say, setDisabled,
+} from "./ui.js";
 /** @import { Drawing, Reading } from "./draw.js" */
 /** @import { Gallery } from "./generate.js" */
 /** @import { EncodeGif } from "./gif.js" */
@@ -97,6 +100,7 @@ export function createMorph(model, gallery, drawing, encodeGif, pool, update) {
   /** @type {Pick<State, "path" | "pair" | "fromDrawing">} */
   let loaded = { path: [], pair: null, fromDrawing: false }; // the last morph asked for
   let decodes = 0; // how many morphs were asked for: only the last one's frames are shown
+  let decoded = 0; // which of them `frames` holds
   /** @type {Float32Array} */
   let frames = new Float32Array(PIXELS);
   let count = 1;
@@ -206,6 +210,7 @@ export function createMorph(model, gallery, drawing, encodeGif, pool, update) {
     }
     if (asked !== decodes) return;
     frames = images;
+    decoded = asked;
     count = frames.length / PIXELS;
     scrubber.max = String(count - 1);
     scrubber.disabled = playButton.disabled = count < 2;
@@ -216,6 +221,10 @@ export function createMorph(model, gallery, drawing, encodeGif, pool, update) {
       stripImages.set(frames.subarray(f * PIXELS, (f + 1) * PIXELS), c * PIXELS);
     }
     drawSheet(strip, stripImages, cells, { gap: 1 });
+    const stripNames = Array.from({ length: cells }, (_, c) => frameName(stripFrame(c, cells)));
+    strip.setAttribute("aria-label", stops.length
+      ? sheetText(model.gen, `${cells} frames along the path; click or tap one to jump there`, stripImages, stripNames)
+      : "No frames: the path is empty");
     shown = -1;
     seek(0);
     setPlaying(play && state.section === "morph");
@@ -229,6 +238,20 @@ export function createMorph(model, gallery, drawing, encodeGif, pool, update) {
     return `${stops[leg]} → ${stops[leg + 1]}: ${Math.round(t * 100)}%`;
   }
 
+  /** Frame `frame` in words: its number and where it is on the path.
+   *  @param {number} frame */
+  const frameName = (frame) => `frame ${frame + 1} of ${count}${stops.length ? ` (${caption(frame)})` : ""}`;
+
+  /** Says what the frame shown is (its text alternative): which frame, and its measured style.
+   *  While the morph plays, only that it plays; while its frames are decoded, nothing new. */
+  function describeFrame() {
+    const frame = Math.round(position);
+    if (decoded !== decodes) return;
+    if (playing) canvas.setAttribute("aria-label", `The morph playing: ${stops.join(" → ")}`);
+    else if (!stops.length) canvas.setAttribute("aria-label", "No morph: the path is empty");
+    else canvas.setAttribute("aria-label", imageTexts(model.gen, frames.subarray(frame * PIXELS, (frame + 1) * PIXELS), [frameName(frame)])[0]);
+  }
+
   function draw() {
     const frame = Math.round(position);
     drawDigit(canvas, frames, frame);
@@ -237,6 +260,7 @@ export function createMorph(model, gallery, drawing, encodeGif, pool, update) {
     scrubber.value = String(frame);
     scrubber.setAttribute("aria-valuetext", caption(frame));
     $("morph-caption").textContent = caption(frame);
+    if (!playing) describeFrame();
   }
 
   /** @param {number} frame */
@@ -265,6 +289,7 @@ export function createMorph(model, gallery, drawing, encodeGif, pool, update) {
     cancelAnimationFrame(raf);
     playing = on && count > 1;
     playButton.textContent = playing ? "Pause" : "Play";
+    describeFrame();
     if (!playing) return;
     last = fps.start = performance.now();
     fps.frames = 0;
@@ -316,8 +341,9 @@ export function createMorph(model, gallery, drawing, encodeGif, pool, update) {
         key = nextKey;
         loaded = { path: next.path, pair: next.pair, fromDrawing: next.fromDrawing };
         showStops(planned);
-        // A sample pair was just clicked, or Morph from it in Draw: play the morph.
-        showFrames(planned, next.pair !== null || next.fromDrawing, before);
+        // A sample pair was just clicked, or Morph from it in Draw: play the morph, unless the
+        // visitor asked for less motion (Play plays it).
+        showFrames(planned, (next.pair !== null || next.fromDrawing) && !reducedMotion(), before);
       }
     } else {
       setPlaying(false);

@@ -10,13 +10,14 @@ import { DATASETS as MODELS } from "./models.js";
 import { MAX_CHARACTERS, writable } from "./write-line.js";
 import { parseStyle, styleText } from "./write-style.js";
 /** @import { Style } from "./write-style.js" */
+/** @import { SampleMethod } from "./pkg/latent_digits.js" */
 
 /** The page state.
  *  @typedef {object} State
  *  @property {string} dataset the data set's name (models.js)
  *  @property {string} section one of SECTIONS
  *  @property {number} seed
- *  @property {string} method
+ *  @property {SampleMethod} method
  *  @property {number} spread
  *  @property {number | null} digit the class of the gallery, or null: a row of each class
  *  @property {Record<string, number>} moves the gallery's style moves (Generate's sliders), each in
@@ -31,7 +32,7 @@ import { parseStyle, styleText } from "./write-style.js";
  *  @typedef {(patch: Partial<State>) => void} Update */
 /** What reading a hash needs to know of the module (readHash).
  *  @typedef {object} Limits
- *  @property {Record<string, number>} defaultSpread per method
+ *  @property {Record<SampleMethod, number>} defaultSpread per method
  *  @property {number} maxStops
  *  @property {(digit: number | null) => number} gallerySize
  *  @property {string[]} writeAxes the names of the axes a Write style may hold */
@@ -109,7 +110,7 @@ export function readHash(hash, { defaultSpread, maxStops, gallerySize, writeAxes
   const section = get("section", "generate", (s) => (SECTIONS.includes(s) ? s : null), SECTIONS[0],
     `one of ${SECTIONS.join(", ")}`);
   const seed = get("seed", "generate", parseSeed, null, `a whole number from 0 to ${MAX_SEED}`) ?? randomSeed();
-  const method = get("method", "generate", (m) => (Object.hasOwn(defaultSpread, m) ? m : null), "gmm",
+  const method = get("method", "generate", (m) => (Object.hasOwn(defaultSpread, m) ? /** @type {SampleMethod} */ (m) : null), "gmm",
     Object.keys(defaultSpread).join(" or "));
   let spread = get("spread", "generate", (s) => (s && Number.isFinite(Number(s)) ? Number(s) : null),
     defaultSpread[method], "a number");

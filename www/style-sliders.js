@@ -2,13 +2,7 @@
 // that move the steerable ones, each by up to about two standard deviations in the measure's own
 // units, with a Reset. Generate and Draw each have a set.
 import { setDisabled } from "./ui.js";
-/** @import { Generator } from "./pkg/latent_digits.js" */
-
-/** A measure of style as Generator.styleAxes describes it: its name, unit, spread over the
- *  training images (sd), whether moveStyle can set it, and how a style carries it to another class.
- *  @typedef {{ name: string, unit: string, sd: number, steerable: boolean, transfer: string }} StyleAxis */
-/** Style moves by axis name, each in its axis's unit (Generator.moveStyle): { slant: 8, thickness: 0.5 }.
- *  @typedef {Record<string, number>} StyleMoves */
+/** @import { Generator, MeasureValues, StyleAxis } from "./pkg/latent_digits.js" */
 
 const SD_RANGE = 2; // a slider reaches this many standard deviations either way
 const STEPS_PER_SD = 10; // about this many slider steps per standard deviation
@@ -39,10 +33,30 @@ export function formatMeasure(axis, value, { signed = false, decimals = measureD
  *  @param {StyleAxis} axis */
 export const axisTitle = (axis) => `${axis.name} (${(UNIT_SYMBOLS[axis.unit] ?? axis.unit).trim()})`;
 
-/** A row of measures (one value per axis) in words: "slant 12° · thickness 2.3 px · …".
+/** A row of measures (one value per axis) in words: "slant 12° · thickness 2.3 px · …", the
+ *  measures `between` another separator if given.
  *  @param {StyleAxis[]} axes
  *  @param {ArrayLike<number>} values */
-export const describeStyle = (axes, values) => axes.map((axis, i) => `${axis.name} ${formatMeasure(axis, values[i])}`).join(" · ");
+export const describeStyle = (axes, values, between = " · ") =>
+  axes.map((axis, i) => `${axis.name} ${formatMeasure(axis, values[i])}`).join(between);
+
+/** A text alternative of each of `images` (stacked 28 × 28 images, one per name), measured by
+ *  `gen`: its name, then its measured style, "7: slant 12°, thickness 2.1 px, width 14 px, …".
+ *  @param {Generator} gen
+ *  @param {Float32Array} images
+ *  @param {string[]} names */
+export function imageTexts(gen, images, names) {
+  const axes = styleAxes(gen);
+  const measures = gen.measure(images);
+  return names.map((name, i) => `${name}: ${describeStyle(axes, measures.subarray(i * axes.length, (i + 1) * axes.length), ", ")}`);
+}
+
+/** A text alternative of a sheet of `images` (one per name): `title`, then each image's (imageTexts).
+ *  @param {Generator} gen
+ *  @param {string} title
+ *  @param {Float32Array} images
+ *  @param {string[]} names */
+export const sheetText = (gen, title, images, names) => `${title}. ${imageTexts(gen, images, names).join("; ")}.`;
 
 /** Each axis's mean over `count` rows of measures.
  *  @param {Float32Array} measures count × axes values
@@ -67,13 +81,13 @@ function roundStep(sd) {
 }
 
 /** The moves that are not zero.
- *  @param {StyleMoves} moves */
+ *  @param {MeasureValues} moves */
 const activeMoves = (moves) => Object.fromEntries(Object.entries(moves).filter(([, value]) => value !== 0));
 
 /** Sliders for the steerable axes of a model, built in `container` by setAxes, and a Reset button;
  *  `onChange(moves)` hears each move of a slider and the Reset (moves then empty).
  *  @param {HTMLElement} container
- *  @param {(moves: StyleMoves) => void} onChange */
+ *  @param {(moves: MeasureValues) => void} onChange */
 export function createStyleSliders(container, onChange) {
   /** One slider per steerable axis, with its range and how its <output> shows a value.
    *  @type {{ axis: StyleAxis, input: HTMLInputElement, output: HTMLOutputElement, limit: number, decimals: number }[]} */
@@ -121,7 +135,7 @@ export function createStyleSliders(container, onChange) {
       reset.disabled = true;
     },
     /** Moves the sliders to `shown` (missing axes at zero) without calling onChange.
-     *  @param {StyleMoves} shown */
+     *  @param {MeasureValues} shown */
     show(shown) {
       for (const slider of sliders) {
         const value = shown[slider.axis.name] ?? 0;
@@ -133,9 +147,9 @@ export function createStyleSliders(container, onChange) {
     },
     /** `asked` kept to the axes that have a slider, each within its slider's range, with the
      *  names of the moves left out (`dropped`) and of those brought within range (`clamped`).
-     *  @param {StyleMoves} asked */
+     *  @param {MeasureValues} asked */
     within(asked) {
-      /** @type {StyleMoves} */
+      /** @type {MeasureValues} */
       const moves = {};
       /** @type {string[]} */
       const clamped = [];

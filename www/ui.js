@@ -89,12 +89,34 @@ export function nameButtons(buttons, names, label) {
   });
 }
 
+/** Arrow keys move the focus among `buttons`, laid out `columns()` a row (Home and End to the first
+ *  and last), and only the one last focused is in the Tab order: the group takes one Tab.
+ *  @param {HTMLButtonElement[]} buttons
+ *  @param {() => number} columns */
+export function arrowKeys(buttons, columns) {
+  buttons.forEach((button, i) => {
+    button.tabIndex = i === 0 ? 0 : -1;
+    button.addEventListener("focus", () => buttons.forEach((other) => { other.tabIndex = other === button ? 0 : -1; }));
+    button.addEventListener("keydown", (event) => {
+      /** @type {Record<string, number>} */
+      const moves = { ArrowLeft: i - 1, ArrowRight: i + 1, ArrowUp: i - columns(), ArrowDown: i + columns(), Home: 0, End: buttons.length - 1 };
+      if (!(event.key in moves)) return;
+      event.preventDefault();
+      buttons[Math.min(buttons.length - 1, Math.max(0, moves[event.key]))].focus();
+    });
+  });
+}
+
 /** `names` in `container`, one element each: the captions under a sheet of ten images.
  *  @param {HTMLElement} container
  *  @param {string[]} names */
 export function showNames(container, names) {
   container.replaceChildren(...names.map((name) => Object.assign(document.createElement("span"), { textContent: name })));
 }
+
+/** Whether the visitor asked for less motion (prefers-reduced-motion): nothing then moves by itself.
+ */
+export const reducedMotion = () => matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 /** @param {string} text */
 export const capitalised = (text) => text[0].toUpperCase() + text.slice(1);

@@ -2,8 +2,7 @@
 // it fits a link in a few dozen bytes and writes the same pixels once read back from it, as text
 // ("slant:12.5,thickness:2.1,width:0.4,height:-0.3", as Generate's moves) and in words.
 import { styleAxes } from "./style-sliders.js";
-/** @import { Generator } from "./pkg/latent_digits.js" */
-/** @import { StyleAxis } from "./style-sliders.js" */
+/** @import { Generator, StyleAxis } from "./pkg/latent_digits.js" */
 
 /** A style: a value per steerable axis, in the axis's unit or in standard deviations of the class
  *  (StyleAxis.transfer); an axis left out is left as each sample has it.

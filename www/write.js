@@ -10,7 +10,7 @@ import { createPad } from "./pad.js";
 import { randomSeed } from "./state.js";
 import { $, attempt, downloadBytes, downloadPng, say, setDisabled, showProgress } from "./ui.js";
 import { MAX_CHARACTERS, digitsOf, drawLine, writable, writeLine, writingGif } from "./write-line.js";
-import { styleAxes } from "./style-sliders.js";
+import { imageTexts, styleAxes } from "./style-sliders.js";
 import { rounded, steerableAxes, styleInWords, styleText } from "./write-style.js";
 /** @import { Model } from "./models.js" */
 /** @import { State, Update } from "./state.js" */
@@ -20,6 +20,8 @@ import { rounded, steerableAxes, styleInWords, styleText } from "./write-style.j
 /** A digit drawn on the pad as read: its prepared image, its likeliest digit and that one's
  *  probability.
  *  @typedef {{ image: Float32Array, digit: number, probability: number }} Reading */
+/** A written line and what each of its digits measures, in words (imageTexts).
+ *  @typedef {Line & { digitTexts: string[] }} Written */
 
 const KEPT = 10; // a style is measured from the last KEPT digits added
 const SCALE = 4; // screen and download pixels per image pixel of the written line
@@ -67,7 +69,7 @@ export function createWrite(digits, update) {
   /** @type {State} */
   let state; // from the first render on
   let shownKey = ""; // lineKey of the line shown
-  /** @type {Line | null} */
+  /** @type {Written | null} */
   let line = null;
 
   const pad = createPad($("write-pad"), readPad);
@@ -177,12 +179,15 @@ export function createWrite(digits, update) {
     return CLASSES.reduce((sum, c) => sum + values[c * measures.length + column], 0) / CLASSES.length;
   }
 
-  /** The line that writes `state`'s text in its style, each digit a sample drawn with its seed.
-   *  @param {State} state */
+  /** The line that writes `state`'s text in its style, each digit a sample drawn with its seed,
+   *  and its digits' measured style.
+   *  @param {State} state
+   *  @returns {Written} */
   function write({ writeText, writeStyle, writeSeed }) {
     const classes = digitsOf(writeText);
     const images = classes.length ? gen.decode(gen.writeInStyle(writeStyle, classes, { seed: writeSeed })) : new Float32Array(0);
-    return writeLine(writeText, images, strokeWidth(writeStyle));
+    const digitTexts = classes.length ? imageTexts(gen, images, classes.map(String)) : [];
+    return { ...writeLine(writeText, images, strokeWidth(writeStyle)), digitTexts };
   }
 
   /** `state`'s style in words, and where it comes from. */
@@ -209,7 +214,7 @@ export function createWrite(digits, update) {
     if (line && shown) {
       drawLine(written, line);
       written.style.width = `${line.width * SCALE}px`;
-      written.setAttribute("aria-label", `“${writeText}” handwritten`);
+      written.setAttribute("aria-label", `“${writeText}” handwritten${line.digitTexts.length ? `. ${line.digitTexts.join("; ")}.` : ""}`);
     }
     $("written-caption").textContent = shown
       ? `“${writeText}”: ${count(writeText.length, "character")}, ${count(digitsOf(writeText).length, "digit")} sampled with seed ${writeSeed}.`

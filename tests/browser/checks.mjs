@@ -3,10 +3,14 @@
 import assert from "node:assert/strict";
 import { mkdir, readFile } from "node:fs/promises";
 import { after, before } from "node:test";
+import { fileURLToPath } from "node:url";
 import { RESULTS, launchBrowser, openPage, serveWww } from "./harness.mjs";
 
 // The origin of a file: URL, and of the blob: and data: URLs that a page opened from one makes.
 const FILE_ORIGIN = "null";
+// axe-core, the accessibility checker (a pinned dev dependency), and the impacts a page must not have.
+const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
+const BLOCKING = ["serious", "critical"];
 
 /** Starts the server and the browser before the calling file's tests and stops them after.
  *  Returns `origin()`, the server's; `open(options)`, a fresh page as openPage gives it;
@@ -53,6 +57,27 @@ export const canvasPixels = (page, selector) => page.$$eval(selector, (canvases)
   const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
   return Array.from(data.filter((_, i) => i % 4 === 0));
 }));
+
+/** The pixels of a PNG file's `bytes`, decoded by the page: { data, width, height }, `data` a
+ *  Buffer of RGBA bytes, row by row. */
+export async function pngRgba(page, bytes) {
+  const { base64, width, height } = await page.evaluate(async (png) => {
+    const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(png), (c) => c.charCodeAt(0))]));
+    const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext("2d");
+    ctx.drawImage(bitmap, 0, 0);
+    const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    let text = "";
+    for (let at = 0; at < data.length; at += 0x8000) text += String.fromCharCode(...data.subarray(at, at + 0x8000));
+    return { base64: btoa(text), width: bitmap.width, height: bitmap.height };
+  }, bytes.toString("base64"));
+  return { data: Buffer.from(base64, "base64"), width, height };
+}
+
+/** The pixels of canvas `selector`, as pngRgba gives them. */
+export async function canvasRgba(page, selector) {
+  const url = await page.$eval(selector, (canvas) => canvas.toDataURL("image/png"));
+  return pngRgba(page, Buffer.from(url.split(",")[1], "base64"));
+}
 
 /** Width and height from a downloaded PNG file's header, once its signature is checked. */
 export async function pngSize(download) {
@@ -128,9 +153,10 @@ export async function afterMeasure(page, name, action) {
   await page.waitForFunction(([n, t]) => performance.getEntriesByName(n)[0]?.startTime > t, [name, since]);
 }
 
-/** Draws `strokes` with the mouse on the pad `selector`, then waits until its section has read it
- *  again (its measure `name`). */
+/** Draws `strokes` with the mouse on the pad `selector`, scrolled into view, then waits until its
+ *  section has read it again (its measure `name`). */
 export async function drawWithMouseOn(page, selector, name, strokes) {
+  await page.locator(selector).scrollIntoViewIfNeeded();
   const box = await page.locator(selector).boundingBox();
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   await afterMeasure(page, name, async () => {
@@ -151,3 +177,32 @@ export const visibleSections = (page) => page.$$eval("main > section", (all) => 
 export const hashParam = (page, name) => new URLSearchParams(new URL(page.url()).hash.slice(1)).get(name);
 /** How far the page reaches past the right edge of the window, in CSS pixels (0 or less: not at all). */
 export const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+/** Clicks the nav button of `section` and waits until it shows what it computes: the gallery, the
+ *  morph's first frame, the decoded point, Draw's encoder and test images, the written line, the
+ *  decoding speed. */
+export async function showSection(page, section) {
+  await page.click(`nav button[data-section='${section}']`);
+  const ready = {
+    generate: "#gallery button.sample",
+    morph: "#morph-caption:not(:empty)",
+    explore: "#pca-point:not(:empty)",
+    draw: "#test-images button",
+    write: "#written",
+    about: "#timing:not(:empty)",
+  }[section];
+  await page.waitForSelector(ready, { state: "visible" });
+  if (section === "draw") await page.waitForSelector("#encoder-status", { state: "hidden" });
+}
+
+/** What axe-core finds wrong with the page as shown, serious or critical: one line per rule, its id,
+ *  impact and help, and every element it fails on; the rules in `skip` (ids) are not run. axe-core
+ *  is injected on the first call.
+ *  @param {string[]} [skip] */
+export async function axeViolations(page, skip = []) {
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async (rules) => (await window.axe.run(document, { resultTypes: ["violations"], rules })).violations,
+    Object.fromEntries(skip.map((id) => [id, { enabled: false }])));
+  return violations.filter(({ impact }) => BLOCKING.includes(impact))
+    .map(({ id, impact, help, nodes }) => `${id} (${impact}): ${help}: ${nodes.map(({ target }) => target.join(" ")).join(", ")}`);
+}

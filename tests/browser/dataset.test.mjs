@@ -57,7 +57,7 @@ test("Clothes draws a gallery of each class by name, kept by the link and a relo
     clothes.forEach((pixels, i) => assertInked(pixels, `sample ${i}`));
     assert.ok(new Set(clothes.map(String)).size > 95, "samples repeat");
     assert.notDeepEqual(clothes, digits);
-    assert.match(await page.getAttribute("#gallery button.sample >> nth=37", "aria-label"), /^Dress · component \d+ of \d+$/);
+    assert.match(await page.getAttribute("#gallery button.sample >> nth=37", "aria-label"), /^Dress · component \d+ of \d+: slant /);
     assert.deepEqual((await page.locator("#digit option").allTextContents()).slice(1), CLOTHES.map((name) => `${name} only`));
     assert.match(await page.textContent("label:has(#digit)"), /^\s*Classes/);
     assert.match(await page.textContent("#gallery-timing"), /^100 images decoded in /);

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import {
-  assertDigitLike, canvasPixels, drawWithMouse, galleryDrawn, pageTests, pngSize, screenshot,
+  afterRead, assertDigitLike, canvasPixels, drawWithMouse, galleryDrawn, pageTests, pngRgba, pngSize, screenshot,
 } from "./checks.mjs";
 
 const { onPage, open, openFile, origin } = pageTests();
@@ -83,14 +83,10 @@ async function watchGifButton(page) {
 }
 
 /** The colours ("#rrggbb") at `points` ([x, y] each) of PNG file `bytes`, decoded by the page. */
-const pngColours = (page, bytes, points) => page.evaluate(async ({ base64, points }) => {
-  const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))]));
-  const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext("2d");
-  ctx.drawImage(bitmap, 0, 0);
-  const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-  return points.map(([x, y]) => `#${Array.from(data.subarray(4 * (y * bitmap.width + x), 4 * (y * bitmap.width + x) + 3),
-    (v) => v.toString(16).padStart(2, "0")).join("")}`);
-}, { base64: bytes.toString("base64"), points });
+async function pngColours(page, bytes, points) {
+  const { data, width } = await pngRgba(page, bytes);
+  return points.map(([x, y]) => `#${data.subarray(4 * (y * width + x), 4 * (y * width + x) + 3).toString("hex")}`);
+}
 
 /** Every [x, y] of a `width`×`height` area from (x0, y0), `step` apart. */
 const grid = (x0, y0, width, height, step = 1) => Array.from({ length: Math.ceil(height / step) }, (_, j) =>
@@ -210,18 +206,19 @@ test("Share link copies the page's link, which opened afresh draws the same digi
   }
 });
 
-/** The gzip -9 size of every file the served page can load (the GIF worker, the encoders and the
- *  clothes included). */
+/** The gzip -9 size of every file the served page can load (the GIF worker, the encoders, the
+ *  clothes and Draw's test images included). */
 async function servedTransfer() {
   const www = new URL("www/", ROOT);
   const files = [...(await readdir(www)).filter((name) => /\.(html|css|js)$/.test(name)),
     "pkg/latent_digits.js", "pkg/latent_digits_bg.wasm", "pkg/encoder.packed",
-    "pkg/fashion/decoder.packed", "pkg/fashion/latent.bin", "pkg/fashion/encoder.packed"];
+    "pkg/fashion/decoder.packed", "pkg/fashion/latent.bin", "pkg/fashion/encoder.packed",
+    "test-images/mnist.bin", "test-images/fashion.bin"];
   const sizes = await Promise.all(files.map(async (file) => gzipSync(await readFile(new URL(file, www)), { level: 9 }).length));
   return sizes.reduce((a, b) => a + b, 0);
 }
 
-test("dist/latent-digits.html, opened from disk, draws the gallery, plays the morph, reads a drawing and makes its GIF, the clothes too, with no request", async (t) => {
+test("dist/latent-digits.html, opened from disk, draws the gallery, plays the morph, reads a test image and a drawing and makes its GIF, the clothes too, with no request", async (t) => {
   if (!existsSync(new URL("pkg/latent_digits_bg.wasm", ROOT))) {
     t.skip("pkg/ is not built (./build.sh build), so there is nothing to bundle");
     return;
@@ -257,6 +254,8 @@ test("dist/latent-digits.html, opened from disk, draws the gallery, plays the mo
 
     await page.click("nav button[data-section='draw']");
     await page.waitForSelector("#encoder-status", { state: "hidden" });
+    await afterRead(page, () => page.click("#test-images button[aria-label='test image: 7 (1 of 3)']"));
+    assert.match(await page.textContent("#verdict"), /^Most likely 7 \(\d+%\)$/);
     await drawWithMouse(page, STROKE);
     assert.match(await page.textContent("#verdict"), /^Most likely \d \(\d+%\)$/);
     assertDigitLike((await canvasPixels(page, "#reconstruction"))[0], "the reconstruction");

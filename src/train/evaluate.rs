@@ -12,6 +12,8 @@
 use anyhow::{Context, Result, bail, ensure};
 use burn::tensor::{Device, Tensor, TensorData};
 use nalgebra::{DMatrix, DVector};
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
 use serde::Serialize;
 
 use std::path::{Path, PathBuf};
@@ -302,16 +304,23 @@ pub fn sample_quality(
     })
 }
 
-/// The first `per_class` training images of each class, classes in order 0–9: the "real
-/// training digits" reference set.
+/// `per_class` training images of each class drawn at random (seeded by [`SEED`]; each class's
+/// in file order, classes in order 0–9): the "real training digits" reference set. Not the first
+/// ones: MNIST's training file is not shuffled, and its first 1,000 of each class scored 1.96
+/// against the test set where random ones score 1.29–1.57 (MODEL.md, "Checking evaluate").
 pub fn training_reference(train: &Images, per_class: usize) -> (Vec<f32>, Vec<u8>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let (mut pixels, mut labels) = (Vec::new(), Vec::new());
     for class in 0..CLASSES as u8 {
-        for i in (0..train.len())
+        let of_class: Vec<usize> = (0..train.len())
             .filter(|&i| train.labels[i] == class)
-            .take(per_class)
-        {
-            pixels.extend_from_slice(train.image(i));
+            .collect();
+        let mut picked =
+            rand::seq::index::sample(&mut rng, of_class.len(), per_class.min(of_class.len()))
+                .into_vec();
+        picked.sort_unstable();
+        for i in picked {
+            pixels.extend_from_slice(train.image(of_class[i]));
             labels.push(class);
         }
     }

@@ -200,6 +200,18 @@ pub fn decode(bytes: &[u8]) -> Result<LatentStats, ArtifactError> {
     Ok(stats)
 }
 
+/// Rewrites the header's payload length and CRC-32 to match the payload after it, if `bytes`
+/// begin as a statistics file: what fuzzing does to get changed bytes past the checks.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn reseal(bytes: &mut [u8]) {
+    if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+        return;
+    }
+    let (header, payload) = bytes.split_at_mut(HEADER_LEN);
+    header[12..16].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    header[16..24].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+}
+
 fn check_gaussian(g: &Gaussian, what: &str) -> Result<(), String> {
     if g.mean.len() != LATENT_DIM || g.cholesky.len() != PACKED_TRIANGLE {
         return Err(format!(
@@ -257,6 +269,14 @@ fn validate(stats: &LatentStats) -> Result<(), String> {
         || pca.components.len() != LATENT_DIM * LATENT_DIM
     {
         return Err("PCA has the wrong dimensions".into());
+    }
+    if !(pca.mean.iter())
+        .chain(&pca.eigenvalues)
+        .chain(&pca.components)
+        .chain(&pca.points)
+        .all(|v| v.is_finite())
+    {
+        return Err("PCA has non-finite values".into());
     }
     if pca.points.len() != 2 * pca.labels.len()
         || pca.labels.iter().any(|&l| usize::from(l) >= CLASSES)
@@ -375,6 +395,10 @@ pub(crate) mod tests {
         stats.classes[4].mixture.weights = vec![0.9, 0.9];
         let message = decode(&encode(&stats)).unwrap_err().to_string();
         assert!(message.contains("digit 4"), "{message}");
+        let mut stats = sample_stats();
+        stats.pca.components[40] = f32::NAN;
+        let message = decode(&encode(&stats)).unwrap_err().to_string();
+        assert!(message.contains("PCA has non-finite"), "{message}");
         let mut stats = sample_stats();
         stats.style.as_mut().unwrap().classes[7].spreads[2] = 0.0;
         let message = decode(&encode(&stats)).unwrap_err().to_string();

@@ -291,6 +291,19 @@ fn check_checksum(what: &str, found: u32, expected: u32, len: usize) -> Result<(
     }
 }
 
+/// What `which` gave, or an error if a value is not a finite number: finite weights can still be
+/// so large that the sums overflow (a file made to pass the checksums).
+fn finite(which: Network, values: Vec<f32>) -> Result<Vec<f32>> {
+    if values.iter().all(|v| v.is_finite()) {
+        Ok(values)
+    } else {
+        Err(corrupt(
+            which.name(),
+            "its weights overflow: it gave values that are not finite numbers",
+        ))
+    }
+}
+
 /// The architecture the statistics' model card names.
 fn arch_of(stats: &LatentStats) -> Result<Arch> {
     Arch::from_layers(stats.card.arch_layers).ok_or_else(|| {
@@ -355,6 +368,11 @@ impl Generator {
     pub fn from_bytes(decoder: &[u8], stats: &[u8]) -> Result<Self> {
         let stats =
             artifact::decode(stats).map_err(|e| GeneratorError::CorruptModel(e.to_string()))?;
+        Self::from_parsed(decoder, stats)
+    }
+
+    /// [`Generator::from_bytes`] with the statistics already parsed.
+    pub(crate) fn from_parsed(decoder: &[u8], stats: LatentStats) -> Result<Self> {
         let shapes = arch_of(&stats)?.decoder_layers();
         let decoder = read_network(
             Network::Decoder,
@@ -450,7 +468,7 @@ impl Generator {
     /// Decodes row-major codes (a multiple of 32 values) into row-major 28×28 images in [0, 1].
     pub fn decode(&self, latents: &[f32]) -> Result<Vec<f32>> {
         check_latents(latents)?;
-        Ok(self.decoder.forward(latents))
+        finite(Network::Decoder, self.decoder.forward(latents))
     }
 
     /// Encodes row-major 28×28 images (a multiple of 784 values in [0, 1], prepared as the data
@@ -460,7 +478,7 @@ impl Generator {
             invalid("the encoder is not loaded yet: load its record first".to_string())
         })?;
         check_images(images)?;
-        Ok(encoder.forward(images))
+        finite(Network::Encoder, encoder.forward(images))
     }
 
     /// For each code, the probability of each class (rows of 10 that sum to 1): the per-class
@@ -808,7 +826,7 @@ impl Generator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::architecture::IMAGE_PIXELS;
+    use crate::architecture::{DenseLayer, IMAGE_PIXELS};
 
     fn committed() -> Generator {
         Generator::embedded().expect("the committed model loads")
@@ -954,6 +972,26 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn a_network_whose_sums_overflow_is_an_error_not_values_that_are_not_numbers() {
+        // Finite weights so large that a sum times its scale overflows: the codes were
+        // infinities. (The decoder's sigmoid turned the not-a-numbers that follow into 1 on
+        // x86 and kept them in the page's module.)
+        let mut g = committed();
+        let layer = DenseLayer {
+            inputs: IMAGE_PIXELS,
+            weight: vec![f32::MAX; IMAGE_PIXELS * LATENT_DIM],
+            bias: vec![0.0; LATENT_DIM],
+            activation: crate::architecture::Activation::Identity,
+        };
+        g.encoder = Some(IntegerNetwork::new(&[layer], packed::Precision::WIDE));
+        let error = g.encode(&[0.5; IMAGE_PIXELS]).unwrap_err().to_string();
+        assert!(
+            error.contains("encoder") && error.contains("overflow"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //!   model card.
 //! - [`generator`]: decoder, encoder and statistics: every operation the page offers, with the
 //!   one check of every argument.
+//! - `fuzzing` (not in the page's module, hidden): the cases the property tests and the fuzz
+//!   targets run on every reader of outside bytes and on `prepare`.
 //! - `web` (wasm32 only): the thin JS bindings of the generator.
 //! - `train` (feature `train`, the only place burn is used): burn's modules of the network, data
 //!   loading, training, fitting, evaluation and the command-line tool.
@@ -23,6 +25,9 @@ pub mod animation;
 pub mod architecture;
 pub mod artifact;
 pub mod dataset;
+#[cfg(not(target_arch = "wasm32"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generator;
 pub mod integer_net;
 pub mod latent;

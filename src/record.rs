@@ -91,7 +91,12 @@ pub fn read_dense_layers(record: &[u8], shapes: &[LayerShape]) -> Result<Vec<Den
                 entry.shape
             ));
         }
-        floats(entry, dims, data).map_err(|e| format!("{name}: {e}"))
+        let values = floats(entry, dims, data).map_err(|e| format!("{name}: {e}"))?;
+        if values.iter().all(|v| v.is_finite()) {
+            Ok(values)
+        } else {
+            Err(format!("{name} holds values that are not finite numbers"))
+        }
     };
     shapes
         .iter()
@@ -272,6 +277,35 @@ mod tests {
             .err()
             .unwrap();
         assert!(error.contains("magic number"), "{error}");
+    }
+
+    #[test]
+    fn values_that_are_not_finite_numbers_are_refused() {
+        // The first weight's first block scale set to infinity: its weights were infinities
+        // and not-a-numbers.
+        let (metadata, data) = split_record(DECODER_RECORD).unwrap();
+        let name = "mlp.layers.0.weight";
+        let entry = &metadata.tensors[name];
+        let ElementType::QFloat(scheme) = &entry.dtype else {
+            panic!("the committed decoder is quantized");
+        };
+        let count: usize = entry.shape.iter().map(|&d| d as usize).product();
+        let scales = DECODER_RECORD.len() - data.len()
+            + entry.data_offsets.0 as usize
+            + count.next_multiple_of(SCALE_ALIGNMENT);
+        let infinity: &[u8] = match scheme.block.as_ref().unwrap().dtype.as_str() {
+            "F16" => &half::f16::INFINITY.to_le_bytes(),
+            _ => &f32::INFINITY.to_le_bytes(),
+        };
+        let mut record = DECODER_RECORD.to_vec();
+        record[scales..scales + infinity.len()].copy_from_slice(infinity);
+        let error = read_dense_layers(&record, &Arch::Nine.decoder_layers())
+            .err()
+            .unwrap();
+        assert!(
+            error.contains(name) && error.contains("not finite"),
+            "{error}"
+        );
     }
 
     #[test]

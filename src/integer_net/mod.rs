@@ -204,13 +204,9 @@ impl IntegerLayer {
     ) -> Self {
         let inputs = real_inputs.next_multiple_of(2);
         let outputs = real_outputs.next_multiple_of(QUAD);
+        let activation_levels = Self::activation_levels(real_inputs, wide)
+            .unwrap_or_else(|| panic!("{real_inputs} inputs round each row too coarsely"));
         let weights = Weights::zeros(outputs * inputs, wide);
-        let largest_sum = real_inputs as f32 * weights.limit() as f32;
-        let activation_levels = ACTIVATION_LEVELS.min((i32::MAX as f32 / largest_sum).floor());
-        assert!(
-            activation_levels >= MIN_ACTIVATION_LEVELS,
-            "{real_inputs} inputs would round each row to {activation_levels} levels"
-        );
         scales.resize(outputs, 1.0);
         let mut bias = bias.to_vec();
         bias.resize(outputs, 0.0);
@@ -225,6 +221,17 @@ impl IntegerLayer {
             activation_levels,
             activation,
         }
+    }
+
+    /// The largest activation magnitude after rounding for `real_inputs` inputs whose whole
+    /// weights reach the limit of 8 bits (16 if `wide`), so that every sum of products stays
+    /// below 2³¹; `None` for a layer so wide that its rows would round more coarsely than
+    /// [`MIN_ACTIVATION_LEVELS`].
+    fn activation_levels(real_inputs: usize, wide: bool) -> Option<f32> {
+        let limit = if wide { WIDE_LIMIT } else { NARROW_LIMIT };
+        let largest_sum = real_inputs as f32 * limit as f32;
+        let levels = ACTIVATION_LEVELS.min((i32::MAX as f32 / largest_sum).floor());
+        (levels >= MIN_ACTIVATION_LEVELS).then_some(levels)
     }
 
     /// Rounds `rows` rows of `real_inputs` activations (`width` apart in `activations`) into

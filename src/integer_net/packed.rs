@@ -195,6 +195,19 @@ fn header(bytes: &[u8]) -> Result<(u32, &[u8]), PackedError> {
     Ok((word(bytes, 16), payload))
 }
 
+/// Rewrites the header's payload length and CRC-32 to match the payload after it, if `bytes`
+/// begin as a packed network: what fuzzing does to get changed bytes past the checks.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn reseal(bytes: &mut [u8]) {
+    if bytes.len() < HEADER_LEN || !is_packed(bytes) {
+        return;
+    }
+    let (header, payload) = bytes.split_at_mut(HEADER_LEN);
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    header[12..16].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    header[20..24].copy_from_slice(&len.to_le_bytes());
+}
+
 fn put_u32(bytes: &mut Vec<u8>, value: usize) {
     let value = u32::try_from(value).expect("sizes fit in u32");
     bytes.extend_from_slice(&value.to_le_bytes());
@@ -361,12 +374,22 @@ impl Storage {
         }
     }
 
-    /// Weight `at` of the `count` in `bytes`.
-    fn get(&self, bytes: &[u8], at: usize, count: usize) -> i16 {
+    /// The `count` weights in `bytes`.
+    fn wholes(&self, bytes: &[u8], count: usize) -> Vec<i16> {
         match self {
-            Self::Nibbles => i16::from((bytes[at / 2] << (4 * (1 - at % 2))).cast_signed() >> 4),
-            Self::Bytes => i16::from(bytes[at].cast_signed()),
-            Self::Halves => i16::from_le_bytes([bytes[at], bytes[count + at]]),
+            Self::Nibbles => bytes
+                .iter()
+                .flat_map(|&b| [(b << 4).cast_signed() >> 4, b.cast_signed() >> 4])
+                .map(i16::from)
+                .collect(),
+            Self::Bytes => bytes.iter().map(|&b| i16::from(b.cast_signed())).collect(),
+            Self::Halves => {
+                let (low, high) = bytes.split_at(count);
+                low.iter()
+                    .zip(high)
+                    .map(|(&l, &h)| i16::from_le_bytes([l, h]))
+                    .collect()
+            }
         }
     }
 }
@@ -467,12 +490,19 @@ fn unpack_layer(reader: &mut Reader) -> Result<IntegerLayer, PackedError> {
     if !precision.is_valid() {
         return Err(invalid(format!("weights of {precision:?}")));
     }
+    let wide = precision.wide();
+    if IntegerLayer::activation_levels(inputs, wide).is_none() {
+        return Err(invalid(format!(
+            "a layer of {inputs} inputs is too wide for weights of {precision:?}: its sums \
+             could overflow"
+        )));
+    }
     let scales = reader.floats(outputs, "scales")?;
     let bias = reader.floats(outputs, "biases")?;
-    let wide = precision.wide();
-    let mut layer = IntegerLayer::empty(inputs, outputs, scales, &bias, activation, wide);
+    let (padded_inputs, padded_outputs) =
+        (inputs.next_multiple_of(2), outputs.next_multiple_of(QUAD));
     let groups = groups(inputs);
-    let multipliers = reader.take(layer.outputs * groups, "multipliers")?;
+    let multipliers = reader.take(padded_outputs * groups, "multipliers")?;
     if multipliers
         .iter()
         .any(|&m| m == 0 || m > precision.max_multiplier())
@@ -480,33 +510,128 @@ fn unpack_layer(reader: &mut Reader) -> Result<IntegerLayer, PackedError> {
         return Err(invalid("a multiplier out of range".to_string()));
     }
     let storage = Storage::of(precision.levels);
-    let count = layer.inputs * layer.outputs;
+    let count = padded_inputs * padded_outputs;
+    // Taken before the layer is made, so that a layer's size is bounded by the file's.
     let bytes = reader.take(storage.bytes(count), "weights")?;
-    if let (Storage::Bytes, Weights::Narrow(weights)) = (&storage, &mut layer.weights)
+    // The largest magnitude, not `any`: it vectorises.
+    let within_levels = |largest: Option<u16>| {
+        if largest.unwrap_or(0) > precision.levels {
+            Err(invalid(format!(
+                "a weight beyond the {} levels of its layer",
+                precision.levels
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    let weights = if let (Storage::Bytes, false) = (&storage, wide)
         && multipliers.iter().all(|&m| m == 1)
     {
         // The decoder's: the bytes are the kernel's weights.
-        for (weight, byte) in weights.iter_mut().zip(bytes) {
-            *weight = byte.cast_signed();
-        }
-        return Ok(layer);
-    }
-    // The kernel's order walks each quad's pairs of inputs; a group is `GROUP / 2` pairs, and
-    // each pair holds four outputs' two weights.
-    let quad_len = layer.inputs * QUAD;
-    let mut at = 0;
-    for quad in 0..layer.outputs / QUAD {
-        for g in 0..groups {
-            let first = (quad * groups + g) * QUAD;
-            let group_multipliers: [i16; QUAD] =
-                std::array::from_fn(|j| i16::from(multipliers[first + j]));
-            let end = (at + GROUP * QUAD).min((quad + 1) * quad_len);
-            for k in 0..end - at {
-                let product = storage.get(bytes, at + k, count) * group_multipliers[k / 2 % QUAD];
-                layer.weights.set(at + k, i32::from(product));
+        let weights: Vec<i8> = bytes.iter().map(|b| b.cast_signed()).collect();
+        within_levels(weights.iter().map(|w| u16::from(w.unsigned_abs())).max())?;
+        Weights::Narrow(weights)
+    } else {
+        let mut wholes = storage.wholes(bytes, count);
+        within_levels(wholes.iter().map(|w| w.unsigned_abs()).max())?;
+        // The kernel's order walks each quad's pairs of inputs; a group is `GROUP / 2` pairs,
+        // and each pair holds four outputs' two weights. A weight times its multiplier stays
+        // within the limit, so within the kernel's type.
+        let quad_len = padded_inputs * QUAD;
+        let mut at = 0;
+        for quad in 0..padded_outputs / QUAD {
+            for g in 0..groups {
+                let first = (quad * groups + g) * QUAD;
+                let pattern: [i16; 2 * QUAD] =
+                    std::array::from_fn(|j| i16::from(multipliers[first + j / 2]));
+                let end = (at + GROUP * QUAD).min((quad + 1) * quad_len);
+                for pair in wholes[at..end].chunks_exact_mut(2 * QUAD) {
+                    for (whole, multiplier) in pair.iter_mut().zip(pattern) {
+                        *whole *= multiplier;
+                    }
+                }
+                at = end;
             }
-            at = end;
         }
-    }
+        if wide {
+            Weights::Wide(wholes)
+        } else {
+            Weights::Narrow(wholes.iter().map(|&w| w as i8).collect())
+        }
+    };
+    let mut layer = IntegerLayer::empty(inputs, outputs, scales, &bias, activation, wide);
+    layer.weights = weights;
     Ok(layer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A packed file of `layers`, each a layer's payload, with a valid header.
+    fn file(layers: &[Vec<u8>]) -> Vec<u8> {
+        let mut payload = Vec::new();
+        put_u32(&mut payload, layers.len());
+        payload.extend(layers.concat());
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        put_u32(&mut bytes, payload.len());
+        bytes.extend_from_slice(&payload);
+        bytes
+    }
+
+    /// A layer's shape and precision, then `rest`: its scales, biases, multipliers and weights.
+    fn layer(inputs: usize, outputs: usize, precision: Precision, rest: &[u8]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        put_u32(&mut bytes, inputs);
+        put_u32(&mut bytes, outputs);
+        bytes.push(activation_code(Activation::Identity));
+        bytes.extend_from_slice(&precision.levels.to_le_bytes());
+        bytes.extend_from_slice(&precision.limit.to_le_bytes());
+        bytes.extend_from_slice(rest);
+        bytes
+    }
+
+    fn message(bytes: &[u8]) -> String {
+        unpack(bytes, true).err().expect("refused").to_string()
+    }
+
+    #[test]
+    fn a_huge_layer_is_refused_before_it_is_made() {
+        // 2¹⁶ × 2¹⁶ weights (4 GiB, which aborted the page's module) declared with their scales
+        // and biases present, but no weights.
+        let outputs = 1 << 16;
+        let floats = 1f32.to_le_bytes().repeat(2 * outputs);
+        let bytes = file(&[layer(outputs, outputs, Precision::BYTES, &floats)]);
+        assert!(message(&bytes).contains("truncated in the multipliers"));
+    }
+
+    #[test]
+    fn a_layer_too_wide_for_its_weights_is_refused() {
+        // 16-bit weights of 8,192 inputs could overflow the sums (this panicked).
+        let rest = 1f32.to_le_bytes().repeat(8);
+        let bytes = file(&[layer(8192, 4, Precision::WIDE, &rest)]);
+        assert!(message(&bytes).contains("too wide"), "{}", message(&bytes));
+    }
+
+    #[test]
+    fn weights_beyond_their_levels_are_refused() {
+        // 2 inputs × 4 outputs: scales and biases, one group's multipliers, then 8 weights.
+        let floats = 1f32.to_le_bytes().repeat(8);
+        let with = |precision: Precision, multiplier: u8, weights: Vec<u8>| {
+            let rest = [floats.clone(), vec![multiplier; 4], weights].concat();
+            file(&[layer(2, 4, precision, &rest)])
+        };
+        // 16-bit weights, low bytes then high bytes: 32767 times the largest multiplier, 8,
+        // overflowed `i16` (this panicked); 255 is within.
+        let wide = |high: u8| with(Precision::WIDE, 8, [vec![0xFF; 8], vec![high; 8]].concat());
+        assert!(message(&wide(0x7F)).contains("beyond the 255 levels"));
+        assert!(unpack(&wide(0x00), true).is_ok());
+        // 8-bit weights: −128 is beyond ±127.
+        let narrow = |weight: u8| with(Precision::BYTES, 1, vec![weight; 8]);
+        assert!(message(&narrow(0x80)).contains("beyond the 127 levels"));
+        assert!(unpack(&narrow(0x81), true).is_ok());
+    }
 }

@@ -1,0 +1,7 @@
+//! `fromBytes` with a changed `decoder.packed`.
+#![no_main]
+
+use latent_digits::fuzzing::{File, Mutant};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: &[u8]| Mutant::from_fuzz(File::DECODER, input).check());

@@ -1,0 +1,7 @@
+//! `loadEncoder` with a changed `encoder.packed`.
+#![no_main]
+
+use latent_digits::fuzzing::{File, Mutant};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: &[u8]| Mutant::from_fuzz(File::ENCODER, input).check());

@@ -1,0 +1,7 @@
+//! The statistics' parser (`latent.bin`), then `fromBytes` with the model's decoder.
+#![no_main]
+
+use latent_digits::fuzzing::{File, Mutant};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: &[u8]| Mutant::from_fuzz(File::STATS, input).check());

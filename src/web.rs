@@ -262,9 +262,9 @@ impl JsGenerator {
         Ok(Self { inner })
     }
 
-    /// The generator of another model (the page's clothes): its decoder (`decoder.packed`, or
-    /// the record `decoder.bpk` it is packed from) and the statistics fitted to it
-    /// (`latent.bin`); throws if either is corrupt or they belong to different models.
+    /// The generator of another model (the page's clothes): its decoder (`decoder.packed`) and
+    /// the statistics fitted to it (`latent.bin`); throws if either is corrupt or they belong to
+    /// different models.
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(decoder: &[u8], stats: &[u8]) -> Result<JsGenerator, JsError> {
         let inner = Generator::from_bytes(decoder, stats)?;

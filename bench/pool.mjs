@@ -12,7 +12,7 @@
 // Prints a Markdown table for BENCHMARKS.md.
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { launchBrowser, openPage, serveWww } from "../tests/browser/harness.mjs";
+import { launchBrowser, openPage, serveFolder } from "../tests/browser/harness.mjs";
 
 const SIZES = [10, 100, 200, 300, 601, 1000, 2000, 5000, 10000]; // 601: the morph's loop 0 → … → 9 → 0
 const WORKERS = [1, 2, 3];
@@ -67,7 +67,7 @@ async function round(n) {
   return times;
 }
 
-const server = await serveWww();
+const server = await serveFolder();
 const browser = await launchBrowser();
 try {
   const { page } = await openPage(browser, server.origin);

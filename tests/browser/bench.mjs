@@ -7,7 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { relative } from "node:path";
 import { gzipSync } from "node:zlib";
-import { WWW, launchBrowser, openPage, serveWww } from "./harness.mjs";
+import { WWW, launchBrowser, openPage, serveFolder } from "./harness.mjs";
 
 const LOADS = 5;
 const SWITCHES = 5;
@@ -17,7 +17,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 /** The time of the page's first "gallery-drawn" mark, in ms since navigation, once there is one. */
 const galleryDrawn = (page) => page.waitForFunction(() => performance.getEntriesByName("gallery-drawn")[0]?.startTime);
 
-const server = await serveWww();
+const server = await serveFolder();
 const browser = await launchBrowser();
 try {
   // Cold load: every run in a fresh context, so nothing is cached.

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdir, readFile } from "node:fs/promises";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
-import { RESULTS, launchBrowser, openPage, serveWww } from "./harness.mjs";
+import { RESULTS, launchBrowser, openPage, serveFolder } from "./harness.mjs";
 
 // The origin of a file: URL, and of the blob: and data: URLs that a page opened from one makes.
 const FILE_ORIGIN = "null";
@@ -21,7 +21,7 @@ export function pageTests() {
   let browser;
   before(async () => {
     await mkdir(RESULTS, { recursive: true });
-    server = await serveWww();
+    server = await serveFolder();
     browser = await launchBrowser();
   });
   after(async () => {

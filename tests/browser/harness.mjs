@@ -21,7 +21,7 @@ const MIME = {
 
 /** Serves the folder `root` (by default www/, following its pkg symlink) on 127.0.0.1 at a
  *  free port. `served` maps each URL path that was answered with 200 to its file. */
-export async function serveWww(root = WWW) {
+export async function serveFolder(root = WWW) {
   const served = new Map();
   const server = createServer(async (request, response) => {
     const { pathname } = new URL(request.url, "http://localhost");

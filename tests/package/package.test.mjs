@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { launchBrowser, openPage, serveWww } from "../browser/harness.mjs";
+import { launchBrowser, openPage, serveFolder } from "../browser/harness.mjs";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -116,7 +116,7 @@ test("in Node, the package loads itself and its files", async () => {
 });
 
 test("in a page as a plain ES module, the package loads its WebAssembly and files", async () => {
-  const server = await serveWww(project);
+  const server = await serveFolder(project);
   const browser = await launchBrowser();
   try {
     const { page, problems } = await openPage(browser, server.origin);
@@ -136,7 +136,7 @@ test("in a page bundled by esbuild, the package draws digits and loads its files
   await writeFile(join(site, "index.html"),
     '<!doctype html><html lang="en"><title>latent-digits</title><canvas aria-label="sevens"></canvas>'
     + '<script type="module" src="page-main.js"></script></html>');
-  const server = await serveWww(site);
+  const server = await serveFolder(site);
   const browser = await launchBrowser();
   try {
     const { page, problems } = await openPage(browser, server.origin);

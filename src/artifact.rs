@@ -2,18 +2,22 @@
 //!
 //! Layout: the 8-byte magic `LDSTATS\0`, the format version (u32 LE), the CRC-32 of the payload
 //! (u32 LE), the payload length (u64 LE), then the payload: a [`LatentStats`] in postcard.
-//! Version 5 files, written before the style statistics, are still read (without them).
+//! Version 5 files, written before the style statistics, and version 6 files, written before the
+//! flow, are still read (without them).
 
 use serde::{Deserialize, Serialize};
 
 use crate::architecture::LATENT_DIM;
 use crate::dataset::Dataset;
+use crate::latent::flow::Flow;
 use crate::latent::style::StyleStats;
 use crate::latent::{CLASSES, ClassStats, Gaussian, PACKED_TRIANGLE, Pca};
 
 const MAGIC: &[u8; 8] = b"LDSTATS\0";
 /// Version written by this build; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
+/// The version before the flow, still read.
+const VERSION_WITHOUT_FLOW: u32 = 6;
 /// The version before the style statistics, still read.
 const VERSION_WITHOUT_STYLE: u32 = 5;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
@@ -111,6 +115,20 @@ pub struct LatentStats {
     /// Measured style and the directions that move it (`latent-digits fit-style`); `None` in
     /// files written before it.
     pub style: Option<StyleStats>,
+    /// The class-conditional flow and its scores (`latent-digits fit-flow`); `None` in files
+    /// written before it.
+    pub flow: Option<FlowStats>,
+}
+
+/// The flow and how well it does.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FlowStats {
+    /// The flow.
+    pub flow: Flow,
+    /// Per class, the mean log-likelihood of its test codes under the flow.
+    pub test_log_likelihood: Vec<f32>,
+    /// Its samples at the default spread, 1,000 per class, seed 1.
+    pub samples: Option<QualityScores>,
 }
 
 /// A version 5 payload: [`LatentStats`] before the style statistics.
@@ -119,6 +137,15 @@ struct StatsWithoutStyle {
     card: ModelCard,
     classes: Vec<ClassStats>,
     pca: Pca,
+}
+
+/// A version 6 payload: [`LatentStats`] before the flow.
+#[derive(Deserialize)]
+struct StatsWithoutFlow {
+    card: ModelCard,
+    classes: Vec<ClassStats>,
+    pca: Pca,
+    style: Option<StyleStats>,
 }
 
 /// Why a statistics file was refused.
@@ -170,7 +197,7 @@ pub fn decode(bytes: &[u8]) -> Result<LatentStats, ArtifactError> {
     }
     let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
     let found = word(8);
-    if found != FORMAT_VERSION && found != VERSION_WITHOUT_STYLE {
+    if ![FORMAT_VERSION, VERSION_WITHOUT_FLOW, VERSION_WITHOUT_STYLE].contains(&found) {
         return Err(ArtifactError::Version { found });
     }
     let expected = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
@@ -185,16 +212,28 @@ pub fn decode(bytes: &[u8]) -> Result<LatentStats, ArtifactError> {
         return Err(ArtifactError::Checksum);
     }
     let invalid = |e: postcard::Error| ArtifactError::Invalid(e.to_string());
-    let stats: LatentStats = if found == VERSION_WITHOUT_STYLE {
-        let old: StatsWithoutStyle = postcard::from_bytes(payload).map_err(invalid)?;
-        LatentStats {
-            card: old.card,
-            classes: old.classes,
-            pca: old.pca,
-            style: None,
+    let stats: LatentStats = match found {
+        VERSION_WITHOUT_STYLE => {
+            let old: StatsWithoutStyle = postcard::from_bytes(payload).map_err(invalid)?;
+            LatentStats {
+                card: old.card,
+                classes: old.classes,
+                pca: old.pca,
+                style: None,
+                flow: None,
+            }
         }
-    } else {
-        postcard::from_bytes(payload).map_err(invalid)?
+        VERSION_WITHOUT_FLOW => {
+            let old: StatsWithoutFlow = postcard::from_bytes(payload).map_err(invalid)?;
+            LatentStats {
+                card: old.card,
+                classes: old.classes,
+                pca: old.pca,
+                style: old.style,
+                flow: None,
+            }
+        }
+        _ => postcard::from_bytes(payload).map_err(invalid)?,
     };
     validate(&stats).map_err(ArtifactError::Invalid)?;
     Ok(stats)
@@ -286,6 +325,12 @@ fn validate(stats: &LatentStats) -> Result<(), String> {
     if let Some(style) = &stats.style {
         style.validate(CLASSES)?;
     }
+    if let Some(flow) = &stats.flow {
+        flow.flow.validate(CLASSES)?;
+        if flow.test_log_likelihood.len() != CLASSES {
+            return Err("the flow's test log-likelihoods are not one per class".into());
+        }
+    }
     Ok(())
 }
 
@@ -357,6 +402,11 @@ pub(crate) mod tests {
                 labels: vec![7],
             },
             style: Some(crate::latent::style::tests::sample_style(CLASSES)),
+            flow: Some(FlowStats {
+                flow: crate::latent::flow::tests::random_flow(3, 1),
+                test_log_likelihood: vec![-40.0; CLASSES],
+                samples: Some(scores(0.98)),
+            }),
         }
     }
 
@@ -415,10 +465,37 @@ pub(crate) mod tests {
         bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&payload);
         let old = decode(&bytes).unwrap();
-        assert_eq!(old.style, None);
+        assert_eq!((old.style, old.flow), (None, None));
         assert_eq!(
             (old.card, old.classes, old.pca),
             (stats.card, stats.classes, stats.pca)
         );
+    }
+
+    #[test]
+    fn files_from_before_the_flow_are_read_without_it() {
+        let stats = sample_stats();
+        let payload =
+            postcard::to_allocvec(&(&stats.card, &stats.classes, &stats.pca, &stats.style))
+                .unwrap();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&VERSION_WITHOUT_FLOW.to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        let old = decode(&bytes).unwrap();
+        assert_eq!(old.flow, None);
+        assert_eq!(old.style, stats.style);
+    }
+
+    #[test]
+    fn a_malformed_flow_is_refused() {
+        let mut stats = sample_stats();
+        stats.flow.as_mut().unwrap().flow.layers[2]
+            .first
+            .biases
+            .push(0.0);
+        let message = decode(&encode(&stats)).unwrap_err().to_string();
+        assert!(message.contains("flow's layer 2"), "{message}");
     }
 }

@@ -9,8 +9,9 @@ use crate::architecture::{Arch, IMAGE_PIXELS, LATENT_DIM, LayerShape};
 use crate::artifact::{self, LatentStats};
 use crate::dataset::Dataset;
 use crate::integer_net::{IntegerNetwork, packed};
+use crate::latent::flow::Flow;
 use crate::latent::style::{STYLE_LIMIT, Style, StyleStats};
-use crate::latent::{CLASSES, Method, Samples, rng_for};
+use crate::latent::{CLASSES, Method, Sampler, Samples, rng_for};
 use crate::measure::{MEASURES, Measure, measure};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::record::read_dense_layers;
@@ -180,7 +181,7 @@ impl Class {
 /// How to sample: method, spread (covariance scale) and seed.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SampleOptions {
-    /// Mixture or single Gaussian.
+    /// Mixture, single Gaussian or flow.
     pub method: Method,
     /// Covariance scale, ≥ 0.
     pub spread: f32,
@@ -438,8 +439,14 @@ impl Generator {
         options: SampleOptions,
     ) -> Result<Samples> {
         check_count("the number of samples", n, 1)?;
+        let stats = &self.stats().classes[class.index()];
+        let sampler = match options.method {
+            Method::Mixture => Sampler::Mixture(&stats.mixture),
+            Method::Gaussian => Sampler::Gaussian(&stats.gaussian),
+            Method::Flow => Sampler::Flow(self.flow()?, class.index()),
+        };
         let mut rng = rng_for(options.seed, class.index());
-        Ok(self.stats().classes[class.index()].sample(n, options.method, options.spread, &mut rng))
+        Ok(sampler.sample(n, options.spread, &mut rng))
     }
 
     /// Draws and decodes `n` images of `class`.
@@ -521,6 +528,35 @@ impl Generator {
             .chunks_exact(LATENT_DIM)
             .flat_map(|code| self.stats().pca.project(code))
             .collect())
+    }
+
+    /// The methods this model can sample with: the mixture and the single Gaussian, and the
+    /// flow where the statistics have one.
+    pub fn methods(&self) -> Vec<Method> {
+        let mut methods = vec![Method::Mixture, Method::Gaussian];
+        if self.stats().flow.is_some() {
+            methods.push(Method::Flow);
+        }
+        methods
+    }
+
+    /// The method to sample with unless told otherwise: the best that `latent-digits evaluate`
+    /// measured among those this model has ([`Method::PREFERENCE`]).
+    pub fn default_method(&self) -> Method {
+        let available = self.methods();
+        Method::PREFERENCE
+            .into_iter()
+            .find(|m| available.contains(m))
+            .unwrap_or(Method::Mixture)
+    }
+
+    /// The flow, or an error naming the command that fits it.
+    pub fn flow(&self) -> Result<&Flow> {
+        self.stats().flow.as_ref().map(|f| &f.flow).ok_or_else(|| {
+            GeneratorError::CorruptModel(
+                "this model has no flow: run `latent-digits fit-flow`".into(),
+            )
+        })
     }
 
     /// The style statistics, or an error naming the command that fits them.

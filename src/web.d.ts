@@ -11,12 +11,13 @@ export type Floats = Float32Array | readonly number[];
  *  in [0, 1] per pixel. */
 export type AnyPixels = Uint8ClampedArray | Uint8Array | Float32Array;
 
-/** How `sample` draws codes: from the class's Gaussian mixture, or from its single Gaussian. */
-export type SampleMethod = "gmm" | "gaussian";
+/** How `sample` draws codes: from the class's Gaussian mixture, from its single Gaussian, or
+ *  through the class-conditional normalizing flow (where `info().methods` lists it). */
+export type SampleMethod = "gmm" | "gaussian" | "flow";
 
 /** Options of `sample` and `sampleLatents`. */
 export interface SampleOptions {
-  /** The distribution the codes come from; default `"gmm"`. */
+  /** The distribution the codes come from; default `info().defaultMethod`. */
   method?: SampleMethod;
   /** The covariance scale, from 0 (the means) to 10⁴; default `info().defaultSpread[method]`. */
   spread?: number;
@@ -29,7 +30,7 @@ export interface SampleOptions {
 export interface SampledLatents {
   /** The codes, `n × 32` values: `decode(latents)` gives the images `sample` returns. */
   latents: Float32Array;
-  /** The mixture component each code was drawn from (0 for the single Gaussian). */
+  /** The mixture component each code was drawn from (0 for the single Gaussian and the flow). */
   components: Uint32Array;
 }
 
@@ -53,8 +54,11 @@ export interface ModelMetrics {
   testLogLikelihoodMixture: number[];
   /** Per class, the mean log-likelihood of its test codes under its single Gaussian. */
   testLogLikelihoodGaussian: number[];
+  /** Per class, the mean log-likelihood of its test codes under the flow (with the flow). */
+  testLogLikelihoodFlow?: number[];
   mixtureSamples?: QualityScores;
   gaussianSamples?: QualityScores;
+  flowSamples?: QualityScores;
   /** The test images decoded from their codes: the best samples could do. */
   reconstructions?: QualityScores;
   /** How well the model reads images (`classify`, `restyle`), measured on the test images. */
@@ -85,6 +89,10 @@ export interface ModelInfo {
   architecture: string;
   /** The spread each method samples with unless told otherwise. */
   defaultSpread: Record<SampleMethod, number>;
+  /** The methods this model can sample with ("flow" only where it has a flow). */
+  methods: SampleMethod[];
+  /** The method `sample` uses unless told otherwise: the best the evaluator measured. */
+  defaultMethod: SampleMethod;
   /** The most images one call decodes. */
   maxImages: number;
   metrics: ModelMetrics;

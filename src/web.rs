@@ -108,7 +108,8 @@ struct JsGifOptions {
     labels: Option<Vec<String>>,
 }
 
-fn sample_options(options: JsValue) -> Result<SampleOptions, JsError> {
+/// Parses `sample`'s options; without a method, `default_method`.
+fn sample_options(options: JsValue, default_method: Method) -> Result<SampleOptions, JsError> {
     let parsed: JsSampleOptions = if options.is_undefined() || options.is_null() {
         JsSampleOptions::default()
     } else {
@@ -116,11 +117,13 @@ fn sample_options(options: JsValue) -> Result<SampleOptions, JsError> {
             .map_err(|e| JsError::new(&format!("options: {e}")))?
     };
     let method = match parsed.method.as_deref() {
-        None | Some("gmm") => Method::Mixture,
+        None => default_method,
+        Some("gmm") => Method::Mixture,
         Some("gaussian") => Method::Gaussian,
+        Some("flow") => Method::Flow,
         Some(other) => {
             return Err(JsError::new(&format!(
-                "method must be \"gmm\" or \"gaussian\", got {other:?}"
+                "method must be \"gmm\", \"gaussian\" or \"flow\", got {other:?}"
             )));
         }
     };
@@ -183,6 +186,8 @@ struct Info<'a> {
     components: Vec<usize>,
     architecture: String,
     default_spread: DefaultSpread,
+    methods: Vec<&'static str>,
+    default_method: &'static str,
     max_images: usize,
     metrics: Metrics<'a>,
     /// The command lines that reproduce the model, in order.
@@ -197,6 +202,16 @@ struct Info<'a> {
 struct DefaultSpread {
     gmm: f64,
     gaussian: f64,
+    flow: f64,
+}
+
+/// A method's name in JS.
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Mixture => "gmm",
+        Method::Gaussian => "gaussian",
+        Method::Flow => "flow",
+    }
 }
 
 /// The shortest decimal that reads back as `value`, as a JS number.
@@ -215,11 +230,15 @@ struct Metrics<'a> {
     seed: u64,
     test_log_likelihood_mixture: &'a [f32],
     test_log_likelihood_gaussian: &'a [f32],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_log_likelihood_flow: Option<&'a [f32]>,
     /// `[accuracy, Fréchet distance, diversity, memorisation]` of each evaluated set.
     #[serde(skip_serializing_if = "Option::is_none")]
     mixture_samples: Option<[f32; 4]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     gaussian_samples: Option<[f32; 4]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flow_samples: Option<[f32; 4]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reconstructions: Option<[f32; 4]>,
     /// How the page reads a visitor's image (`classify`, `restyle`), measured on the test images.
@@ -299,7 +318,10 @@ impl JsGenerator {
             default_spread: DefaultSpread {
                 gmm: as_decimal(Method::Mixture.default_spread()),
                 gaussian: as_decimal(Method::Gaussian.default_spread()),
+                flow: as_decimal(Method::Flow.default_spread()),
             },
+            methods: self.inner.methods().into_iter().map(method_name).collect(),
+            default_method: method_name(self.inner.default_method()),
             max_images: crate::generator::MAX_IMAGES,
             metrics: Metrics {
                 test_bce: card.test_bce,
@@ -312,6 +334,12 @@ impl JsGenerator {
                 test_log_likelihood_gaussian: &card.test_log_likelihood_gaussian,
                 mixture_samples: card.sample_quality.map(|q| quality_row(&q.mixture)),
                 gaussian_samples: card.sample_quality.map(|q| quality_row(&q.gaussian)),
+                test_log_likelihood_flow: stats.flow.as_ref().map(|f| &f.test_log_likelihood[..]),
+                flow_samples: stats
+                    .flow
+                    .as_ref()
+                    .and_then(|f| f.samples.as_ref())
+                    .map(quality_row),
                 reconstructions: card.sample_quality.map(|q| quality_row(&q.reconstructions)),
                 reading: card.reading.map(|r| Reading {
                     accuracy: r.accuracy,
@@ -332,7 +360,7 @@ impl JsGenerator {
         n: f64,
         #[wasm_bindgen(unchecked_optional_param_type = "SampleOptions")] options: JsValue,
     ) -> Result<Vec<f32>, JsError> {
-        let (digit, n, options) = sample_args(digit, n, options)?;
+        let (digit, n, options) = sample_args(digit, n, options, self.inner.default_method())?;
         Ok(self.inner.sample(digit, n, options)?)
     }
 
@@ -345,7 +373,7 @@ impl JsGenerator {
         n: f64,
         #[wasm_bindgen(unchecked_optional_param_type = "SampleOptions")] options: JsValue,
     ) -> Result<Object, JsError> {
-        let (digit, n, options) = sample_args(digit, n, options)?;
+        let (digit, n, options) = sample_args(digit, n, options, self.inner.default_method())?;
         let samples = self.inner.sample_latents(digit, n, options)?;
         let object = Object::new();
         set(
@@ -676,10 +704,11 @@ fn sample_args(
     digit: f64,
     n: f64,
     options: JsValue,
+    default_method: Method,
 ) -> Result<(Class, usize, SampleOptions), JsError> {
     Ok((
         to_class("digit", digit)?,
         count("n", n)?,
-        sample_options(options)?,
+        sample_options(options, default_method)?,
     ))
 }

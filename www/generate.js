@@ -163,9 +163,11 @@ export function createGenerate(model, update) {
     const shown = /** @type {Samples} */ (samples);
     const digit = shown.digits[index];
     const sample = model.sample(model.info.classNames[digit]);
-    return shown.method === "gmm"
-      ? `${sample} · component ${shown.components[index] + 1} of ${model.info.components[digit]}`
-      : `${sample} · single Gaussian`;
+    return {
+      gmm: `${sample} · component ${shown.components[index] + 1} of ${model.info.components[digit]}`,
+      gaussian: `${sample} · single Gaussian`,
+      flow: `${sample} · normalizing flow`,
+    }[shown.method];
   }
 
   /** @param {number} index */

@@ -80,7 +80,7 @@ async function start(digits, module) {
     `shows the digits (${/** @type {Error} */ (error).message}).`;
 
   // The limits are the module's, the same for every model; Write's style axes are the digits'.
-  const limits = { defaultSpread: model.info.defaultSpread, maxStops: maxStops(model.info.maxImages), gallerySize,
+  const limits = { defaultSpread: model.info.defaultSpread, defaultMethod: model.info.defaultMethod, maxStops: maxStops(model.info.maxImages), gallerySize,
     writeAxes: steerableAxes(digits).map(({ name }) => name) };
   /** The state the URL holds and the notes on it (state.js's readHash), once the model of its data
    *  set is loaded; if it cannot be, the state of the digits, with a note that says why. */

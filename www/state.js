@@ -33,6 +33,7 @@ import { parseStyle, styleText } from "./write-style.js";
 /** What reading a hash needs to know of the module (readHash).
  *  @typedef {object} Limits
  *  @property {Record<SampleMethod, number>} defaultSpread per method
+ *  @property {SampleMethod} defaultMethod the method a link without one samples with
  *  @property {number} maxStops
  *  @property {(digit: number | null) => number} gallerySize
  *  @property {string[]} writeAxes the names of the axes a Write style may hold */
@@ -78,13 +79,13 @@ export function readSection(hash) {
 /** Reads the state from a hash. Anything missing takes its default (the seed a random one);
  *  anything invalid is dropped or clamped, and `notes[section]` says so for the section it belongs to
  *  (`notes.dataset` for the data set).
- *  `limits`: `defaultSpread` per method, `maxStops`, the longest path the module can draw, and
+ *  `limits`: `defaultSpread` per method, `defaultMethod`, `maxStops`, the longest path the module can draw, and
  *  `gallerySize(digit)`, how many samples a pair can choose from, and `writeAxes`, the names of
  *  the axes a Write style may hold.
  *  @param {string} hash
  *  @param {Limits} limits
  *  @returns {{ state: State, notes: Record<string, string[]> }} */
-export function readHash(hash, { defaultSpread, maxStops, gallerySize, writeAxes }) {
+export function readHash(hash, { defaultSpread, defaultMethod, maxStops, gallerySize, writeAxes }) {
   const read = params(hash);
   /** @type {Record<string, string[]>} */
   const notes = { dataset: [], generate: [], morph: [], write: [] };
@@ -110,7 +111,7 @@ export function readHash(hash, { defaultSpread, maxStops, gallerySize, writeAxes
   const section = get("section", "generate", (s) => (SECTIONS.includes(s) ? s : null), SECTIONS[0],
     `one of ${SECTIONS.join(", ")}`);
   const seed = get("seed", "generate", parseSeed, null, `a whole number from 0 to ${MAX_SEED}`) ?? randomSeed();
-  const method = get("method", "generate", (m) => (Object.hasOwn(defaultSpread, m) ? /** @type {SampleMethod} */ (m) : null), "gmm",
+  const method = get("method", "generate", (m) => (Object.hasOwn(defaultSpread, m) ? /** @type {SampleMethod} */ (m) : null), defaultMethod,
     Object.keys(defaultSpread).join(" or "));
   let spread = get("spread", "generate", (s) => (s && Number.isFinite(Number(s)) ? Number(s) : null),
     defaultSpread[method], "a number");

@@ -483,11 +483,8 @@ mod tests {
             let mut rng = crate::latent::rng_for(5, 0);
             let mut codes = Vec::new();
             for class in &stats.classes {
-                codes.extend(
-                    class
-                        .sample(7, crate::latent::Method::Mixture, 1.0, &mut rng)
-                        .latents,
-                );
+                let sampler = crate::latent::Sampler::Mixture(&class.mixture);
+                codes.extend(sampler.sample(7, 1.0, &mut rng).latents);
             }
             let exact = decoder.decode_slice(&codes, &device);
             let integer = fast.forward(&codes);

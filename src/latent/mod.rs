@@ -1,4 +1,5 @@
-//! Statistics of the 32-d codes: per-class Gaussians and Gaussian mixtures, and PCA.
+//! Statistics of the 32-d codes: per-class Gaussians and Gaussian mixtures, a class-conditional
+//! normalizing flow, and PCA.
 //!
 //! The types here are what the wasm crate embeds; sampling and scoring are plain Rust so the
 //! browser and the native tool draw the same latents from the same seed. Fitting lives in
@@ -6,6 +7,7 @@
 
 #[cfg(feature = "train")]
 pub mod fit;
+pub mod flow;
 pub mod style;
 
 use rand::SeedableRng;
@@ -15,6 +17,7 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use crate::architecture::LATENT_DIM;
+use flow::Flow;
 
 /// Number of digit classes.
 pub const CLASSES: usize = 10;
@@ -98,6 +101,9 @@ mod half_precision {
     }
 }
 
+/// The flow's default spread (noise variance scale), chosen with `latent-digits evaluate`.
+pub const FLOW_SPREAD: f32 = 1.0;
+
 /// Which sampler to draw codes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -105,9 +111,15 @@ pub enum Method {
     Mixture,
     /// The digit's single Gaussian.
     Gaussian,
+    /// The class-conditional normalizing flow.
+    Flow,
 }
 
 impl Method {
+    /// The methods from best to worst by `latent-digits evaluate` on the committed models: a
+    /// model's default is the first it has.
+    pub const PREFERENCE: [Self; 3] = [Self::Flow, Self::Mixture, Self::Gaussian];
+
     /// The default spread of this sampler: 0.2 for the Gaussian (the original's), 0.85 for the
     /// mixture (chosen with `latent-digits evaluate`: class accuracy ≥ 0.98 while memorisation
     /// stays at about that of unseen real digits; MODEL.md has the scan).
@@ -115,11 +127,12 @@ impl Method {
         match self {
             Self::Mixture => 0.85,
             Self::Gaussian => 0.2,
+            Self::Flow => FLOW_SPREAD,
         }
     }
 }
 
-/// Sampled codes and, for each, the mixture component it came from (0 for the Gaussian).
+/// Sampled codes and, for each, the mixture component it came from (0 for the other samplers).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Samples {
     /// `n × 32` values, row-major.
@@ -200,15 +213,30 @@ impl Mixture {
     }
 }
 
-impl ClassStats {
-    /// Draws `n` codes with `method`, covariance scaled by `spread`, from `rng`.
-    pub fn sample(&self, n: usize, method: Method, spread: f32, rng: &mut impl Rng) -> Samples {
+/// One class's sampler, ready to draw.
+#[derive(Clone, Copy, Debug)]
+pub enum Sampler<'a> {
+    /// A mixture.
+    Mixture(&'a Mixture),
+    /// A single Gaussian.
+    Gaussian(&'a Gaussian),
+    /// The flow, for the given class.
+    Flow(&'a Flow, usize),
+}
+
+impl Sampler<'_> {
+    /// Draws `n` codes with the variance scaled by `spread`, from `rng`.
+    pub fn sample(self, n: usize, spread: f32, rng: &mut impl Rng) -> Samples {
         let mut latents = Vec::with_capacity(n * LATENT_DIM);
         let components = (0..n)
-            .map(|_| match method {
-                Method::Mixture => self.mixture.sample_into(spread, rng, &mut latents),
-                Method::Gaussian => {
-                    self.gaussian.sample_into(spread, rng, &mut latents);
+            .map(|_| match self {
+                Self::Mixture(mixture) => mixture.sample_into(spread, rng, &mut latents),
+                Self::Gaussian(gaussian) => {
+                    gaussian.sample_into(spread, rng, &mut latents);
+                    0
+                }
+                Self::Flow(flow, class) => {
+                    flow.sample_into(class, spread, rng, &mut latents);
                     0
                 }
             })
@@ -354,11 +382,7 @@ mod tests {
             weights: vec![0.8, 0.2],
             components: vec![diagonal(-10.0, 0.1), diagonal(10.0, 0.1)],
         };
-        let stats = ClassStats {
-            gaussian: diagonal(0.0, 1.0),
-            mixture,
-        };
-        let samples = stats.sample(2000, Method::Mixture, 1.0, &mut rng_for(1, 3));
+        let samples = Sampler::Mixture(&mixture).sample(2000, 1.0, &mut rng_for(1, 3));
         let second = samples.components.iter().filter(|&&c| c == 1).count();
         assert!(
             (350..450).contains(&second),
@@ -371,23 +395,18 @@ mod tests {
 
     #[test]
     fn same_seed_same_samples_other_seed_other_samples() {
-        let stats = ClassStats {
-            gaussian: diagonal(0.0, 1.0),
-            mixture: Mixture {
-                weights: vec![1.0],
-                components: vec![diagonal(0.0, 1.0)],
-            },
-        };
-        let draw = |seed| stats.sample(5, Method::Gaussian, 0.2, &mut rng_for(seed, 4));
-        assert_eq!(draw(11), draw(11));
-        assert_ne!(draw(11).latents, draw(12).latents);
-        assert_ne!(
-            stats
-                .sample(5, Method::Gaussian, 0.2, &mut rng_for(11, 5))
-                .latents,
-            draw(11).latents,
-            "digits get their own streams"
-        );
+        let gaussian = diagonal(0.0, 1.0);
+        let flow = flow::tests::random_flow(4, 2);
+        for sampler in [Sampler::Gaussian(&gaussian), Sampler::Flow(&flow, 3)] {
+            let draw = |seed| sampler.sample(5, 0.2, &mut rng_for(seed, 4));
+            assert_eq!(draw(11), draw(11));
+            assert_ne!(draw(11).latents, draw(12).latents);
+            assert_ne!(
+                sampler.sample(5, 0.2, &mut rng_for(11, 5)).latents,
+                draw(11).latents,
+                "digits get their own streams"
+            );
+        }
     }
 
     /// A PCA whose first two axes are the (0, 1) plane turned by 30°, centred at 1.

@@ -16,6 +16,7 @@ use super::data::{self, Dataset, Split};
 use super::evaluate::{self, Candidates};
 use super::files::{write_atomic, write_json};
 use super::fit::{Components, FitOptions, fit_and_write};
+use super::flow::{self, FlowConfig};
 use super::machine::machine_description;
 use super::model_dir::{ModelDir, SHIPPED_DECODER, SHIPPED_ENCODER};
 use super::training_run::{MODEL_DIR, TrainRun, run_training};
@@ -44,6 +45,10 @@ enum Command {
     /// Pack decoder.bpk and encoder.q8.bpk in the kernel's order and precision, as the page
     /// loads them (writes decoder.packed and encoder.packed; `fit` writes them too).
     Pack(ModelArg),
+    /// Train the class-conditional normalizing flow on the training codes and store it in
+    /// latent.bin, keeping its other statistics (writes flow.json: the run and its held-out
+    /// log-likelihood beside the mixtures').
+    FitFlow(FitFlowArgs),
     /// Measure the training images' style and fit the directions that move it (slant,
     /// thickness, width, height; for clothes width, height, ink) into latent.bin, keeping its
     /// other statistics (`fit` does this too).
@@ -109,12 +114,20 @@ struct FitArgs {
 }
 
 #[derive(Args, Debug)]
+struct FitFlowArgs {
+    #[command(flatten)]
+    model: ModelArg,
+    #[command(flatten)]
+    config: FlowConfig,
+}
+
+#[derive(Args, Debug)]
 struct SampleArgs {
     #[command(flatten)]
     model: ModelArg,
     #[arg(long, value_enum)]
     method: MethodArg,
-    /// Covariance scale (default: 0.85 for gmm, 0.2 for gaussian).
+    /// Covariance scale (default: the method's; 0.85 for gmm, 0.2 for gaussian).
     #[arg(long)]
     spread: Option<f64>,
     /// Samples per class.
@@ -241,6 +254,7 @@ struct TrainClassifierArgs {
 enum MethodArg {
     Gmm,
     Gaussian,
+    Flow,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -301,6 +315,9 @@ pub fn run(cli: Cli) -> Result<()> {
             let dir = model.open()?;
             write_atomic(&dir.path.join(SHIPPED_DECODER), &dir.shipped_decoder()?)?;
             write_atomic(&dir.path.join(SHIPPED_ENCODER), &dir.shipped_encoder()?)
+        }
+        Command::FitFlow(args) => {
+            flow::fit_flow_and_write(&args.model.open()?, &args.config, typed_command()).map(drop)
         }
         Command::FitStyle(model) => style::fit_style_and_write(&model.open()?),
         Command::EvaluateStyle(model) => style::evaluate_style(&model.open()?, &device),
@@ -369,6 +386,7 @@ fn sample_options(method: MethodArg, spread: Option<f64>, seed: u64) -> Result<S
     let method = match method {
         MethodArg::Gmm => Method::Mixture,
         MethodArg::Gaussian => Method::Gaussian,
+        MethodArg::Flow => Method::Flow,
     };
     let options = SampleOptions::new(method, seed);
     match spread {

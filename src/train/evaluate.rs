@@ -304,6 +304,15 @@ pub fn sample_quality(
     })
 }
 
+/// Scores the generator's flow samples at the flow's default spread ([`PER_CLASS`] per class,
+/// seed [`SEED`]), as [`sample_quality`] scores the other methods.
+pub fn flow_quality(evaluator: &Evaluator, generator: &Generator) -> Result<QualityScores> {
+    let set = generator
+        .sample_every_class(PER_CLASS, SampleOptions::new(Method::Flow, SEED))
+        .context("cannot draw the default flow samples")?;
+    Ok(evaluator.score(&set.images, &set.labels)?.into())
+}
+
 /// `per_class` training images of each class drawn at random (seeded by [`SEED`]; each class's
 /// in file order, classes in order 0–9): the "real training digits" reference set. Not the first
 /// ones: MNIST's training file is not shuffled, and its first 1,000 of each class scored 1.96
@@ -390,6 +399,7 @@ pub fn evaluate_model(
             let method = match options.method {
                 Method::Mixture => "mixture",
                 Method::Gaussian => "single Gaussian",
+                Method::Flow => "flow",
             };
             let name = format!(
                 "{method} samples, spread {}, seed {}",

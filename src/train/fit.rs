@@ -83,6 +83,21 @@ pub fn mean_images(images: &Images) -> Vec<u8> {
         .collect()
 }
 
+/// The flow of the folder's current `latent.bin` if it has one and belongs to the same encoder
+/// (`encoder`, the CRC-32 of its 8-bit record): `fit` keeps it, as `fit-flow` trained it on that
+/// encoder's codes. After new weights, `fit-flow` must run again.
+fn previous_flow(model: &Path, encoder: u32) -> Option<artifact::FlowStats> {
+    let bytes = std::fs::read(model.join("latent.bin")).ok()?;
+    let previous = artifact::decode(&bytes).ok()?;
+    let flow = previous.flow?;
+    if previous.card.records.encoder != encoder {
+        eprintln!("the flow in latent.bin belongs to other weights: run `fit-flow` again");
+        return None;
+    }
+    eprintln!("keeping the flow of the current latent.bin");
+    Some(flow)
+}
+
 /// How `fit` fits: mixture components per class, covariance floor and seed.
 #[derive(Clone, Copy, Debug)]
 pub struct FitOptions {
@@ -104,12 +119,14 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<()> {
     let started = Instant::now();
     let (mut stats, reports) =
         fit_latent_stats(&dir, options.components, options.floor, options.seed)?;
+
     let device = default_device();
     let encoder_record = quantize_for_shipping(dir.encoder(&device)?)
         .into_record()
         .into_bytes()
         .context("cannot serialise the 8-bit encoder")?;
     stats.card.records.encoder = crc32fast::hash(&encoder_record);
+    stats.flow = previous_flow(model, stats.card.records.encoder);
     stats.style = Some(style::fit_style(&dir, &stats)?);
     let shipped_encoder = dir.pack_encoder(&encoder_record)?;
     let mut generator = dir.generator_with(&artifact::encode(&stats))?;
@@ -130,6 +147,10 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<()> {
     let reconstructions = evaluate::reconstruct(&dir, &generator, &test, &device)?;
     let quality = evaluate::sample_quality(&evaluator, &generator, &reconstructions, &test)?;
     eprintln!("{quality:?}");
+    if let Some(flow) = stats.flow.as_mut() {
+        flow.samples = Some(evaluate::flow_quality(&evaluator, &generator)?);
+        eprintln!("flow: {:?}", flow.samples);
+    }
     stats.card.sample_quality = Some(quality);
     write_atomic(&model.join(SHIPPED_DECODER), &dir.shipped_decoder()?)?;
     write_atomic(&model.join(ENCODER_RECORD), &encoder_record)?;
@@ -294,6 +315,7 @@ pub fn fit_latent_stats(
             classes,
             pca,
             style: None,
+            flow: None,
         },
         reports,
     ))

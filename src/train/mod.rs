@@ -11,6 +11,7 @@ pub mod evaluate;
 pub mod figures;
 pub mod files;
 pub mod fit;
+pub mod flow;
 pub mod loss;
 pub mod machine;
 pub mod model;

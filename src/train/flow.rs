@@ -1,0 +1,502 @@
+//! `fit-flow`: trains the class-conditional flow of [`crate::latent::flow`] with burn on the
+//! model's training codes, measures its log-likelihood of the test codes beside the mixtures',
+//! and stores it in `latent.bin` with its record in `flow.json`.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, ensure};
+use burn::module::{Module, Param};
+use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::optim::GradientsParams;
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::adam::FusedAdam;
+use super::classifier::classifier_dir;
+use super::data::Split;
+use super::evaluate;
+use super::files::{write_atomic, write_json};
+use super::model::default_device;
+use super::model_dir::{ModelDir, encode_all};
+use super::progress;
+use super::trainer::scheduled_lr;
+use crate::architecture::LATENT_DIM;
+use crate::artifact::{self, FlowStats, LatentStats};
+use crate::latent::CLASSES;
+use crate::latent::flow::{
+    Coupling, Dense, Flow, HALF, SCALE_LIMIT, kept_coordinates, moved_coordinates,
+};
+
+/// How `fit-flow` trains: what `flow.json` records, and the command's flags (defaults
+/// [`FlowConfig::DEFAULT`]).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, clap::Args)]
+pub struct FlowConfig {
+    /// Coupling layers.
+    #[arg(long, default_value_t = FlowConfig::DEFAULT.layers)]
+    pub layers: usize,
+    /// Hidden width of each coupling network.
+    #[arg(long, default_value_t = FlowConfig::DEFAULT.hidden)]
+    pub hidden: usize,
+    /// Passes over the training codes; also the horizon of the cosine schedule.
+    #[arg(long, default_value_t = FlowConfig::DEFAULT.epochs)]
+    pub epochs: usize,
+    /// Codes per Adam step.
+    #[arg(long, default_value_t = FlowConfig::DEFAULT.batch)]
+    pub batch: usize,
+    /// Peak learning rate of the cosine schedule.
+    #[arg(long, default_value_t = FlowConfig::DEFAULT.lr)]
+    pub lr: f64,
+    /// Decoupled weight decay.
+    #[arg(long, default_value_t = FlowConfig::DEFAULT.weight_decay)]
+    pub weight_decay: f32,
+    /// Seeds the weights and the order of the codes.
+    #[arg(long, default_value_t = FlowConfig::DEFAULT.seed)]
+    pub seed: u64,
+}
+
+impl FlowConfig {
+    /// The `fit-flow` command's defaults.
+    pub const DEFAULT: Self = Self {
+        layers: 8,
+        hidden: 64,
+        epochs: 40,
+        batch: 256,
+        lr: 1e-3,
+        weight_decay: 0.0,
+        seed: 42,
+    };
+}
+
+/// What `fit-flow` measured, written beside the model as `flow.json`.
+#[derive(Serialize, Deserialize)]
+pub struct FlowRecord {
+    /// The command line that ran.
+    pub command: String,
+    /// Its settings.
+    pub config: FlowConfig,
+    /// Parameters of the flow.
+    pub parameters: usize,
+    /// Mean log-likelihood of the training codes after each epoch (nats per code).
+    pub train_log_likelihood: Vec<f64>,
+    /// Mean log-likelihood of the test codes after each epoch, as trained (f32).
+    pub test_log_likelihood: Vec<f64>,
+    /// Per class: the stored (half-precision) flow's mean log-likelihood of the test codes.
+    pub test_log_likelihood_flow: Vec<f64>,
+    /// Per class: the same for the mixtures and the single Gaussians in `latent.bin`.
+    pub test_log_likelihood_mixture: Vec<f64>,
+    /// Per class, the single Gaussian's.
+    pub test_log_likelihood_gaussian: Vec<f64>,
+    /// Wall-clock seconds of training.
+    pub wall_seconds: f64,
+    /// CPU model and core count.
+    pub machine: String,
+}
+
+/// One coupling layer's network as a burn module.
+#[derive(Module, Debug)]
+struct CouplingNet {
+    first: Linear,
+    class_bias: Param<Tensor<2>>,
+    second: Linear,
+    last: Linear,
+}
+
+/// The flow's networks as a burn module (the standardisation is fixed, not trained).
+#[derive(Module, Debug)]
+struct FlowNet {
+    layers: Vec<CouplingNet>,
+}
+
+/// Per layer: the kept and moved coordinates as index tensors, and the order that puts
+/// `[kept, moved]` back in place.
+struct LayerIndices {
+    kept: Tensor<1, Int>,
+    moved: Tensor<1, Int>,
+    restore: Tensor<1, Int>,
+}
+
+fn indices(values: impl IntoIterator<Item = usize>, device: &Device) -> Tensor<1, Int> {
+    let values: Vec<i64> = values.into_iter().map(|v| v as i64).collect();
+    let n = values.len();
+    Tensor::from_data(TensorData::new(values, [n]), device)
+}
+
+fn layer_indices(layers: usize, device: &Device) -> Vec<LayerIndices> {
+    (0..layers)
+        .map(|layer| {
+            let order: Vec<usize> = kept_coordinates(layer)
+                .into_iter()
+                .chain(moved_coordinates(layer))
+                .collect();
+            let restore = (0..LATENT_DIM).map(|c| {
+                order
+                    .iter()
+                    .position(|&o| o == c)
+                    .expect("every coordinate")
+            });
+            LayerIndices {
+                kept: indices(kept_coordinates(layer), device),
+                moved: indices(moved_coordinates(layer), device),
+                restore: indices(restore, device),
+            }
+        })
+        .collect()
+}
+
+impl FlowNet {
+    fn new(config: &FlowConfig, device: &Device) -> Self {
+        let he = Initializer::KaimingNormal {
+            gain: std::f64::consts::SQRT_2,
+            fan_out_only: false,
+        };
+        let linear = |inputs, outputs, initializer: Initializer| {
+            LinearConfig::new(inputs, outputs)
+                .with_initializer(initializer)
+                .init(device)
+        };
+        let layers = (0..config.layers)
+            .map(|_| CouplingNet {
+                first: linear(HALF, config.hidden, he.clone()),
+                class_bias: Param::from_tensor(Tensor::zeros([CLASSES, config.hidden], device)),
+                second: linear(config.hidden, config.hidden, he.clone()),
+                // Zero output weights: every layer starts as the identity.
+                last: linear(config.hidden, 2 * HALF, Initializer::Zeros),
+            })
+            .collect();
+        Self { layers }
+    }
+
+    /// Log-densities (`batch`) of standardised codes `x` (`batch × 32`) of classes `labels`,
+    /// without the standardisation's constant.
+    fn log_density(
+        &self,
+        x: Tensor<2>,
+        labels: Tensor<1, Int>,
+        order: &[LayerIndices],
+    ) -> Tensor<1> {
+        let [batch, _] = x.dims();
+        let mut x = x;
+        let mut log_det = Tensor::<2>::zeros([batch, 1], &x.device());
+        for (layer, ix) in self.layers.iter().zip(order) {
+            let kept = x.clone().select(1, ix.kept.clone());
+            let moved = x.select(1, ix.moved.clone());
+            let hidden = layer.first.forward(kept.clone())
+                + layer.class_bias.val().select(0, labels.clone());
+            let hidden = relu(layer.second.forward(relu(hidden)));
+            let out = layer.last.forward(relu(hidden));
+            let raw = out.clone().narrow(1, 0, HALF);
+            let shift = out.narrow(1, HALF, HALF);
+            let log_scale = (raw / SCALE_LIMIT).tanh() * SCALE_LIMIT;
+            let moved = moved * log_scale.clone().exp() + shift;
+            log_det = log_det + log_scale.sum_dim(1);
+            x = Tensor::cat(vec![kept, moved], 1).select(1, ix.restore.clone());
+        }
+        let constant = 0.5 * LATENT_DIM as f32 * (2.0 * std::f32::consts::PI).ln();
+        (log_det - x.square().sum_dim(1) * 0.5 - constant).reshape([batch])
+    }
+
+    /// The trained networks as the page stores them.
+    fn to_flow(&self, shift: Vec<f32>, scale: Vec<f32>) -> Flow {
+        let floats = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().expect("f32 parameters");
+        let dense = |linear: &Linear| {
+            let [inputs, outputs] = linear.weight.val().dims();
+            Dense {
+                inputs: inputs as u32,
+                outputs: outputs as u32,
+                weights: floats(linear.weight.val()),
+                biases: linear
+                    .bias
+                    .as_ref()
+                    .expect("layers with biases")
+                    .val()
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .expect("f32 parameters"),
+            }
+        };
+        Flow {
+            classes: CLASSES as u32,
+            shift,
+            scale,
+            layers: self
+                .layers
+                .iter()
+                .map(|layer| Coupling {
+                    first: dense(&layer.first),
+                    class_bias: floats(layer.class_bias.val()),
+                    second: dense(&layer.second),
+                    last: dense(&layer.last),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Mean and standard deviation of every coordinate of `codes`.
+fn standardisation(codes: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let n = (codes.len() / LATENT_DIM) as f64;
+    let mut mean = [0f64; LATENT_DIM];
+    let mut square = [0f64; LATENT_DIM];
+    for code in codes.chunks_exact(LATENT_DIM) {
+        for (i, &v) in code.iter().enumerate() {
+            mean[i] += f64::from(v) / n;
+            square[i] += f64::from(v) * f64::from(v) / n;
+        }
+    }
+    let sd = (0..LATENT_DIM).map(|i| (square[i] - mean[i] * mean[i]).max(1e-8).sqrt() as f32);
+    (mean.iter().map(|&m| m as f32).collect(), sd.collect())
+}
+
+/// Codes `n × 32` and labels as tensors, the codes standardised.
+struct CodeSet {
+    codes: Vec<f32>,
+    labels: Vec<u8>,
+}
+
+impl CodeSet {
+    fn batch(&self, rows: &[usize], device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
+        let mut codes = Vec::with_capacity(rows.len() * LATENT_DIM);
+        for &r in rows {
+            codes.extend_from_slice(&self.codes[r * LATENT_DIM..(r + 1) * LATENT_DIM]);
+        }
+        let x = Tensor::from_data(TensorData::new(codes, [rows.len(), LATENT_DIM]), device);
+        (
+            x,
+            indices(rows.iter().map(|&r| usize::from(self.labels[r])), device),
+        )
+    }
+
+    fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Mean log-likelihood per code under `net` (in standardised units: add the constant).
+    fn mean_log_likelihood(&self, net: &FlowNet, order: &[LayerIndices], device: &Device) -> f64 {
+        let rows: Vec<usize> = (0..self.len()).collect();
+        let total: f64 = rows
+            .chunks(2000)
+            .map(|chunk| {
+                let (x, labels) = self.batch(chunk, device);
+                f64::from(net.log_density(x, labels, order).sum().into_scalar::<f32>())
+            })
+            .sum();
+        total / self.len() as f64
+    }
+}
+
+/// Per class, the mean of `score(code, class)` over the codes of that class.
+fn per_class_mean(codes: &[f32], labels: &[u8], score: impl Fn(&[f32], usize) -> f64) -> Vec<f64> {
+    let mut sums = [0f64; CLASSES];
+    let mut counts = [0usize; CLASSES];
+    for (code, &label) in codes.chunks_exact(LATENT_DIM).zip(labels) {
+        let class = usize::from(label);
+        sums[class] += score(code, class);
+        counts[class] += 1;
+    }
+    (0..CLASSES)
+        .map(|c| sums[c] / counts[c].max(1) as f64)
+        .collect()
+}
+
+/// Trains the flow on the training codes of the model in `dir`, stores it in the folder's
+/// `latent.bin` (keeping everything else there) and writes `flow.json`.
+pub fn fit_flow_and_write(
+    dir: &ModelDir,
+    config: &FlowConfig,
+    command: String,
+) -> Result<FlowRecord> {
+    ensure!(
+        config.layers >= 1 && config.layers <= 64,
+        "--layers must be 1–64"
+    );
+    ensure!(
+        config.hidden >= 1 && config.hidden <= 1024,
+        "--hidden must be 1–1024"
+    );
+    ensure!(
+        config.epochs >= 1 && config.batch >= 1,
+        "--epochs and --batch must be at least 1"
+    );
+    let path = dir.path.join("latent.bin");
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut stats: LatentStats =
+        artifact::decode(&bytes).with_context(|| format!("{} is unusable", path.display()))?;
+
+    let device = default_device();
+    let encoder = dir.encoder(&device)?;
+    let train = dir.images(Split::Train)?;
+    let test = dir.images(Split::Test)?;
+    let train_codes = encode_all(&encoder, &train, &device);
+    let test_codes = encode_all(&encoder, &test, &device);
+    let (shift, scale) = standardisation(&train_codes);
+    let standardise = |codes: &[f32]| -> Vec<f32> {
+        codes
+            .chunks_exact(LATENT_DIM)
+            .flat_map(|c| (0..LATENT_DIM).map(|i| (c[i] - shift[i]) / scale[i]))
+            .collect()
+    };
+    let train_set = CodeSet {
+        codes: standardise(&train_codes),
+        labels: train.labels.clone(),
+    };
+    let test_set = CodeSet {
+        codes: standardise(&test_codes),
+        labels: test.labels.clone(),
+    };
+    let constant: f64 = -scale.iter().map(|s| f64::from(*s).ln()).sum::<f64>();
+
+    let ad_device = device.clone().autodiff();
+    ad_device.seed(config.seed);
+    let order = layer_indices(config.layers, &ad_device);
+    let plain_order = layer_indices(config.layers, &device);
+    let mut net = FlowNet::new(config, &ad_device);
+    let parameters = net.num_params();
+    let mut optimizer = FusedAdam::init(config.weight_decay);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let mut rows: Vec<usize> = (0..train_set.len()).collect();
+    let steps = rows.len().div_ceil(config.batch);
+    let bar = progress::bar((config.epochs * steps) as u64);
+    let started = Instant::now();
+    let (mut train_ll, mut test_ll) = (Vec::new(), Vec::new());
+    for epoch in 1..=config.epochs {
+        let lr = scheduled_lr(config.lr, epoch, config.epochs);
+        rows.shuffle(&mut rng);
+        for chunk in rows.chunks(config.batch) {
+            let (x, labels) = train_set.batch(chunk, &ad_device);
+            let loss = -net.log_density(x, labels, &order).mean();
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            net = optimizer.step(lr, net, grads);
+            bar.inc(1);
+        }
+        let valid = net.valid();
+        let train_value = train_set.mean_log_likelihood(&valid, &plain_order, &device) + constant;
+        let test_value = test_set.mean_log_likelihood(&valid, &plain_order, &device) + constant;
+        progress::say(
+            &bar,
+            &format!(
+                "epoch {epoch}/{}  lr {lr:.2e}  log-likelihood: train {train_value:.3}, test {test_value:.3}",
+                config.epochs
+            ),
+        );
+        bar.set_message(format!("test {test_value:.3}"));
+        train_ll.push(train_value);
+        test_ll.push(test_value);
+    }
+    bar.finish_and_clear();
+    let wall_seconds = started.elapsed().as_secs_f64();
+
+    // Store, then measure the stored flow (half precision) exactly as the page runs it.
+    stats.flow = Some(FlowStats {
+        flow: net.valid().to_flow(shift, scale),
+        test_log_likelihood: vec![0.0; CLASSES],
+        samples: None,
+    });
+    let stored = artifact::decode(&artifact::encode(&stats))
+        .context("the trained flow does not validate")?;
+    let flow = &stored.flow.as_ref().expect("just stored").flow;
+    let flow_ll = per_class_mean(&test_codes, &test.labels, |code, class| {
+        flow.log_density(code, class)
+    });
+    let mixture_ll = per_class_mean(&test_codes, &test.labels, |code, class| {
+        stored.classes[class].mixture.log_density(code)
+    });
+    let gaussian_ll = per_class_mean(&test_codes, &test.labels, |code, class| {
+        stored.classes[class].gaussian.log_density(code)
+    });
+    for class in 0..CLASSES {
+        eprintln!(
+            "class {class}: test log-likelihood flow {:.2}, mixture {:.2}, single Gaussian {:.2}",
+            flow_ll[class], mixture_ll[class], gaussian_ll[class]
+        );
+    }
+    let mut stats = stored;
+    let flow_stats = stats.flow.as_mut().expect("just stored");
+    flow_stats.test_log_likelihood = flow_ll.iter().map(|&v| v as f32).collect();
+    let classifier = classifier_dir(dir.run.config.dataset);
+    eprintln!(
+        "scoring the flow's default samples with the classifier in {}…",
+        classifier.display()
+    );
+    let (evaluator, _, _) = evaluate::evaluator_for(dir, &classifier, &device)?;
+    let generator = dir.generator_with(&artifact::encode(&stats))?;
+    let quality = evaluate::flow_quality(&evaluator, &generator)?;
+    eprintln!("{quality:?}");
+    stats.flow.as_mut().expect("just stored").samples = Some(quality);
+    let record = FlowRecord {
+        command,
+        config: config.clone(),
+        parameters,
+        train_log_likelihood: train_ll,
+        test_log_likelihood: test_ll,
+        test_log_likelihood_flow: flow_ll,
+        test_log_likelihood_mixture: mixture_ll,
+        test_log_likelihood_gaussian: gaussian_ll,
+        wall_seconds,
+        machine: super::machine::machine_description(),
+    };
+    write_atomic(&path, &artifact::encode(&stats))?;
+    write_json(&dir.path.join("flow.json"), &record)?;
+    eprintln!(
+        "flow written to {} ({parameters} parameters)",
+        path.display()
+    );
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngExt;
+
+    #[test]
+    fn the_burn_flow_and_the_stored_flow_give_the_same_density() {
+        let device = default_device();
+        let config = FlowConfig {
+            layers: 4,
+            hidden: 16,
+            epochs: 1,
+            batch: 8,
+            lr: 1e-3,
+            weight_decay: 0.0,
+            seed: 3,
+        };
+        let mut net = FlowNet::new(&config, &device);
+        // Random last layers, so that the layers are not the identity.
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        for layer in &mut net.layers {
+            let values: Vec<f32> = (0..16 * 2 * HALF)
+                .map(|_| rng.random_range(-0.3..0.3))
+                .collect();
+            layer.last.weight = Param::from_tensor(Tensor::from_data(
+                TensorData::new(values, [16, 2 * HALF]),
+                &device,
+            ));
+        }
+        let codes: Vec<f32> = (0..3 * LATENT_DIM)
+            .map(|_| rng.random_range(-2.0..2.0))
+            .collect();
+        let set = CodeSet {
+            codes: codes.clone(),
+            labels: vec![0, 5, 9],
+        };
+        let order = layer_indices(config.layers, &device);
+        let (x, labels) = set.batch(&[0, 1, 2], &device);
+        let burn_values = net
+            .log_density(x, labels, &order)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let flow = net.to_flow(vec![0.0; LATENT_DIM], vec![1.0; LATENT_DIM]);
+        for (row, (&value, class)) in burn_values.iter().zip([0, 5, 9]).enumerate() {
+            let plain = flow.log_density(&codes[row * LATENT_DIM..(row + 1) * LATENT_DIM], class);
+            assert!(
+                (f64::from(value) - plain).abs() < 1e-3,
+                "{value} against {plain}"
+            );
+        }
+    }
+}

@@ -39,7 +39,9 @@ const results = {
   "new Generator() (ms)": constructMs,
   "decode 1 latent (ms)": median(400, 50, () => generator.decode(one)),
   "decode batch of 100 (ms)": median(60, 10, () => generator.decode(latents)),
-  "sample 100 of one digit, mixture (ms)": median(60, 10, () => generator.sample(5, 100, { seed: 2 })),
+  "sample 100 of one digit, mixture (ms)": median(60, 10, () => generator.sample(5, 100, { seed: 2, method: "gmm" })),
+  "sample 100 codes, mixture (ms)": median(200, 20, () => generator.sampleLatents(5, 100, { seed: 2, method: "gmm" })),
+  "sample 100 codes, flow (ms)": median(200, 20, () => generator.sampleLatents(5, 100, { seed: 2, method: "flow" })),
   [`path 0→…→9→0, ${frames} frames (ms)`]: median(20, 3, () => generator.path(loop, stepsPerLeg)),
 };
 results["path, per animation frame (ms)"] = results[`path 0→…→9→0, ${frames} frames (ms)`] / frames;

@@ -11,7 +11,7 @@ use crate::architecture::LATENT_DIM;
 use crate::dataset::Dataset;
 use crate::latent::flow::Flow;
 use crate::latent::style::StyleStats;
-use crate::latent::{CLASSES, ClassStats, Gaussian, PACKED_TRIANGLE, Pca};
+use crate::latent::{CLASSES, ClassStats, Pca};
 
 const MAGIC: &[u8; 8] = b"LDSTATS\0";
 /// Version written by this build; files of other versions are refused.
@@ -251,30 +251,6 @@ pub(crate) fn reseal(bytes: &mut [u8]) {
     header[16..24].copy_from_slice(&(payload.len() as u64).to_le_bytes());
 }
 
-fn check_gaussian(g: &Gaussian, what: &str) -> Result<(), String> {
-    if g.mean.len() != LATENT_DIM || g.cholesky.len() != PACKED_TRIANGLE {
-        return Err(format!(
-            "{what} has {} mean and {} Cholesky values",
-            g.mean.len(),
-            g.cholesky.len()
-        ));
-    }
-    if !g.mean.iter().chain(&g.cholesky).all(|v| v.is_finite()) {
-        return Err(format!("{what} has non-finite values"));
-    }
-    let mut diagonal = 0;
-    for i in 0..LATENT_DIM {
-        diagonal += i;
-        if g.cholesky[diagonal] <= 0.0 {
-            return Err(format!(
-                "{what}'s Cholesky factor has a non-positive diagonal"
-            ));
-        }
-        diagonal += 1;
-    }
-    Ok(())
-}
-
 fn validate(stats: &LatentStats) -> Result<(), String> {
     if stats.classes.len() != CLASSES {
         return Err(format!(
@@ -283,7 +259,9 @@ fn validate(stats: &LatentStats) -> Result<(), String> {
         ));
     }
     for (digit, class) in stats.classes.iter().enumerate() {
-        check_gaussian(&class.gaussian, &format!("digit {digit}'s Gaussian"))?;
+        class
+            .gaussian
+            .validate(&format!("digit {digit}'s Gaussian"))?;
         let mixture = &class.mixture;
         if mixture.weights.is_empty() || mixture.weights.len() != mixture.components.len() {
             return Err(format!(
@@ -299,7 +277,7 @@ fn validate(stats: &LatentStats) -> Result<(), String> {
             ));
         }
         for (k, component) in mixture.components.iter().enumerate() {
-            check_gaussian(component, &format!("digit {digit}'s component {k}"))?;
+            component.validate(&format!("digit {digit}'s component {k}"))?;
         }
     }
     let pca = &stats.pca;
@@ -326,7 +304,12 @@ fn validate(stats: &LatentStats) -> Result<(), String> {
         style.validate(CLASSES)?;
     }
     if let Some(flow) = &stats.flow {
-        flow.flow.validate(CLASSES)?;
+        let components: Vec<usize> = stats
+            .classes
+            .iter()
+            .map(|c| c.mixture.weights.len())
+            .collect();
+        flow.flow.validate(&components)?;
         if flow.test_log_likelihood.len() != CLASSES {
             return Err("the flow's test log-likelihoods are not one per class".into());
         }
@@ -337,7 +320,7 @@ fn validate(stats: &LatentStats) -> Result<(), String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::latent::Mixture;
+    use crate::latent::{Gaussian, Mixture};
 
     /// A small, valid statistics value for tests.
     pub(crate) fn sample_stats() -> LatentStats {
@@ -403,7 +386,7 @@ pub(crate) mod tests {
             },
             style: Some(crate::latent::style::tests::sample_style(CLASSES)),
             flow: Some(FlowStats {
-                flow: crate::latent::flow::tests::random_flow(3, 1),
+                flow: crate::latent::flow::tests::random_flow(3, 1, &[2; CLASSES], false),
                 test_log_likelihood: vec![-40.0; CLASSES],
                 samples: Some(scores(0.98)),
             }),

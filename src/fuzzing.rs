@@ -329,6 +329,10 @@ fn exercise(generator: &Generator, statistics: bool) {
         let _ = generator.style_of(image, &[seven]);
     }
     assert_pixels("decodePcaPoint", generator.decode_pca_point(0.5, -0.5));
+    assert_pixels(
+        "sample (flow)",
+        generator.sample(seven, 1, SampleOptions::new(Method::Flow, 3)),
+    );
     let options = SampleOptions::new(Method::Gaussian, 2);
     if let Ok(samples) = generator.sample_latents(seven, 1, options) {
         let _ = generator.classify(&samples.latents);

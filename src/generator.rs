@@ -443,7 +443,7 @@ impl Generator {
         let sampler = match options.method {
             Method::Mixture => Sampler::Mixture(&stats.mixture),
             Method::Gaussian => Sampler::Gaussian(&stats.gaussian),
-            Method::Flow => Sampler::Flow(self.flow()?, class.index()),
+            Method::Flow => Sampler::Flow(self.flow()?, &stats.mixture, class.index()),
         };
         let mut rng = rng_for(options.seed, class.index());
         Ok(sampler.sample(n, options.spread, &mut rng))

@@ -12,7 +12,8 @@ export type Floats = Float32Array | readonly number[];
 export type AnyPixels = Uint8ClampedArray | Uint8Array | Float32Array;
 
 /** How `sample` draws codes: from the class's Gaussian mixture, from its single Gaussian, or
- *  through the class-conditional normalizing flow (where `info().methods` lists it). */
+ *  from its mixture's components refined by a normalizing flow (where `info().methods` lists
+ *  it). */
 export type SampleMethod = "gmm" | "gaussian" | "flow";
 
 /** Options of `sample` and `sampleLatents`. */
@@ -30,7 +31,7 @@ export interface SampleOptions {
 export interface SampledLatents {
   /** The codes, `n × 32` values: `decode(latents)` gives the images `sample` returns. */
   latents: Float32Array;
-  /** The mixture component each code was drawn from (0 for the single Gaussian and the flow). */
+  /** The mixture component each code was drawn from (0 for the single Gaussian). */
   components: Uint32Array;
 }
 

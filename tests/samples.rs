@@ -16,6 +16,60 @@ const SEED: u64 = 2024;
 
 static GOLDEN_LATENTS: &[u8] = include_bytes!("golden/latents.npy");
 static GOLDEN_IMAGES: &[u8] = include_bytes!("golden/images.npy");
+/// The flow's codes at its default spread, seed [`SEED`], 2 per class: `latent-digits sample
+/// --method flow --per-class 2 --seed 2024 --out /tmp/x.npy --labels-out /tmp/y.npy
+/// --latents-out tests/golden/flow_latents.npy` (redraw after `fit-flow`).
+static GOLDEN_FLOW_LATENTS: &[u8] = include_bytes!("golden/flow_latents.npy");
+
+/// Checks one class's flow codes against the golden rows, bit for bit (the flow's arithmetic is
+/// plain `f32` in a fixed order, with `libm`'s `exp` and `tanh` on both sides).
+fn assert_golden_flow(digit: usize, latents: &[f32]) {
+    let golden = npy_values(GOLDEN_FLOW_LATENTS);
+    assert_eq!(golden.len(), 10 * PER_CLASS * LATENT);
+    let rows = digit * PER_CLASS..(digit + 1) * PER_CLASS;
+    assert_eq!(
+        latents,
+        &golden[rows.start * LATENT..rows.end * LATENT],
+        "flow codes of class {digit}"
+    );
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn the_native_flow_draws_the_golden_codes() {
+    use latent_digits::generator::{Class, Generator, SampleOptions};
+    use latent_digits::latent::Method;
+
+    let generator = Generator::embedded().unwrap();
+    for digit in Class::all() {
+        let options = SampleOptions::new(Method::Flow, SEED);
+        let samples = generator.sample_latents(digit, PER_CLASS, options).unwrap();
+        assert_golden_flow(digit.index(), &samples.latents);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn the_wasm_flow_draws_the_golden_codes() {
+    use js_sys::{Float32Array, Object, Reflect};
+    use latent_digits::web::JsGenerator;
+    use wasm_bindgen::JsCast;
+
+    let options = Object::new();
+    Reflect::set(&options, &"method".into(), &"flow".into()).unwrap();
+    Reflect::set(&options, &"seed".into(), &(SEED as f64).into()).unwrap();
+    let generator = JsGenerator::new().unwrap();
+    for digit in 0..10 {
+        let drawn = generator
+            .sample_latents(digit as f64, PER_CLASS as f64, options.clone().into())
+            .unwrap();
+        let latents: Float32Array = Reflect::get(&drawn, &"latents".into())
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        assert_golden_flow(digit, &latents.to_vec());
+    }
+}
 
 /// Checks one digit's codes and images against the golden rows, bit for bit: the kernel's
 /// operations give the same bits in wasm and natively (`src/integer_net/lanes.rs`).
@@ -85,7 +139,7 @@ fn the_wasm_module_draws_the_golden_set() {
     }
 }
 
-/// Samples of each class, 20 at a time by each method, lie nearer (summed squared distance) to
+/// Samples of each class, 20 at a time by each method (flow included), lie nearer (summed squared distance) to
 /// the mean training image of their class than to any other class's, for both models.
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
@@ -103,7 +157,7 @@ fn samples_look_like_their_class_in_both_models() {
     ] {
         assert_eq!(g.dataset(), dataset);
         let names = dataset.class_names();
-        for method in [Method::Mixture, Method::Gaussian] {
+        for method in [Method::Mixture, Method::Gaussian, Method::Flow] {
             for class in Class::all() {
                 let images = g.sample(class, 20, SampleOptions::new(method, 3)).unwrap();
                 let nearest = nearest_mean_image(&images, mean_images);

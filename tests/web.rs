@@ -10,6 +10,11 @@ use latent_digits::web::JsGenerator;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
+/// Every method `sample` takes.
+const METHODS: [&str; 3] = ["gmm", "gaussian", "flow"];
+/// The method `sample` uses without one: the best by `latent-digits evaluate`.
+const DEFAULT_METHOD: &str = "gmm";
+
 fn generator() -> JsGenerator {
     JsGenerator::new().expect("the embedded model loads")
 }
@@ -78,7 +83,7 @@ fn info_describes_the_embedded_model() {
 #[wasm_bindgen_test]
 fn default_spreads_are_the_ones_chosen_by_the_evaluator() {
     let g = generator();
-    for (method, spread) in [("gmm", 0.85), ("gaussian", 0.2)] {
+    for (method, spread) in [("gmm", 0.85), ("gaussian", 0.2), ("flow", 0.85)] {
         let default = g.sample(5.0, 4.0, options(method, None, 3.0)).unwrap();
         let explicit = g
             .sample(5.0, 4.0, options(method, Some(spread), 3.0))
@@ -90,7 +95,7 @@ fn default_spreads_are_the_ones_chosen_by_the_evaluator() {
 #[wasm_bindgen_test]
 fn samples_have_the_right_shape_and_pixel_range() {
     let g = generator();
-    for method in ["gmm", "gaussian"] {
+    for method in METHODS {
         let images = g.sample(3.0, 5.0, options(method, None, 7.0)).unwrap();
         assert_eq!(images.len(), 5 * PIXELS);
         assert!(images.iter().all(|p| (0.0..=1.0).contains(p)));
@@ -105,6 +110,90 @@ fn samples_have_the_right_shape_and_pixel_range() {
             .unwrap(),
     );
     assert_eq!((latents.len(), components.len()), (4 * LATENT, 4));
+}
+
+#[wasm_bindgen_test]
+fn both_models_offer_the_flow_and_default_to_the_best_method() {
+    for g in [generator(), clothes()] {
+        let info = g.info().unwrap();
+        let get = |key: &str| Reflect::get(&info, &key.into()).unwrap();
+        let methods: Vec<String> = get("methods")
+            .dyn_into::<Array>()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_string().unwrap())
+            .collect();
+        assert_eq!(methods, ["gmm", "gaussian", "flow"]);
+        assert_eq!(
+            get("defaultMethod").as_string().as_deref(),
+            Some(DEFAULT_METHOD)
+        );
+        // Without a method, `sample` uses the default one at its default spread.
+        let object = Object::new();
+        Reflect::set(&object, &"seed".into(), &5.0.into()).unwrap();
+        assert_eq!(
+            g.sample(2.0, 3.0, object.into()).unwrap(),
+            g.sample(2.0, 3.0, options(DEFAULT_METHOD, None, 5.0))
+                .unwrap()
+        );
+        let metrics = get("metrics");
+        let flow_ll: Array = Reflect::get(&metrics, &"testLogLikelihoodFlow".into())
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        let mixture_ll: Array = Reflect::get(&metrics, &"testLogLikelihoodMixture".into())
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        let mean = |a: &Array| a.iter().map(|v| v.as_f64().unwrap()).sum::<f64>() / 10.0;
+        assert!(
+            mean(&flow_ll) > mean(&mixture_ll),
+            "the flow explains the test codes better than the mixtures: {} against {}",
+            mean(&flow_ll),
+            mean(&mixture_ll)
+        );
+        let scores: Array = Reflect::get(&metrics, &"flowSamples".into())
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        assert_eq!(scores.length(), 4);
+    }
+}
+
+#[wasm_bindgen_test]
+fn flow_samples_are_deterministic_and_move_with_seed_class_and_spread() {
+    let g = generator();
+    let draw = |class: f64, n: f64, spread, seed| {
+        latents_and_components(
+            g.sample_latents(class, n, options("flow", Some(spread), seed))
+                .unwrap(),
+        )
+    };
+    let (a, components) = draw(3.0, 4.0, 0.5, 9.0);
+    assert_eq!((a.len(), components.len()), (4 * LATENT, 4));
+    assert!(a.iter().all(|v| v.is_finite()));
+    assert_eq!((a.clone(), components), draw(3.0, 4.0, 0.5, 9.0));
+    assert_ne!(a, draw(3.0, 4.0, 0.5, 10.0).0);
+    assert_ne!(a, draw(4.0, 4.0, 0.5, 9.0).0);
+    assert_ne!(a, draw(3.0, 4.0, 0.6, 9.0).0);
+    // The flow draws from the class's mixture components, which it reports; at spread 0 every
+    // sample of a component is that component's one code.
+    let info = g.info().unwrap();
+    let counts: Array = Reflect::get(&info, &"components".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let of_three = counts.get(3).as_f64().unwrap() as u32;
+    let (codes, components) = draw(3.0, 200.0, 0.0, 4.0);
+    assert!(components.iter().all(|&k| k < of_three));
+    let first = components[0];
+    let same: Vec<&[f32]> = codes
+        .chunks(LATENT)
+        .zip(&components)
+        .filter(|&(_, &k)| k == first)
+        .map(|(code, _)| code)
+        .collect();
+    assert!(same.len() > 1 && same.iter().all(|code| *code == same[0]));
 }
 
 #[wasm_bindgen_test]
@@ -203,9 +292,9 @@ fn info_gives_the_constants_the_page_needs() {
     );
 }
 
-/// Each class's samples, by both methods, lie nearest its own mean training image.
+/// Each class's samples, by every method, lie nearest its own mean training image.
 fn assert_samples_look_like_their_class(g: &JsGenerator, mean_images: &[u8]) {
-    for method in ["gmm", "gaussian"] {
+    for method in METHODS {
         for class in 0..10 {
             let images = g
                 .sample(class as f64, 20.0, options(method, None, 3.0))
@@ -401,7 +490,15 @@ fn bad_input_throws_a_named_error_and_the_instance_keeps_working() {
         ),
         (
             error_message(g.sample(1.0, 1.0, options("vae", None, 1.0))),
-            "method",
+            "method must be \"gmm\", \"gaussian\" or \"flow\", got \"vae\"",
+        ),
+        (
+            error_message(g.sample(1.0, 1.0, options("flow", Some(f64::NAN), 1.0))),
+            "spread",
+        ),
+        (
+            error_message(g.sample(11.0, 1.0, options("flow", None, 1.0))),
+            "digit",
         ),
         (
             error_message(g.sample(1.0, 1.0, options("gmm", Some(-0.1), 1.0))),

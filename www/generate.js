@@ -166,7 +166,7 @@ export function createGenerate(model, update) {
     return {
       gmm: `${sample} · component ${shown.components[index] + 1} of ${model.info.components[digit]}`,
       gaussian: `${sample} · single Gaussian`,
-      flow: `${sample} · normalizing flow`,
+      flow: `${sample} · component ${shown.components[index] + 1} of ${model.info.components[digit]}, through the flow`,
     }[shown.method];
   }
 

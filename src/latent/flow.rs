@@ -1,9 +1,15 @@
-//! A class-conditional normalizing flow over the codes (RealNVP affine coupling layers): an
-//! invertible map between standard normal noise and codes whose density is exact.
+//! A normalizing flow that refines every mixture component (RealNVP affine coupling layers): the
+//! class's mixture picks a component, and the flow, an invertible map between standard normal
+//! noise and codes, draws from it; the density is exact.
 //!
-//! The data are first standardised per coordinate. Each coupling layer keeps half of the
-//! coordinates (`conditioner`) and moves the other half: `y = x·exp(s) + t`, with `s` and `t`
-//! read from the kept half and the class by a small network (two ReLU layers). Sampling runs the
+//! A code is whitened by a component's Gaussian (`L⁻¹(x − μ)`), so that an untrained flow is the
+//! mixture itself and training only adds what the Gaussians miss (a code of class `c` has density
+//! `Σₖ wₖ qₖ(x)`, each `qₖ` the flow of component `k`). The mixtures keep the classes' separate
+//! modes apart, which a single flow per class, a continuous map of one Gaussian, cannot (MODEL.md:
+//! such a flow explained the test codes far better than the mixtures and drew worse digits).
+//! Each coupling layer keeps half of the
+//! coordinates and moves the other half: `y = x·exp(s) + t`, with `s` and `t` read from the kept
+//! half and the component by a small network (two ReLU layers). Sampling runs the
 //! layers backwards from noise, `x = (y − t)·exp(−s)`; the density runs them forwards. The
 //! trainer (`latent-digits fit-flow`) fits the networks with burn; here they are plain Rust, so the
 //! page and the command-line tool draw the same codes from the same seed.
@@ -12,6 +18,7 @@ use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
+use super::{Gaussian, Mixture, standard_log_density};
 use crate::architecture::LATENT_DIM;
 
 /// Coordinates each coupling layer keeps (and moves).
@@ -33,10 +40,11 @@ pub fn kept_coordinates(layer: usize) -> [usize; HALF] {
 pub fn moved_coordinates(layer: usize) -> [usize; HALF] {
     let kept = kept_coordinates(layer);
     let mut moved = [0; HALF];
-    let mut next = 0;
-    for coordinate in (0..LATENT_DIM).filter(|c| !kept.contains(c)) {
-        moved[next] = coordinate;
-        next += 1;
+    for (slot, coordinate) in moved
+        .iter_mut()
+        .zip((0..LATENT_DIM).filter(|c| !kept.contains(c)))
+    {
+        *slot = coordinate;
     }
     moved
 }
@@ -97,14 +105,15 @@ impl Dense {
     }
 }
 
-/// One affine coupling layer's network: the kept half and the class in, `s` and `t` out.
+/// One affine coupling layer's network: the kept half and the component in, `s` and `t` out.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Coupling {
     /// `HALF` inputs to the hidden width.
     pub first: Dense,
-    /// Per class, added to the first layer's output (a one-hot class input's weights).
+    /// Per mixture component (every class's, in order), added to the first layer's output (the
+    /// weights of a one-hot component input).
     #[serde(with = "super::half_precision")]
-    pub class_bias: Vec<f32>,
+    pub component_bias: Vec<f32>,
     /// Hidden to hidden.
     pub second: Dense,
     /// Hidden to `2·HALF`: raw log-scales, then shifts.
@@ -112,17 +121,12 @@ pub struct Coupling {
 }
 
 impl Coupling {
-    /// The log-scales `s` and shifts `t` for the kept values `kept` of class `class`.
-    fn scale_and_shift(
-        &self,
-        kept: &[f32; HALF],
-        class: usize,
-        work: &mut Work,
-    ) -> [f32; 2 * HALF] {
+    /// The log-scales `s` and shifts `t` for the kept values `kept` of component row `row`.
+    fn scale_and_shift(&self, kept: &[f32; HALF], row: usize, work: &mut Work) -> [f32; 2 * HALF] {
         let hidden = self.first.outputs as usize;
         let (a, b) = (&mut work.a[..hidden], &mut work.b[..hidden]);
         self.first.apply(kept, a, false);
-        let bias = &self.class_bias[class * hidden..(class + 1) * hidden];
+        let bias = &self.component_bias[row * hidden..(row + 1) * hidden];
         a.iter_mut()
             .zip(bias)
             .for_each(|(v, c)| *v = (*v + c).max(0.0));
@@ -142,15 +146,11 @@ struct Work {
     b: Vec<f32>,
 }
 
-/// The flow: standardisation, then coupling layers; one network for every class.
+/// The flow: coupling layers shared by every mixture component of every class.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Flow {
-    /// Number of classes it was trained on.
-    pub classes: u32,
-    /// Mean of every training code coordinate.
-    pub shift: Vec<f32>,
-    /// Standard deviation of every training code coordinate.
-    pub scale: Vec<f32>,
+    /// Mixture components of each class, as in the statistics it was trained with.
+    pub components: Vec<u32>,
     /// Coupling layers in data-to-noise order.
     pub layers: Vec<Coupling>,
 }
@@ -161,6 +161,15 @@ impl Flow {
         self.layers.first().map_or(0, |l| l.first.outputs as usize)
     }
 
+    /// The row of component `k` of `class` among every class's components.
+    pub fn row(&self, class: usize, k: usize) -> usize {
+        self.components[..class]
+            .iter()
+            .map(|&c| c as usize)
+            .sum::<usize>()
+            + k
+    }
+
     fn work(&self) -> Work {
         Work {
             a: vec![0.0; self.hidden()],
@@ -168,21 +177,14 @@ impl Flow {
         }
     }
 
-    /// Checks shapes and values, so that sampling cannot fail or index out of bounds.
-    pub fn validate(&self, classes: usize) -> Result<(), String> {
-        if self.classes as usize != classes {
+    /// Checks shapes and values against the mixtures' component counts (`components`, one per
+    /// class), so that sampling cannot fail or index out of bounds.
+    pub fn validate(&self, components: &[usize]) -> Result<(), String> {
+        let own: Vec<usize> = self.components.iter().map(|&c| c as usize).collect();
+        if own != components {
             return Err(format!(
-                "the flow has {} classes, expected {classes}",
-                self.classes
+                "the flow was trained for mixtures of {own:?} components, these have {components:?}"
             ));
-        }
-        if self.shift.len() != LATENT_DIM || self.scale.len() != LATENT_DIM {
-            return Err("the flow's standardisation has the wrong length".into());
-        }
-        if !self.shift.iter().all(|v| v.is_finite())
-            || !self.scale.iter().all(|v| v.is_finite() && *v > 0.0)
-        {
-            return Err("the flow's standardisation is not finite and positive".into());
         }
         if self.layers.is_empty() || self.layers.len() > 64 {
             return Err(format!("the flow has {} layers (1–64)", self.layers.len()));
@@ -191,63 +193,89 @@ impl Flow {
         if !(1..=1024).contains(&hidden) {
             return Err(format!("the flow's hidden width is {hidden} (1–1024)"));
         }
+        let rows: usize = components.iter().sum();
         for (i, layer) in self.layers.iter().enumerate() {
             let what = |part: &str| format!("the flow's layer {i} {part}");
             layer.first.check(HALF, hidden, &what("first"))?;
             layer.second.check(hidden, hidden, &what("second"))?;
             layer.last.check(hidden, 2 * HALF, &what("last"))?;
-            if layer.class_bias.len() != classes * hidden
-                || !layer.class_bias.iter().all(|v| v.is_finite())
+            if layer.component_bias.len() != rows * hidden
+                || !layer.component_bias.iter().all(|v| v.is_finite())
             {
-                return Err(what("class biases are malformed"));
+                return Err(what("component biases are malformed"));
             }
         }
         Ok(())
     }
 
-    /// Maps standard normal `noise` (32 values) to a code of `class`, appended to `out`.
-    pub fn code_from_noise(&self, noise: &[f32; LATENT_DIM], class: usize, out: &mut Vec<f32>) {
+    /// Maps standard normal `noise` (32 values) through component row `row`'s flow and its
+    /// Gaussian `base` to a code, appended to `out`.
+    pub fn code_from_noise(
+        &self,
+        noise: &[f32; LATENT_DIM],
+        row: usize,
+        base: &Gaussian,
+        out: &mut Vec<f32>,
+    ) {
         let mut work = self.work();
         let mut x = *noise;
         for (index, layer) in self.layers.iter().enumerate().rev() {
             let kept = kept_coordinates(index).map(|c| x[c]);
-            let st = layer.scale_and_shift(&kept, class, &mut work);
+            let st = layer.scale_and_shift(&kept, row, &mut work);
             for (i, c) in moved_coordinates(index).into_iter().enumerate() {
                 x[c] = (x[c] - st[HALF + i]) * libm::expf(-st[i]);
             }
         }
-        out.extend(
-            x.iter()
-                .zip(self.scale.iter().zip(&self.shift))
-                .map(|(v, (s, m))| v * s + m),
-        );
+        base.from_standard(&x, 1.0, out);
     }
 
-    /// Draws a code of `class` with noise scaled by `√spread` (the variance by `spread`), as the
-    /// Gaussians scale their covariance.
-    pub fn sample_into(&self, class: usize, spread: f32, rng: &mut impl Rng, out: &mut Vec<f32>) {
+    /// Draws a code of `class`: a component of its `mixture` by weight, then that component's
+    /// flow from noise scaled by `√spread` (the variance by `spread`, as the Gaussians scale
+    /// their covariance). Returns the component.
+    pub fn sample_into(
+        &self,
+        mixture: &Mixture,
+        class: usize,
+        spread: f32,
+        rng: &mut impl Rng,
+        out: &mut Vec<f32>,
+    ) -> u32 {
+        let k = mixture.pick(rng.random());
         let scale = spread.sqrt();
         let noise: [f32; LATENT_DIM] =
             std::array::from_fn(|_| scale * rng.sample::<f32, _>(StandardNormal));
-        self.code_from_noise(&noise, class, out);
+        self.code_from_noise(&noise, self.row(class, k), &mixture.components[k], out);
+        k as u32
     }
 
-    /// Natural log of the flow's density of `code` (32 values) for `class`.
-    pub fn log_density(&self, code: &[f32], class: usize) -> f64 {
+    /// Natural log of the density of `code` (32 values) under component row `row`'s flow on
+    /// its Gaussian `base`.
+    pub fn component_log_density(&self, code: &[f32], row: usize, base: &Gaussian) -> f64 {
         let mut work = self.work();
-        let mut log_det: f64 = -self.scale.iter().map(|s| f64::from(*s).ln()).sum::<f64>();
-        let mut x: [f32; LATENT_DIM] =
-            std::array::from_fn(|i| (code[i] - self.shift[i]) / self.scale[i]);
+        let (white, base_log_det) = base.whiten(code);
+        let mut x: [f32; LATENT_DIM] = white.map(|v| v as f32);
+        let mut log_det = -base_log_det;
         for (index, layer) in self.layers.iter().enumerate() {
             let kept = kept_coordinates(index).map(|c| x[c]);
-            let st = layer.scale_and_shift(&kept, class, &mut work);
+            let st = layer.scale_and_shift(&kept, row, &mut work);
             for (i, c) in moved_coordinates(index).into_iter().enumerate() {
                 x[c] = x[c] * libm::expf(st[i]) + st[HALF + i];
                 log_det += f64::from(st[i]);
             }
         }
-        let squared: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-        log_det - 0.5 * (LATENT_DIM as f64 * (2.0 * std::f64::consts::PI).ln() + squared)
+        log_det + standard_log_density(&x.map(f64::from))
+    }
+
+    /// Natural log of the density of `code` for `class`, whose mixture is `mixture`:
+    /// `log Σₖ wₖ qₖ(code)`.
+    pub fn log_density(&self, code: &[f32], class: usize, mixture: &Mixture) -> f64 {
+        let terms: Vec<f64> = (mixture.weights.iter().zip(&mixture.components))
+            .enumerate()
+            .map(|(k, (&w, base))| {
+                f64::from(w).ln() + self.component_log_density(code, self.row(class, k), base)
+            })
+            .collect();
+        super::log_sum_exp(&terms)
     }
 }
 
@@ -257,37 +285,69 @@ pub(crate) mod tests {
     use rand::SeedableRng;
     use rand::rngs::ChaCha8Rng;
 
-    /// A random flow of `layers` layers, hidden width 8, its values rounded to half precision as
-    /// a file stores them.
-    pub(crate) fn random_flow(layers: usize, seed: u64) -> Flow {
+    /// `n` random values of size about `size`, rounded to half precision as a file stores them.
+    fn values(rng: &mut ChaCha8Rng, n: usize, size: f32) -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                let v: f32 = rng.sample(StandardNormal);
+                half::f16::from_f32(v * size).to_f32()
+            })
+            .collect()
+    }
+
+    /// A random Gaussian with a well-conditioned Cholesky factor.
+    pub(crate) fn random_gaussian(rng: &mut ChaCha8Rng) -> Gaussian {
+        let mut cholesky = Vec::new();
+        for i in 0..LATENT_DIM {
+            cholesky.extend(values(rng, i, 0.2));
+            cholesky.push(1.0 + f32::from(rng.random_range(0u8..8)) / 8.0);
+        }
+        Gaussian {
+            mean: values(rng, LATENT_DIM, 1.0),
+            cholesky,
+        }
+    }
+
+    /// A random mixture of `k` components.
+    pub(crate) fn random_mixture(k: usize, seed: u64) -> Mixture {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut values = |n: usize, size: f32| -> Vec<f32> {
-            (0..n)
-                .map(|_| {
-                    let v: f32 = rng.sample(StandardNormal);
-                    half::f16::from_f32(v * size).to_f32()
-                })
-                .collect()
-        };
+        let mut weights: Vec<f32> = (1..=k).map(|i| i as f32).collect();
+        let total: f32 = weights.iter().sum();
+        weights.iter_mut().for_each(|w| *w /= total);
+        Mixture {
+            weights,
+            components: (0..k).map(|_| random_gaussian(&mut rng)).collect(),
+        }
+    }
+
+    /// A random flow of `layers` layers, hidden width 8, for mixtures of `components`
+    /// components per class; `identity` zeroes the last layers (an untrained flow).
+    pub(crate) fn random_flow(
+        layers: usize,
+        seed: u64,
+        components: &[usize],
+        identity: bool,
+    ) -> Flow {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let hidden = 8;
-        let mut dense = |inputs: usize, outputs: usize| Dense {
+        let rows: usize = components.iter().sum();
+        let mut dense = |inputs: usize, outputs: usize, size: f32| Dense {
             inputs: inputs as u32,
             outputs: outputs as u32,
-            weights: values(inputs * outputs, 0.3),
-            biases: values(outputs, 0.1),
+            weights: values(&mut rng, inputs * outputs, size),
+            biases: values(&mut rng, outputs, size / 3.0),
         };
+        let last_size = if identity { 0.0 } else { 0.3 };
         let layers = (0..layers)
             .map(|_| Coupling {
-                first: dense(HALF, hidden),
-                class_bias: dense(10, hidden).weights,
-                second: dense(hidden, hidden),
-                last: dense(hidden, 2 * HALF),
+                first: dense(HALF, hidden, 0.3),
+                component_bias: dense(rows, hidden, 0.3).weights,
+                second: dense(hidden, hidden, 0.3),
+                last: dense(hidden, 2 * HALF, last_size),
             })
             .collect();
         Flow {
-            classes: 10,
-            shift: vec![0.5; LATENT_DIM],
-            scale: vec![2.0; LATENT_DIM],
+            components: components.iter().map(|&c| c as u32).collect(),
             layers,
         }
     }
@@ -312,10 +372,12 @@ pub(crate) mod tests {
                 .unwrap();
             a.swap(col, pivot);
             total += a[col][col].abs().ln();
-            for row in col + 1..n {
-                let factor = a[row][col] / a[col][col];
-                for k in col..n {
-                    a[row][k] -= factor * a[col][k];
+            let (upper, lower) = a.split_at_mut(col + 1);
+            let pivot_row = &upper[col];
+            for row in lower {
+                let factor = row[col] / pivot_row[col];
+                for (value, &p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *value -= factor * p;
                 }
             }
         }
@@ -324,78 +386,118 @@ pub(crate) mod tests {
 
     #[test]
     fn the_density_is_the_noise_density_through_the_change_of_variables() {
-        // p(x) = N(ε) / |det ∂x/∂ε| for x drawn from ε: the Jacobian by central differences.
-        let flow = random_flow(6, 3);
-        flow.validate(10).unwrap();
+        // q(x) = N(ε) / |det ∂x/∂ε| for x drawn from ε: the Jacobian by central differences.
+        let flow = random_flow(6, 3, &[2, 3], false);
+        flow.validate(&[2, 3]).unwrap();
+        let base = random_mixture(1, 4).components.remove(0);
+        let row = flow.row(1, 2);
+        assert_eq!(row, 4);
         let noise: [f32; LATENT_DIM] = std::array::from_fn(|i| ((i * 7 % 11) as f32 - 5.0) / 5.0);
-        let code_of = |noise: &[f32; LATENT_DIM]| {
+        let code_of = |noise: &[f32; LATENT_DIM], row| {
             let mut out = Vec::new();
-            flow.code_from_noise(noise, 2, &mut out);
+            flow.code_from_noise(noise, row, &base, &mut out);
             out
         };
-        let h = 1e-2;
+        let h = 2e-3;
         let mut jacobian = vec![vec![0f64; LATENT_DIM]; LATENT_DIM];
         for j in 0..LATENT_DIM {
             let (mut up, mut down) = (noise, noise);
             up[j] += h;
             down[j] -= h;
-            let (a, b) = (code_of(&up), code_of(&down));
+            let (a, b) = (code_of(&up, row), code_of(&down, row));
             for i in 0..LATENT_DIM {
                 jacobian[i][j] = f64::from(a[i] - b[i]) / (2.0 * f64::from(h));
             }
         }
-        let squared: f64 = noise.iter().map(|&e| f64::from(e) * f64::from(e)).sum();
-        let log_noise = -0.5 * (LATENT_DIM as f64 * (2.0 * std::f64::consts::PI).ln() + squared);
+        let log_noise = standard_log_density(&noise.map(f64::from));
         let expected = log_noise - log_abs_determinant(jacobian);
-        let found = flow.log_density(&code_of(&noise), 2);
+        let found = flow.component_log_density(&code_of(&noise, row), row, &base);
         assert!(
             (found - expected).abs() < 0.05,
             "{found} against {expected}"
         );
-        let mut other = Vec::new();
-        flow.code_from_noise(&noise, 7, &mut other);
-        assert_ne!(code_of(&noise), other, "the class changes the code");
+        assert_ne!(
+            code_of(&noise, row),
+            code_of(&noise, 0),
+            "the component changes the code"
+        );
     }
 
     #[test]
     fn the_density_of_a_sample_matches_its_noise() {
-        let flow = random_flow(4, 11);
+        let flow = random_flow(4, 11, &[1, 1, 1], false);
+        let base = random_mixture(1, 5).components.remove(0);
         let noise: [f32; LATENT_DIM] = std::array::from_fn(|i| (i as f32 - 15.5) / 10.0);
         let mut code = Vec::new();
-        flow.code_from_noise(&noise, 4, &mut code);
-        // Run forwards by hand: standardise, then every layer, and compare with the noise.
-        let mut x: Vec<f32> = (0..LATENT_DIM)
-            .map(|i| (code[i] - flow.shift[i]) / flow.scale[i])
-            .collect();
+        flow.code_from_noise(&noise, 2, &base, &mut code);
+        // Run forwards by hand: whiten, then every layer, and compare with the noise.
+        let mut x = base.whiten(&code).0.map(|v| v as f32);
         let mut work = flow.work();
         for (index, layer) in flow.layers.iter().enumerate() {
             let kept = kept_coordinates(index).map(|c| x[c]);
-            let st = layer.scale_and_shift(&kept, 4, &mut work);
+            let st = layer.scale_and_shift(&kept, 2, &mut work);
             for (i, c) in moved_coordinates(index).into_iter().enumerate() {
                 x[c] = x[c] * st[i].exp() + st[HALF + i];
             }
         }
         for (a, b) in x.iter().zip(noise) {
+            assert!((a - b).abs() < 1e-3, "{a} against {b}");
+        }
+    }
+
+    #[test]
+    fn an_untrained_flow_is_the_mixture() {
+        let mixture = random_mixture(3, 8);
+        let flow = random_flow(4, 2, &[2, 3], true);
+        let (mut from_flow, mut from_mixture) = (Vec::new(), Vec::new());
+        let mut rng = super::super::rng_for(5, 1);
+        let flow_components: Vec<u32> = (0..50)
+            .map(|_| flow.sample_into(&mixture, 1, 0.7, &mut rng, &mut from_flow))
+            .collect();
+        let mut rng = super::super::rng_for(5, 1);
+        let mixture_components: Vec<u32> = (0..50)
+            .map(|_| mixture.sample_into(0.7, &mut rng, &mut from_mixture))
+            .collect();
+        assert_eq!(flow_components, mixture_components);
+        for (a, b) in from_flow.iter().zip(&from_mixture) {
+            assert!((a - b).abs() < 1e-4, "{a} against {b}");
+        }
+        for code in from_flow.chunks(LATENT_DIM).take(5) {
+            let (a, b) = (
+                flow.log_density(code, 1, &mixture),
+                mixture.log_density(code),
+            );
             assert!((a - b).abs() < 1e-4, "{a} against {b}");
         }
     }
 
     #[test]
     fn malformed_flows_are_refused_with_the_reason() {
-        let mut flow = random_flow(2, 1);
-        flow.layers[1].second.weights.pop();
-        assert!(flow.validate(10).unwrap_err().contains("layer 1 second"));
-        let mut flow = random_flow(2, 1);
-        flow.scale[3] = 0.0;
-        assert!(flow.validate(10).unwrap_err().contains("standardisation"));
-        let mut flow = random_flow(2, 1);
-        flow.layers[0].last.biases[0] = f32::NAN;
-        assert!(flow.validate(10).unwrap_err().contains("non-finite"));
+        let flow = || random_flow(2, 1, &[2, 2], false);
+        let mut broken = flow();
+        broken.layers[1].second.weights.pop();
         assert!(
-            random_flow(2, 1)
-                .validate(3)
+            broken
+                .validate(&[2, 2])
                 .unwrap_err()
-                .contains("classes")
+                .contains("layer 1 second")
+        );
+        let mut broken = flow();
+        broken.layers[0].last.biases[0] = f32::NAN;
+        assert!(broken.validate(&[2, 2]).unwrap_err().contains("non-finite"));
+        let mut broken = flow();
+        broken.layers[0].component_bias.pop();
+        assert!(
+            broken
+                .validate(&[2, 2])
+                .unwrap_err()
+                .contains("component biases")
+        );
+        assert!(
+            flow()
+                .validate(&[2, 3])
+                .unwrap_err()
+                .contains("trained for mixtures")
         );
     }
 }

@@ -101,9 +101,6 @@ mod half_precision {
     }
 }
 
-/// The flow's default spread (noise variance scale), chosen with `latent-digits evaluate`.
-pub const FLOW_SPREAD: f32 = 1.0;
-
 /// Which sampler to draw codes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -111,28 +108,27 @@ pub enum Method {
     Mixture,
     /// The digit's single Gaussian.
     Gaussian,
-    /// The class-conditional normalizing flow.
+    /// The normalizing flow on the digit's mixture components.
     Flow,
 }
 
 impl Method {
-    /// The methods from best to worst by `latent-digits evaluate` on the committed models: a
-    /// model's default is the first it has.
-    pub const PREFERENCE: [Self; 3] = [Self::Flow, Self::Mixture, Self::Gaussian];
+    /// The methods from best to worst by `latent-digits evaluate`'s Fréchet distance at their
+    /// default spreads on the committed models (MODEL.md): a model's default is the first it has.
+    pub const PREFERENCE: [Self; 3] = [Self::Mixture, Self::Flow, Self::Gaussian];
 
     /// The default spread of this sampler: 0.2 for the Gaussian (the original's), 0.85 for the
-    /// mixture (chosen with `latent-digits evaluate`: class accuracy ≥ 0.98 while memorisation
-    /// stays at about that of unseen real digits; MODEL.md has the scan).
+    /// mixture and the flow (chosen with `latent-digits evaluate`: class accuracy ≥ 0.98 while
+    /// memorisation stays at about that of unseen real digits; MODEL.md has the scans).
     pub fn default_spread(self) -> f32 {
         match self {
-            Self::Mixture => 0.85,
+            Self::Mixture | Self::Flow => 0.85,
             Self::Gaussian => 0.2,
-            Self::Flow => FLOW_SPREAD,
         }
     }
 }
 
-/// Sampled codes and, for each, the mixture component it came from (0 for the other samplers).
+/// Sampled codes and, for each, the mixture component it came from (0 for the single Gaussian).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Samples {
     /// `n × 32` values, row-major.
@@ -147,24 +143,28 @@ pub fn rng_for(seed: u64, digit: usize) -> ChaCha8Rng {
 }
 
 impl Gaussian {
-    /// Draws `μ + √spread · L·ε` with `ε` standard normal: covariance scaled by `spread`.
-    pub fn sample_into(&self, spread: f32, rng: &mut impl Rng, out: &mut Vec<f32>) {
-        let noise: [f32; LATENT_DIM] = std::array::from_fn(|_| rng.sample(StandardNormal));
-        let scale = spread.sqrt();
+    /// Appends `μ + scale · L·ε`: standard normal `noise` ε made a draw of this Gaussian with
+    /// its covariance scaled by `scale²`.
+    pub fn from_standard(&self, noise: &[f32; LATENT_DIM], scale: f32, out: &mut Vec<f32>) {
         let mut row_start = 0;
         for (i, mean) in self.mean.iter().enumerate() {
             let row = &self.cholesky[row_start..row_start + i + 1];
-            let correlated: f32 = row.iter().zip(&noise).map(|(l, e)| l * e).sum();
+            let correlated: f32 = row.iter().zip(noise).map(|(l, e)| l * e).sum();
             out.push(mean + scale * correlated);
             row_start += i + 1;
         }
     }
 
-    /// Natural log of the density at `z`.
-    pub fn log_density(&self, z: &[f32]) -> f64 {
-        // Solve L·y = z − μ by forward substitution; log|Σ| = 2 Σ log Lᵢᵢ.
+    /// Draws `μ + √spread · L·ε` with `ε` standard normal: covariance scaled by `spread`.
+    pub fn sample_into(&self, spread: f32, rng: &mut impl Rng, out: &mut Vec<f32>) {
+        let noise: [f32; LATENT_DIM] = std::array::from_fn(|_| rng.sample(StandardNormal));
+        self.from_standard(&noise, spread.sqrt(), out);
+    }
+
+    /// `L⁻¹(z − μ)` (forward substitution) and `log |det L|`: `z` whitened by this Gaussian.
+    pub fn whiten(&self, z: &[f32]) -> ([f64; LATENT_DIM], f64) {
         let mut y = [0f64; LATENT_DIM];
-        let (mut row_start, mut log_det, mut squared) = (0, 0.0, 0.0);
+        let (mut row_start, mut log_det) = (0, 0.0);
         for i in 0..LATENT_DIM {
             let row = &self.cholesky[row_start..row_start + i + 1];
             let dot: f64 = row[..i]
@@ -174,28 +174,74 @@ impl Gaussian {
                 .sum();
             let diagonal = f64::from(row[i]);
             y[i] = (f64::from(z[i]) - f64::from(self.mean[i]) - dot) / diagonal;
-            log_det += 2.0 * diagonal.ln();
-            squared += y[i] * y[i];
+            log_det += diagonal.ln();
             row_start += i + 1;
         }
-        -0.5 * (LATENT_DIM as f64 * (2.0 * std::f64::consts::PI).ln() + log_det + squared)
+        (y, log_det)
+    }
+
+    /// Checks the sizes, that every value is finite and that the Cholesky diagonal is positive;
+    /// `what` names the Gaussian in the error.
+    pub fn validate(&self, what: &str) -> Result<(), String> {
+        if self.mean.len() != LATENT_DIM || self.cholesky.len() != PACKED_TRIANGLE {
+            return Err(format!(
+                "{what} has {} mean and {} Cholesky values",
+                self.mean.len(),
+                self.cholesky.len()
+            ));
+        }
+        if !self
+            .mean
+            .iter()
+            .chain(&self.cholesky)
+            .all(|v| v.is_finite())
+        {
+            return Err(format!("{what} has non-finite values"));
+        }
+        let mut diagonal = 0;
+        for i in 0..LATENT_DIM {
+            diagonal += i;
+            if self.cholesky[diagonal] <= 0.0 {
+                return Err(format!(
+                    "{what}'s Cholesky factor has a non-positive diagonal"
+                ));
+            }
+            diagonal += 1;
+        }
+        Ok(())
+    }
+
+    /// Natural log of the density at `z`.
+    pub fn log_density(&self, z: &[f32]) -> f64 {
+        // log|Σ| = 2 log|det L|.
+        let (y, log_det) = self.whiten(z);
+        standard_log_density(&y) - log_det
     }
 }
 
+/// Natural log of the standard normal density at `y`.
+pub fn standard_log_density(y: &[f64]) -> f64 {
+    let squared: f64 = y.iter().map(|v| v * v).sum();
+    -0.5 * (y.len() as f64 * (2.0 * std::f64::consts::PI).ln() + squared)
+}
+
 impl Mixture {
-    /// Picks a component by weight, then draws from its Gaussian; returns the component index.
-    pub fn sample_into(&self, spread: f32, rng: &mut impl Rng, out: &mut Vec<f32>) -> u32 {
-        let u: f32 = rng.random();
+    /// The component whose share of the cumulative weights holds `u` (uniform in [0, 1)).
+    pub fn pick(&self, u: f32) -> usize {
         let mut cumulative = 0.0;
         let last = self.weights.len() - 1;
-        let chosen = self
-            .weights
+        self.weights
             .iter()
             .position(|w| {
                 cumulative += w;
                 u < cumulative
             })
-            .unwrap_or(last);
+            .unwrap_or(last)
+    }
+
+    /// Picks a component by weight, then draws from its Gaussian; returns the component index.
+    pub fn sample_into(&self, spread: f32, rng: &mut impl Rng, out: &mut Vec<f32>) -> u32 {
+        let chosen = self.pick(rng.random());
         self.components[chosen].sample_into(spread, rng, out);
         chosen as u32
     }
@@ -208,9 +254,14 @@ impl Mixture {
             .zip(&self.components)
             .map(|(&w, c)| f64::from(w).ln() + c.log_density(z))
             .collect();
-        let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        max + terms.iter().map(|t| (t - max).exp()).sum::<f64>().ln()
+        log_sum_exp(&terms)
     }
+}
+
+/// `log Σ exp(tᵢ)`, without overflow.
+pub fn log_sum_exp(terms: &[f64]) -> f64 {
+    let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    max + terms.iter().map(|t| (t - max).exp()).sum::<f64>().ln()
 }
 
 /// One class's sampler, ready to draw.
@@ -220,8 +271,8 @@ pub enum Sampler<'a> {
     Mixture(&'a Mixture),
     /// A single Gaussian.
     Gaussian(&'a Gaussian),
-    /// The flow, for the given class.
-    Flow(&'a Flow, usize),
+    /// The flow on the class's mixture, for the given class.
+    Flow(&'a Flow, &'a Mixture, usize),
 }
 
 impl Sampler<'_> {
@@ -235,9 +286,8 @@ impl Sampler<'_> {
                     gaussian.sample_into(spread, rng, &mut latents);
                     0
                 }
-                Self::Flow(flow, class) => {
-                    flow.sample_into(class, spread, rng, &mut latents);
-                    0
+                Self::Flow(flow, mixture, class) => {
+                    flow.sample_into(mixture, class, spread, rng, &mut latents)
                 }
             })
             .collect();
@@ -396,8 +446,12 @@ mod tests {
     #[test]
     fn same_seed_same_samples_other_seed_other_samples() {
         let gaussian = diagonal(0.0, 1.0);
-        let flow = flow::tests::random_flow(4, 2);
-        for sampler in [Sampler::Gaussian(&gaussian), Sampler::Flow(&flow, 3)] {
+        let mixture = flow::tests::random_mixture(2, 1);
+        let flow = flow::tests::random_flow(4, 2, &[2; CLASSES], false);
+        for sampler in [
+            Sampler::Gaussian(&gaussian),
+            Sampler::Flow(&flow, &mixture, 3),
+        ] {
             let draw = |seed| sampler.sample(5, 0.2, &mut rng_for(seed, 4));
             assert_eq!(draw(11), draw(11));
             assert_ne!(draw(11).latents, draw(12).latents);

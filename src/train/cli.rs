@@ -127,7 +127,7 @@ struct SampleArgs {
     model: ModelArg,
     #[arg(long, value_enum)]
     method: MethodArg,
-    /// Covariance scale (default: the method's; 0.85 for gmm, 0.2 for gaussian).
+    /// Covariance scale (default: the method's; 0.85 for gmm and flow, 0.2 for gaussian).
     #[arg(long)]
     spread: Option<f64>,
     /// Samples per class.

@@ -1,6 +1,9 @@
-//! `fit-flow`: trains the class-conditional flow of [`crate::latent::flow`] with burn on the
-//! model's training codes, measures its log-likelihood of the test codes beside the mixtures',
-//! and stores it in `latent.bin` with its record in `flow.json`.
+//! `fit-flow`: trains the flow of [`crate::latent::flow`] on the mixture components of
+//! `latent.bin` with burn, on the model's training codes: each epoch, every code is given to one
+//! component of its class's mixture, drawn by the component's responsibility for it, and the flow
+//! of that component learns it (the mixture's EM responsibilities held fixed, which bounds the
+//! exact log-likelihood from below). It measures the exact log-likelihood of the test codes beside
+//! the mixtures' and stores the flow in `latent.bin` with its record in `flow.json`.
 
 use std::time::Instant;
 
@@ -10,9 +13,10 @@ use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::optim::GradientsParams;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use super::adam::FusedAdam;
@@ -26,10 +30,10 @@ use super::progress;
 use super::trainer::scheduled_lr;
 use crate::architecture::LATENT_DIM;
 use crate::artifact::{self, FlowStats, LatentStats};
-use crate::latent::CLASSES;
 use crate::latent::flow::{
     Coupling, Dense, Flow, HALF, SCALE_LIMIT, kept_coordinates, moved_coordinates,
 };
+use crate::latent::{CLASSES, Gaussian};
 
 /// How `fit-flow` trains: what `flow.json` records, and the command's flags (defaults
 /// [`FlowConfig::DEFAULT`]).
@@ -53,6 +57,11 @@ pub struct FlowConfig {
     /// Decoupled weight decay.
     #[arg(long, default_value_t = FlowConfig::DEFAULT.weight_decay)]
     pub weight_decay: f32,
+    /// Standard deviation of Gaussian noise added afresh to every training code coordinate each
+    /// epoch: the flow then models the neighbourhoods of the codes, as the decoder was trained
+    /// to draw them (stage 2's code noise), rather than the codes' exact positions.
+    #[arg(long, default_value_t = FlowConfig::DEFAULT.code_noise)]
+    pub code_noise: f32,
     /// Seeds the weights and the order of the codes.
     #[arg(long, default_value_t = FlowConfig::DEFAULT.seed)]
     pub seed: u64,
@@ -62,11 +71,12 @@ impl FlowConfig {
     /// The `fit-flow` command's defaults.
     pub const DEFAULT: Self = Self {
         layers: 8,
-        hidden: 64,
+        hidden: 32,
         epochs: 40,
         batch: 256,
         lr: 1e-3,
         weight_decay: 0.0,
+        code_noise: 0.0,
         seed: 42,
     };
 }
@@ -80,9 +90,10 @@ pub struct FlowRecord {
     pub config: FlowConfig,
     /// Parameters of the flow.
     pub parameters: usize,
-    /// Mean log-likelihood of the training codes after each epoch (nats per code).
+    /// Mean log-likelihood of the training codes under the component each was given, after
+    /// each epoch (nats per code; the training objective).
     pub train_log_likelihood: Vec<f64>,
-    /// Mean log-likelihood of the test codes after each epoch, as trained (f32).
+    /// The same for the test codes, each under its most responsible component.
     pub test_log_likelihood: Vec<f64>,
     /// Per class: the stored (half-precision) flow's mean log-likelihood of the test codes.
     pub test_log_likelihood_flow: Vec<f64>,
@@ -100,12 +111,12 @@ pub struct FlowRecord {
 #[derive(Module, Debug)]
 struct CouplingNet {
     first: Linear,
-    class_bias: Param<Tensor<2>>,
+    component_bias: Param<Tensor<2>>,
     second: Linear,
     last: Linear,
 }
 
-/// The flow's networks as a burn module (the standardisation is fixed, not trained).
+/// The flow's networks as a burn module.
 #[derive(Module, Debug)]
 struct FlowNet {
     layers: Vec<CouplingNet>,
@@ -148,7 +159,7 @@ fn layer_indices(layers: usize, device: &Device) -> Vec<LayerIndices> {
 }
 
 impl FlowNet {
-    fn new(config: &FlowConfig, device: &Device) -> Self {
+    fn new(config: &FlowConfig, rows: usize, device: &Device) -> Self {
         let he = Initializer::KaimingNormal {
             gain: std::f64::consts::SQRT_2,
             fan_out_only: false,
@@ -161,7 +172,7 @@ impl FlowNet {
         let layers = (0..config.layers)
             .map(|_| CouplingNet {
                 first: linear(HALF, config.hidden, he.clone()),
-                class_bias: Param::from_tensor(Tensor::zeros([CLASSES, config.hidden], device)),
+                component_bias: Param::from_tensor(Tensor::zeros([rows, config.hidden], device)),
                 second: linear(config.hidden, config.hidden, he.clone()),
                 // Zero output weights: every layer starts as the identity.
                 last: linear(config.hidden, 2 * HALF, Initializer::Zeros),
@@ -170,14 +181,9 @@ impl FlowNet {
         Self { layers }
     }
 
-    /// Log-densities (`batch`) of standardised codes `x` (`batch × 32`) of classes `labels`,
-    /// without the standardisation's constant.
-    fn log_density(
-        &self,
-        x: Tensor<2>,
-        labels: Tensor<1, Int>,
-        order: &[LayerIndices],
-    ) -> Tensor<1> {
+    /// Log-densities (`batch`) of whitened codes `x` (`batch × 32`) under the flows of
+    /// component rows `rows`, without the whitening's term.
+    fn log_density(&self, x: Tensor<2>, rows: Tensor<1, Int>, order: &[LayerIndices]) -> Tensor<1> {
         let [batch, _] = x.dims();
         let mut x = x;
         let mut log_det = Tensor::<2>::zeros([batch, 1], &x.device());
@@ -185,7 +191,7 @@ impl FlowNet {
             let kept = x.clone().select(1, ix.kept.clone());
             let moved = x.select(1, ix.moved.clone());
             let hidden = layer.first.forward(kept.clone())
-                + layer.class_bias.val().select(0, labels.clone());
+                + layer.component_bias.val().select(0, rows.clone());
             let hidden = relu(layer.second.forward(relu(hidden)));
             let out = layer.last.forward(relu(hidden));
             let raw = out.clone().narrow(1, 0, HALF);
@@ -200,7 +206,7 @@ impl FlowNet {
     }
 
     /// The trained networks as the page stores them.
-    fn to_flow(&self, shift: Vec<f32>, scale: Vec<f32>) -> Flow {
+    fn to_flow(&self, components: &[usize]) -> Flow {
         let floats = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().expect("f32 parameters");
         let dense = |linear: &Linear| {
             let [inputs, outputs] = linear.weight.val().dims();
@@ -219,15 +225,13 @@ impl FlowNet {
             }
         };
         Flow {
-            classes: CLASSES as u32,
-            shift,
-            scale,
+            components: components.iter().map(|&c| c as u32).collect(),
             layers: self
                 .layers
                 .iter()
                 .map(|layer| Coupling {
                     first: dense(&layer.first),
-                    class_bias: floats(layer.class_bias.val()),
+                    component_bias: floats(layer.component_bias.val()),
                     second: dense(&layer.second),
                     last: dense(&layer.last),
                 })
@@ -236,55 +240,115 @@ impl FlowNet {
     }
 }
 
-/// Mean and standard deviation of every coordinate of `codes`.
-fn standardisation(codes: &[f32]) -> (Vec<f32>, Vec<f32>) {
-    let n = (codes.len() / LATENT_DIM) as f64;
-    let mut mean = [0f64; LATENT_DIM];
-    let mut square = [0f64; LATENT_DIM];
-    for code in codes.chunks_exact(LATENT_DIM) {
-        for (i, &v) in code.iter().enumerate() {
-            mean[i] += f64::from(v) / n;
-            square[i] += f64::from(v) * f64::from(v) / n;
-        }
-    }
-    let sd = (0..LATENT_DIM).map(|i| (square[i] - mean[i] * mean[i]).max(1e-8).sqrt() as f32);
-    (mean.iter().map(|&m| m as f32).collect(), sd.collect())
-}
-
-/// Codes `n × 32` and labels as tensors, the codes standardised.
+/// Codes whitened each by one mixture component's Gaussian (`n × 32`), the component's row, and
+/// each code's `−log |det L|` of that Gaussian: the density's term from the whitening.
 struct CodeSet {
     codes: Vec<f32>,
-    labels: Vec<u8>,
+    rows: Vec<usize>,
+    offsets: Vec<f64>,
 }
 
 impl CodeSet {
-    fn batch(&self, rows: &[usize], device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
-        let mut codes = Vec::with_capacity(rows.len() * LATENT_DIM);
-        for &r in rows {
+    fn batch(&self, picked: &[usize], device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
+        let mut codes = Vec::with_capacity(picked.len() * LATENT_DIM);
+        for &r in picked {
             codes.extend_from_slice(&self.codes[r * LATENT_DIM..(r + 1) * LATENT_DIM]);
         }
-        let x = Tensor::from_data(TensorData::new(codes, [rows.len(), LATENT_DIM]), device);
-        (
-            x,
-            indices(rows.iter().map(|&r| usize::from(self.labels[r])), device),
-        )
+        let x = Tensor::from_data(TensorData::new(codes, [picked.len(), LATENT_DIM]), device);
+        (x, indices(picked.iter().map(|&r| self.rows[r]), device))
+    }
+
+    /// `codes`, each whitened by the Gaussian of its component row in `rows` (`bases`: every
+    /// row's Gaussian).
+    fn whitened(codes: &[f32], rows: Vec<usize>, bases: &[&Gaussian]) -> Self {
+        let (mut white, mut offsets) = (Vec::with_capacity(codes.len()), Vec::new());
+        for (code, &row) in codes.chunks_exact(LATENT_DIM).zip(&rows) {
+            let (y, log_det) = bases[row].whiten(code);
+            white.extend(y.iter().map(|&v| v as f32));
+            offsets.push(-log_det);
+        }
+        Self {
+            codes: white,
+            rows,
+            offsets,
+        }
     }
 
     fn len(&self) -> usize {
-        self.labels.len()
+        self.rows.len()
     }
 
-    /// Mean log-likelihood per code under `net` (in standardised units: add the constant).
+    /// Mean log-likelihood per code under `net` and the whitening.
     fn mean_log_likelihood(&self, net: &FlowNet, order: &[LayerIndices], device: &Device) -> f64 {
-        let rows: Vec<usize> = (0..self.len()).collect();
-        let total: f64 = rows
+        let all: Vec<usize> = (0..self.len()).collect();
+        let total: f64 = all
             .chunks(2000)
             .map(|chunk| {
-                let (x, labels) = self.batch(chunk, device);
-                f64::from(net.log_density(x, labels, order).sum().into_scalar::<f32>())
+                let (x, rows) = self.batch(chunk, device);
+                f64::from(net.log_density(x, rows, order).sum().into_scalar::<f32>())
             })
             .sum();
-        total / self.len() as f64
+        (total + self.offsets.iter().sum::<f64>()) / self.len() as f64
+    }
+}
+
+/// For each code, the posterior probabilities of its class's mixture components, as
+/// `(row, cumulative probability)` pairs.
+fn responsibilities(
+    codes: &[f32],
+    labels: &[u8],
+    stats: &LatentStats,
+    flow: &Flow,
+) -> Vec<Vec<(usize, f64)>> {
+    codes
+        .chunks_exact(LATENT_DIM)
+        .zip(labels)
+        .map(|(code, &label)| {
+            let class = usize::from(label);
+            let mixture = &stats.classes[class].mixture;
+            let terms: Vec<f64> = (mixture.weights.iter().zip(&mixture.components))
+                .map(|(&w, c)| f64::from(w).ln() + c.log_density(code))
+                .collect();
+            let total = crate::latent::log_sum_exp(&terms);
+            let mut cumulative = 0.0;
+            terms
+                .iter()
+                .enumerate()
+                .map(|(k, t)| {
+                    cumulative += (t - total).exp();
+                    (flow.row(class, k), cumulative)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A component row for each code: drawn by responsibility with `rng`, or without one the most
+/// responsible.
+fn assign(responsibility: &[Vec<(usize, f64)>], rng: Option<&mut ChaCha8Rng>) -> Vec<usize> {
+    match rng {
+        Some(rng) => responsibility
+            .iter()
+            .map(|r| {
+                let u: f64 = rng.random();
+                r.iter().find(|(_, c)| u < *c).unwrap_or(&r[r.len() - 1]).0
+            })
+            .collect(),
+        None => responsibility
+            .iter()
+            .map(|r| {
+                let mut previous = 0.0;
+                r.iter()
+                    .map(|&(row, c)| {
+                        let share = c - previous;
+                        previous = c;
+                        (row, share)
+                    })
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+                    .expect("a component")
+                    .0
+            })
+            .collect(),
     }
 }
 
@@ -332,49 +396,62 @@ pub fn fit_flow_and_write(
     let test = dir.images(Split::Test)?;
     let train_codes = encode_all(&encoder, &train, &device);
     let test_codes = encode_all(&encoder, &test, &device);
-    let (shift, scale) = standardisation(&train_codes);
-    let standardise = |codes: &[f32]| -> Vec<f32> {
-        codes
-            .chunks_exact(LATENT_DIM)
-            .flat_map(|c| (0..LATENT_DIM).map(|i| (c[i] - shift[i]) / scale[i]))
-            .collect()
-    };
-    let train_set = CodeSet {
-        codes: standardise(&train_codes),
-        labels: train.labels.clone(),
-    };
-    let test_set = CodeSet {
-        codes: standardise(&test_codes),
-        labels: test.labels.clone(),
-    };
-    let constant: f64 = -scale.iter().map(|s| f64::from(*s).ln()).sum::<f64>();
+    let components: Vec<usize> = stats
+        .classes
+        .iter()
+        .map(|c| c.mixture.weights.len())
+        .collect();
+    let bases: Vec<&Gaussian> = stats
+        .classes
+        .iter()
+        .flat_map(|c| &c.mixture.components)
+        .collect();
 
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
     let order = layer_indices(config.layers, &ad_device);
     let plain_order = layer_indices(config.layers, &device);
-    let mut net = FlowNet::new(config, &ad_device);
+    let mut net = FlowNet::new(config, bases.len(), &ad_device);
+    let layout = net.valid().to_flow(&components);
+    let train_responsibility = responsibilities(&train_codes, &train.labels, &stats, &layout);
+    let test_rows = assign(
+        &responsibilities(&test_codes, &test.labels, &stats, &layout),
+        None,
+    );
+    let test_set = CodeSet::whitened(&test_codes, test_rows, &bases);
     let parameters = net.num_params();
     let mut optimizer = FusedAdam::init(config.weight_decay);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let mut rows: Vec<usize> = (0..train_set.len()).collect();
-    let steps = rows.len().div_ceil(config.batch);
+    let mut order_of_codes: Vec<usize> = (0..train.len()).collect();
+    let steps = train.len().div_ceil(config.batch);
     let bar = progress::bar((config.epochs * steps) as u64);
     let started = Instant::now();
     let (mut train_ll, mut test_ll) = (Vec::new(), Vec::new());
     for epoch in 1..=config.epochs {
         let lr = scheduled_lr(config.lr, epoch, config.epochs);
-        rows.shuffle(&mut rng);
-        for chunk in rows.chunks(config.batch) {
-            let (x, labels) = train_set.batch(chunk, &ad_device);
-            let loss = -net.log_density(x, labels, &order).mean();
+        order_of_codes.shuffle(&mut rng);
+        let rows = assign(&train_responsibility, Some(&mut rng));
+        let noisy: Vec<f32>;
+        let codes = if config.code_noise > 0.0 {
+            noisy = train_codes
+                .iter()
+                .map(|&v| v + config.code_noise * rng.sample::<f32, _>(StandardNormal))
+                .collect();
+            &noisy
+        } else {
+            &train_codes
+        };
+        let train_set = CodeSet::whitened(codes, rows, &bases);
+        for chunk in order_of_codes.chunks(config.batch) {
+            let (x, rows) = train_set.batch(chunk, &ad_device);
+            let loss = -net.log_density(x, rows, &order).mean();
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = optimizer.step(lr, net, grads);
             bar.inc(1);
         }
         let valid = net.valid();
-        let train_value = train_set.mean_log_likelihood(&valid, &plain_order, &device) + constant;
-        let test_value = test_set.mean_log_likelihood(&valid, &plain_order, &device) + constant;
+        let train_value = train_set.mean_log_likelihood(&valid, &plain_order, &device);
+        let test_value = test_set.mean_log_likelihood(&valid, &plain_order, &device);
         progress::say(
             &bar,
             &format!(
@@ -391,7 +468,7 @@ pub fn fit_flow_and_write(
 
     // Store, then measure the stored flow (half precision) exactly as the page runs it.
     stats.flow = Some(FlowStats {
-        flow: net.valid().to_flow(shift, scale),
+        flow: net.valid().to_flow(&components),
         test_log_likelihood: vec![0.0; CLASSES],
         samples: None,
     });
@@ -399,7 +476,7 @@ pub fn fit_flow_and_write(
         .context("the trained flow does not validate")?;
     let flow = &stored.flow.as_ref().expect("just stored").flow;
     let flow_ll = per_class_mean(&test_codes, &test.labels, |code, class| {
-        flow.log_density(code, class)
+        flow.log_density(code, class, &stored.classes[class].mixture)
     });
     let mixture_ll = per_class_mean(&test_codes, &test.labels, |code, class| {
         stored.classes[class].mixture.log_density(code)
@@ -450,7 +527,6 @@ pub fn fit_flow_and_write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::RngExt;
 
     #[test]
     fn the_burn_flow_and_the_stored_flow_give_the_same_density() {
@@ -462,41 +538,58 @@ mod tests {
             batch: 8,
             lr: 1e-3,
             weight_decay: 0.0,
+            code_noise: 0.0,
             seed: 3,
         };
-        let mut net = FlowNet::new(&config, &device);
-        // Random last layers, so that the layers are not the identity.
+        let components = [1, 2, 1];
+        let mut net = FlowNet::new(&config, 4, &device);
+        // Random last layers and component biases, so that no layer is the identity.
         let mut rng = ChaCha8Rng::seed_from_u64(4);
-        for layer in &mut net.layers {
-            let values: Vec<f32> = (0..16 * 2 * HALF)
+        let mut random = |shape: [usize; 2]| {
+            let values: Vec<f32> = (0..shape[0] * shape[1])
                 .map(|_| rng.random_range(-0.3..0.3))
                 .collect();
-            layer.last.weight = Param::from_tensor(Tensor::from_data(
-                TensorData::new(values, [16, 2 * HALF]),
-                &device,
-            ));
+            Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), &device))
+        };
+        for layer in &mut net.layers {
+            layer.last.weight = random([16, 2 * HALF]);
+            layer.component_bias = random([4, 16]);
         }
         let codes: Vec<f32> = (0..3 * LATENT_DIM)
             .map(|_| rng.random_range(-2.0..2.0))
             .collect();
-        let set = CodeSet {
-            codes: codes.clone(),
-            labels: vec![0, 5, 9],
-        };
+        let mixture = crate::latent::flow::tests::random_mixture(4, 5);
+        let bases: Vec<&Gaussian> = mixture.components.iter().collect();
+        let rows = vec![0, 2, 3];
+        let set = CodeSet::whitened(&codes, rows.clone(), &bases);
         let order = layer_indices(config.layers, &device);
-        let (x, labels) = set.batch(&[0, 1, 2], &device);
+        let (x, row_tensor) = set.batch(&[0, 1, 2], &device);
         let burn_values = net
-            .log_density(x, labels, &order)
+            .log_density(x, row_tensor, &order)
             .into_data()
             .try_into_vec::<f32>()
             .unwrap();
-        let flow = net.to_flow(vec![0.0; LATENT_DIM], vec![1.0; LATENT_DIM]);
-        for (row, (&value, class)) in burn_values.iter().zip([0, 5, 9]).enumerate() {
-            let plain = flow.log_density(&codes[row * LATENT_DIM..(row + 1) * LATENT_DIM], class);
-            assert!(
-                (f64::from(value) - plain).abs() < 1e-3,
-                "{value} against {plain}"
-            );
+        let flow = net.to_flow(&components);
+        assert_eq!((flow.row(1, 1), flow.row(2, 0)), (2, 3));
+        for (i, (&value, &row)) in burn_values.iter().zip(&rows).enumerate() {
+            let value = f64::from(value) + set.offsets[i];
+            let code = &codes[i * LATENT_DIM..(i + 1) * LATENT_DIM];
+            let plain = flow.component_log_density(code, row, bases[row]);
+            assert!((value - plain).abs() < 1e-3, "{value} against {plain}");
         }
+    }
+
+    #[test]
+    fn codes_go_to_the_components_responsible_for_them() {
+        let near = |r: &[(usize, f64)]| assign(&[r.to_vec()], None)[0];
+        assert_eq!(near(&[(4, 0.2), (5, 0.9), (6, 1.0)]), 5);
+        assert_eq!(near(&[(4, 0.6), (5, 0.7), (6, 1.0)]), 4);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let drawn = assign(&vec![vec![(0, 0.25), (1, 1.0)]; 4000], Some(&mut rng));
+        let ones = drawn.iter().filter(|&&r| r == 1).count();
+        assert!(
+            (2800..3200).contains(&ones),
+            "{ones} of 4000 drawn with probability 0.75"
+        );
     }
 }

@@ -60,10 +60,13 @@ build() {
   # The encoder is fetched only when a visitor's digit is read: the first gallery needs the
   # decoder alone, which the module embeds.
   cp model/encoder.packed pkg/encoder.packed
+  # So is the normalizing flow, when a visitor samples with it.
+  cp model/flow.bin pkg/flow.bin
   # The clothes model is fetched only when a visitor switches to it.
   mkdir -p pkg/fashion
-  cp model/fashion/decoder.packed model/fashion/latent.bin model/fashion/encoder.packed pkg/fashion/
-  ls -l pkg/latent_digits_bg.wasm pkg/latent_digits.js pkg/encoder.packed pkg/fashion/*
+  cp model/fashion/decoder.packed model/fashion/latent.bin model/fashion/encoder.packed \
+    model/fashion/flow.bin pkg/fashion/
+  ls -l pkg/latent_digits_bg.wasm pkg/latent_digits.js pkg/encoder.packed pkg/flow.bin pkg/fashion/*
 }
 
 # The npm package: pkg/ with the package's own files (npm/), packed into dist/ by `npm pack`.

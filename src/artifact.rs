@@ -4,6 +4,11 @@
 //! (u32 LE), the payload length (u64 LE), then the payload: a [`LatentStats`] in postcard.
 //! Version 5 files, written before the style statistics, and version 6 files, written before the
 //! flow, are still read (without them).
+//!
+//! The flow's weights are a file of their own, `flow.bin`, which the page fetches only when a
+//! visitor samples with the flow: the magic `LDFLOW\0\0`, the format version (u32 LE), then a
+//! [`Flow`] in postcard. `latent.bin` records its CRC-32 with the flow's scores, so a corrupt or
+//! another model's flow is refused.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +26,9 @@ const VERSION_WITHOUT_FLOW: u32 = 6;
 /// The version before the style statistics, still read.
 const VERSION_WITHOUT_STYLE: u32 = 5;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8;
+const FLOW_MAGIC: &[u8; 8] = b"LDFLOW\0\0";
+/// Version of `flow.bin` written and read by this build.
+pub const FLOW_FORMAT_VERSION: u32 = 1;
 
 /// Where the model came from and how good it is.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -115,16 +123,16 @@ pub struct LatentStats {
     /// Measured style and the directions that move it (`latent-digits fit-style`); `None` in
     /// files written before it.
     pub style: Option<StyleStats>,
-    /// The class-conditional flow and its scores (`latent-digits fit-flow`); `None` in files
-    /// written before it.
+    /// What the normalizing flow in `flow.bin` was fitted to and how well it does
+    /// (`latent-digits fit-flow`); `None` in files written before it or without one.
     pub flow: Option<FlowStats>,
 }
 
-/// The flow and how well it does.
+/// The record of the flow in `flow.bin`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FlowStats {
-    /// The flow.
-    pub flow: Flow,
+    /// CRC-32 of `flow.bin`, as `crc32fast::hash` computes it.
+    pub checksum: u32,
     /// Per class, the mean log-likelihood of its test codes under the flow.
     pub test_log_likelihood: Vec<f32>,
     /// Its samples at the default spread, 1,000 per class, seed 1.
@@ -303,18 +311,53 @@ fn validate(stats: &LatentStats) -> Result<(), String> {
     if let Some(style) = &stats.style {
         style.validate(CLASSES)?;
     }
-    if let Some(flow) = &stats.flow {
-        let components: Vec<usize> = stats
-            .classes
-            .iter()
-            .map(|c| c.mixture.weights.len())
-            .collect();
-        flow.flow.validate(&components)?;
-        if flow.test_log_likelihood.len() != CLASSES {
-            return Err("the flow's test log-likelihoods are not one per class".into());
-        }
+    if let Some(flow) = &stats.flow
+        && flow.test_log_likelihood.len() != CLASSES
+    {
+        return Err("the flow's test log-likelihoods are not one per class".into());
     }
     Ok(())
+}
+
+/// Serialises `flow` as `flow.bin`.
+pub fn encode_flow(flow: &Flow) -> Vec<u8> {
+    let mut bytes = FLOW_MAGIC.to_vec();
+    bytes.extend_from_slice(&FLOW_FORMAT_VERSION.to_le_bytes());
+    postcard::to_extend(flow, bytes).expect("in-memory serialisation cannot fail")
+}
+
+/// Parses `flow.bin` for the statistics `stats`: refuses a file whose CRC-32 is not the one they
+/// record (corrupt, or another model's), one of another format, and a flow that does not fit
+/// their mixtures.
+pub fn decode_flow(bytes: &[u8], stats: &LatentStats) -> Result<Flow, String> {
+    let Some(record) = &stats.flow else {
+        return Err("this model has no flow: run `latent-digits fit-flow`".into());
+    };
+    let found = crc32fast::hash(bytes);
+    if found != record.checksum {
+        return Err(format!(
+            "flow.bin is corrupt or another model's: its CRC-32 is {found:08x}, the statistics \
+             expect {:08x}",
+            record.checksum
+        ));
+    }
+    let Some(payload) = bytes.strip_prefix(FLOW_MAGIC) else {
+        return Err("not a flow file (bad magic number)".into());
+    };
+    let version = payload
+        .get(..4)
+        .map(|v| u32::from_le_bytes(v.try_into().expect("4 bytes")));
+    if version != Some(FLOW_FORMAT_VERSION) {
+        return Err(format!(
+            "flow format version {version:?}, this build reads version {FLOW_FORMAT_VERSION}"
+        ));
+    }
+    let flow: Flow = postcard::from_bytes(&payload[4..]).map_err(|e| format!("flow.bin: {e}"))?;
+    let components: Vec<usize> = (stats.classes.iter())
+        .map(|c| c.mixture.weights.len())
+        .collect();
+    flow.validate(&components)?;
+    Ok(flow)
 }
 
 #[cfg(test)]
@@ -386,11 +429,16 @@ pub(crate) mod tests {
             },
             style: Some(crate::latent::style::tests::sample_style(CLASSES)),
             flow: Some(FlowStats {
-                flow: crate::latent::flow::tests::random_flow(3, 1, &[2; CLASSES], false),
+                checksum: crc32fast::hash(&encode_flow(&sample_flow())),
                 test_log_likelihood: vec![-40.0; CLASSES],
                 samples: Some(scores(0.98)),
             }),
         }
+    }
+
+    /// A random flow for [`sample_stats`]'s mixtures: its `flow.bin` is the one they record.
+    pub(crate) fn sample_flow() -> Flow {
+        crate::latent::flow::tests::random_flow(3, 1, &[2; CLASSES], false)
     }
 
     #[test]
@@ -472,13 +520,48 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_malformed_flow_is_refused() {
-        let mut stats = sample_stats();
-        stats.flow.as_mut().unwrap().flow.layers[2]
-            .first
-            .biases
-            .push(0.0);
-        let message = decode(&encode(&stats)).unwrap_err().to_string();
-        assert!(message.contains("flow's layer 2"), "{message}");
+    fn the_flow_file_round_trips_and_refuses_corrupt_foreign_and_malformed_flows() {
+        let stats = sample_stats();
+        let bytes = encode_flow(&sample_flow());
+        assert_eq!(decode_flow(&bytes, &stats).unwrap(), sample_flow());
+        let mut flipped = bytes.clone();
+        flipped[40] ^= 0x10;
+        assert!(
+            decode_flow(&flipped, &stats)
+                .unwrap_err()
+                .contains("corrupt")
+        );
+        let other = encode_flow(&crate::latent::flow::tests::random_flow(
+            3,
+            9,
+            &[2; CLASSES],
+            false,
+        ));
+        assert!(
+            decode_flow(&other, &stats)
+                .unwrap_err()
+                .contains("another model's")
+        );
+        // Files that pass the checksum (the statistics made to record them) are still checked.
+        let sealed = |bytes: &[u8]| {
+            let mut stats = sample_stats();
+            stats.flow.as_mut().unwrap().checksum = crc32fast::hash(bytes);
+            decode_flow(bytes, &stats).unwrap_err()
+        };
+        assert!(sealed(b"LDSTATS\0 not a flow").contains("bad magic"));
+        let mut future = bytes.clone();
+        future[8] = 2;
+        assert!(sealed(&future).contains("version"));
+        assert!(sealed(&bytes[..bytes.len() - 5]).contains("flow.bin"));
+        let mut malformed = sample_flow();
+        malformed.layers[2].first.biases.push(0.0);
+        assert!(sealed(&encode_flow(&malformed)).contains("flow's layer 2"));
+        let mut without = sample_stats();
+        without.flow = None;
+        assert!(
+            decode_flow(&bytes, &without)
+                .unwrap_err()
+                .contains("fit-flow")
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! The cases that the property tests (`tests/readers.rs`, a short run in every test suite) and
 //! the fuzz targets (`fuzz/`, the long runs) feed to each reader of outside bytes and to
-//! [`prepare`]: `Generator.fromBytes`, `loadEncoder`, the statistics' parser and `prepare`.
-//! Every call must return a value or an error, never panic or abort, and whatever it returns
-//! must work: a generator made from a changed file samples, decodes and classifies, its pixels
-//! in [0, 1], and an encoder loaded from one gives finite codes. Native only; not part of the
-//! API.
+//! [`prepare`]: `Generator.fromBytes`, `loadEncoder`, `loadFlow`, the statistics' parser and
+//! `prepare`. Every call must return a value or an error, never panic or abort, and whatever it
+//! returns must work: a generator made from a changed file samples, decodes and classifies, its
+//! pixels in [0, 1], an encoder loaded from one gives finite codes, and a flow loaded from one
+//! samples. Native only; not part of the API.
 //!
 //! A case is a committed model's file with [`Edit`]s applied, or bytes of its own (a
 //! [`Mutant`]). Resealed, its header's length and CRC-32 are rewritten to match the changed
@@ -45,6 +45,8 @@ pub enum File {
     Encoder,
     /// `encoder.q8.bpk`, the record the packed encoder is made from: `loadEncoder`.
     EncoderRecord,
+    /// `flow.bin`: `loadFlow` on the model's generator.
+    Flow,
 }
 
 impl File {
@@ -54,6 +56,8 @@ impl File {
     pub const DECODER: &[Self] = &[Self::Decoder];
     /// The file of `loadEncoder` in the page.
     pub const ENCODER: &[Self] = &[Self::Encoder];
+    /// The file of `loadFlow` in the page.
+    pub const FLOW: &[Self] = &[Self::Flow];
     /// The records that native `fromBytes` and `loadEncoder` also read (the page's module has
     /// no record reader).
     pub const RECORDS: &[Self] = &[Self::DecoderRecord, Self::EncoderRecord];
@@ -66,6 +70,7 @@ impl File {
             (Model::Digits, Self::DecoderRecord) => include_bytes!("../model/decoder.bpk"),
             (Model::Digits, Self::Encoder) => include_bytes!("../model/encoder.packed"),
             (Model::Digits, Self::EncoderRecord) => include_bytes!("../model/encoder.q8.bpk"),
+            (Model::Digits, Self::Flow) => include_bytes!("../model/flow.bin"),
             (Model::Clothes, Self::Stats) => include_bytes!("../model/fashion/latent.bin"),
             (Model::Clothes, Self::Decoder) => include_bytes!("../model/fashion/decoder.packed"),
             (Model::Clothes, Self::DecoderRecord) => {
@@ -75,6 +80,7 @@ impl File {
             (Model::Clothes, Self::EncoderRecord) => {
                 include_bytes!("../model/fashion/encoder.q8.bpk")
             }
+            (Model::Clothes, Self::Flow) => include_bytes!("../model/fashion/flow.bin"),
         }
     }
 }
@@ -253,7 +259,9 @@ impl Mutant {
                 if self.reseal {
                     stats.card.records.decoder = source_checksum(decoder);
                 }
-                if let Ok(generator) = Generator::from_parsed(decoder, stats) {
+                if let Ok(mut generator) = Generator::from_parsed(decoder, stats) {
+                    // The committed flow, where the changed statistics still take it.
+                    let _ = generator.load_flow(File::Flow.committed(self.model));
                     exercise(&generator, true);
                 }
             }
@@ -276,6 +284,25 @@ impl Mutant {
                     .expect("the committed decoder loads with its statistics");
                 if generator.load_encoder(&bytes).is_ok() {
                     exercise(&generator, false);
+                }
+            }
+            File::Flow => {
+                let mut stats = stats();
+                if let (true, Some(flow)) = (self.reseal, stats.flow.as_mut()) {
+                    flow.checksum = crc32fast::hash(&bytes);
+                }
+                let decoder = File::Decoder.committed(self.model);
+                let mut generator = Generator::from_parsed(decoder, stats)
+                    .expect("the committed decoder loads with its statistics");
+                if generator.load_flow(&bytes).is_ok() {
+                    let three = Class::new(3).expect("a class");
+                    for spread in [0.0, 0.85, 4.0] {
+                        let options = SampleOptions::new(Method::Flow, 5)
+                            .with_spread(spread)
+                            .expect("a valid spread");
+                        assert_pixels("sample (flow)", generator.sample(three, 2, options))
+                            .expect("a loaded flow samples");
+                    }
                 }
             }
         }

@@ -333,6 +333,8 @@ pub struct Generator {
     /// Loaded on demand ([`Generator::load_encoder`]): the page's first gallery needs only the
     /// decoder.
     encoder: Option<IntegerNetwork>,
+    /// Loaded on demand ([`Generator::load_flow`]), like the encoder.
+    flow: Option<Flow>,
     /// A given file's are parsed at once (to refuse a corrupt one); the embedded file's when
     /// first needed (the tests check it), so that a generator costs almost nothing to make.
     stats: OnceLock<LatentStats>,
@@ -359,6 +361,7 @@ impl Generator {
         Ok(Self {
             decoder: packed::unpack(EMBEDDED_DECODER, false).map_err(|e| corrupt("decoder", e))?,
             encoder: None,
+            flow: None,
             stats: OnceLock::new(),
         })
     }
@@ -384,6 +387,7 @@ impl Generator {
         Ok(Self {
             decoder,
             encoder: None,
+            flow: None,
             stats: OnceLock::from(stats),
         })
     }
@@ -417,6 +421,21 @@ impl Generator {
     /// Whether [`Generator::load_encoder`] has succeeded.
     pub fn has_encoder(&self) -> bool {
         self.encoder.is_some()
+    }
+
+    /// Loads the normalizing flow (`flow.bin`, written by the `fit-flow` that recorded it in the
+    /// statistics), which sampling with [`Method::Flow`] needs; a corrupt file, or another
+    /// model's, leaves the generator as it was.
+    pub fn load_flow(&mut self, flow: &[u8]) -> Result<()> {
+        let flow =
+            artifact::decode_flow(flow, self.stats()).map_err(GeneratorError::CorruptModel)?;
+        self.flow = Some(flow);
+        Ok(())
+    }
+
+    /// Whether [`Generator::load_flow`] has succeeded.
+    pub fn has_flow(&self) -> bool {
+        self.flow.is_some()
     }
 
     /// The latent statistics and model card.
@@ -531,7 +550,7 @@ impl Generator {
     }
 
     /// The methods this model can sample with: the mixture and the single Gaussian, and the
-    /// flow where the statistics have one.
+    /// flow where the statistics record one (to load first: [`Generator::load_flow`]).
     pub fn methods(&self) -> Vec<Method> {
         let mut methods = vec![Method::Mixture, Method::Gaussian];
         if self.stats().flow.is_some() {
@@ -550,13 +569,17 @@ impl Generator {
             .unwrap_or(Method::Mixture)
     }
 
-    /// The flow, or an error naming the command that fits it.
+    /// The loaded flow, or an error saying how to get one.
     pub fn flow(&self) -> Result<&Flow> {
-        self.stats().flow.as_ref().map(|f| &f.flow).ok_or_else(|| {
-            GeneratorError::CorruptModel(
+        match (&self.flow, &self.stats().flow) {
+            (Some(flow), _) => Ok(flow),
+            (None, Some(_)) => Err(invalid(
+                "the flow is not loaded yet: load its file (flow.bin) first".to_string(),
+            )),
+            (None, None) => Err(GeneratorError::CorruptModel(
                 "this model has no flow: run `latent-digits fit-flow`".into(),
-            )
-        })
+            )),
+        }
     }
 
     /// The style statistics, or an error naming the command that fits them.

@@ -483,6 +483,19 @@ impl JsGenerator {
         self.inner.has_encoder()
     }
 
+    /// Loads the normalizing flow from the bytes of `flow.bin`; sampling with `method: "flow"`
+    /// needs it. Throws if the bytes are not this model's flow (the generator keeps working).
+    #[wasm_bindgen(js_name = loadFlow)]
+    pub fn load_flow(&mut self, flow: &[u8]) -> Result<(), JsError> {
+        Ok(self.inner.load_flow(flow)?)
+    }
+
+    /// Whether `loadFlow` has succeeded.
+    #[wasm_bindgen(getter, js_name = hasFlow)]
+    pub fn has_flow(&self) -> bool {
+        self.inner.has_flow()
+    }
+
     /// Encodes `k × 784` prepared pixels in [0, 1] into `k × 32` codes.
     pub fn encode(
         &self,

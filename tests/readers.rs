@@ -1,4 +1,4 @@
-//! A public API that cannot be crashed, the short run: `fromBytes`, `loadEncoder`, the
+//! A public API that cannot be crashed, the short run: `fromBytes`, `loadEncoder`, `loadFlow`, the
 //! statistics' parser and `prepare` on random bytes, on the committed files edited (bytes set,
 //! words written, cuts, insertions, removals; resealed or not) and on images of any size and
 //! values. Each call returns a value or an error, and what it returns works
@@ -67,6 +67,11 @@ proptest! {
     }
 
     #[test]
+    fn changed_flows_load_and_work_or_are_refused(mutant in mutant(File::FLOW)) {
+        mutant.check();
+    }
+
+    #[test]
     fn changed_records_load_and_work_or_are_refused(mutant in mutant(File::RECORDS)) {
         mutant.check();
     }
@@ -101,7 +106,13 @@ proptest! {
 /// as it is.
 #[test]
 fn one_byte_fuzz_inputs_reach_every_committed_file() {
-    for files in [File::STATS, File::DECODER, File::ENCODER, File::RECORDS] {
+    for files in [
+        File::STATS,
+        File::DECODER,
+        File::ENCODER,
+        File::FLOW,
+        File::RECORDS,
+    ] {
         let mut reached = Vec::new();
         for how in 0..=u8::MAX {
             let mutant = Mutant::from_fuzz(files, &[how]);

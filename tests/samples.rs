@@ -40,7 +40,8 @@ fn the_native_flow_draws_the_golden_codes() {
     use latent_digits::generator::{Class, Generator, SampleOptions};
     use latent_digits::latent::Method;
 
-    let generator = Generator::embedded().unwrap();
+    let mut generator = Generator::embedded().unwrap();
+    generator.load_flow(common::FLOW).unwrap();
     for digit in Class::all() {
         let options = SampleOptions::new(Method::Flow, SEED);
         let samples = generator.sample_latents(digit, PER_CLASS, options).unwrap();
@@ -58,7 +59,8 @@ fn the_wasm_flow_draws_the_golden_codes() {
     let options = Object::new();
     Reflect::set(&options, &"method".into(), &"flow".into()).unwrap();
     Reflect::set(&options, &"seed".into(), &(SEED as f64).into()).unwrap();
-    let generator = JsGenerator::new().unwrap();
+    let mut generator = JsGenerator::new().unwrap();
+    generator.load_flow(common::FLOW).unwrap();
     for digit in 0..10 {
         let drawn = generator
             .sample_latents(digit as f64, PER_CLASS as f64, options.clone().into())
@@ -139,18 +141,21 @@ fn the_wasm_module_draws_the_golden_set() {
     }
 }
 
-/// Samples of each class, 20 at a time by each method (flow included), lie nearer (summed squared distance) to
-/// the mean training image of their class than to any other class's, for both models.
+/// Samples of each class, 20 at a time by each method (the flow too), lie nearer (summed
+/// squared distance) to the mean training image of their class than to any other class's, for
+/// both models.
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn samples_look_like_their_class_in_both_models() {
-    use common::{MEAN_IMAGES, fashion, nearest_mean_image};
+    use common::{FLOW, MEAN_IMAGES, fashion, nearest_mean_image};
     use latent_digits::dataset::Dataset;
     use latent_digits::generator::{Class, Generator, SampleOptions};
     use latent_digits::latent::Method;
 
-    let digits = Generator::embedded().unwrap();
-    let clothes = Generator::from_bytes(fashion::DECODER, fashion::STATS).unwrap();
+    let mut digits = Generator::embedded().unwrap();
+    digits.load_flow(FLOW).unwrap();
+    let mut clothes = Generator::from_bytes(fashion::DECODER, fashion::STATS).unwrap();
+    clothes.load_flow(fashion::FLOW).unwrap();
     for (g, dataset, mean_images) in [
         (digits, Dataset::Mnist, MEAN_IMAGES),
         (clothes, Dataset::Fashion, fashion::MEAN_IMAGES),

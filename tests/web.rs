@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{LATENT, MEAN_IMAGES, PIXELS, error_message, fashion, nearest_mean_image};
+use common::{FLOW, LATENT, MEAN_IMAGES, PIXELS, error_message, fashion, nearest_mean_image};
 use js_sys::{Array, Float32Array, Object, Reflect, Uint32Array};
 use latent_digits::web::JsGenerator;
 use wasm_bindgen::{JsCast, JsValue};
@@ -21,6 +21,21 @@ fn generator() -> JsGenerator {
 
 fn clothes() -> JsGenerator {
     JsGenerator::from_bytes(fashion::DECODER, fashion::STATS).expect("the clothes model loads")
+}
+
+/// The embedded digits model with its flow loaded, as the page has it once a visitor picks the
+/// flow.
+fn with_flow() -> JsGenerator {
+    let mut g = generator();
+    g.load_flow(FLOW).expect("the committed flow loads");
+    g
+}
+
+/// The clothes model with its flow loaded.
+fn clothes_with_flow() -> JsGenerator {
+    let mut g = clothes();
+    g.load_flow(fashion::FLOW).expect("the clothes' flow loads");
+    g
 }
 
 fn options(method: &str, spread: Option<f64>, seed: f64) -> JsValue {
@@ -82,7 +97,7 @@ fn info_describes_the_embedded_model() {
 
 #[wasm_bindgen_test]
 fn default_spreads_are_the_ones_chosen_by_the_evaluator() {
-    let g = generator();
+    let g = with_flow();
     for (method, spread) in [("gmm", 0.85), ("gaussian", 0.2), ("flow", 0.85)] {
         let default = g.sample(5.0, 4.0, options(method, None, 3.0)).unwrap();
         let explicit = g
@@ -94,7 +109,7 @@ fn default_spreads_are_the_ones_chosen_by_the_evaluator() {
 
 #[wasm_bindgen_test]
 fn samples_have_the_right_shape_and_pixel_range() {
-    let g = generator();
+    let g = with_flow();
     for method in METHODS {
         let images = g.sample(3.0, 5.0, options(method, None, 7.0)).unwrap();
         assert_eq!(images.len(), 5 * PIXELS);
@@ -162,7 +177,7 @@ fn both_models_offer_the_flow_and_default_to_the_best_method() {
 
 #[wasm_bindgen_test]
 fn flow_samples_are_deterministic_and_move_with_seed_class_and_spread() {
-    let g = generator();
+    let g = with_flow();
     let draw = |class: f64, n: f64, spread, seed| {
         latents_and_components(
             g.sample_latents(class, n, options("flow", Some(spread), seed))
@@ -194,6 +209,41 @@ fn flow_samples_are_deterministic_and_move_with_seed_class_and_spread() {
         .map(|(code, _)| code)
         .collect();
     assert!(same.len() > 1 && same.iter().all(|code| *code == same[0]));
+}
+
+#[wasm_bindgen_test]
+fn the_flow_loads_on_demand_and_only_the_models_own() {
+    let mut g = generator();
+    assert!(!g.has_flow(), "the first gallery needs no flow");
+    let message = error_message(g.sample(3.0, 2.0, options("flow", None, 1.0)));
+    assert!(message.contains("flow.bin"), "{message}");
+    let mut corrupt = FLOW.to_vec();
+    corrupt[FLOW.len() / 2] ^= 0x08;
+    let message = error_message(g.load_flow(&corrupt));
+    assert!(message.contains("corrupt"), "{message}");
+    let message = error_message(g.load_flow(fashion::FLOW));
+    assert!(message.contains("another model's"), "{message}");
+    let message = error_message(g.load_flow(&FLOW[..100]));
+    assert!(message.contains("flow.bin"), "{message}");
+    assert!(!g.has_flow(), "a refused flow is not kept");
+    // The generator still samples by the other methods, then by the flow once it has loaded.
+    let before = g.sample(3.0, 2.0, options("gmm", None, 1.0)).unwrap();
+    g.load_flow(FLOW).unwrap();
+    assert!(g.has_flow());
+    assert_eq!(
+        g.sample(3.0, 2.0, options("gmm", None, 1.0)).unwrap(),
+        before
+    );
+    assert_eq!(
+        g.sample(3.0, 2.0, options("flow", None, 1.0))
+            .unwrap()
+            .len(),
+        2 * PIXELS
+    );
+    let mut clothes = clothes();
+    assert!(error_message(clothes.load_flow(FLOW)).contains("another model's"));
+    clothes.load_flow(fashion::FLOW).unwrap();
+    assert!(clothes.has_flow());
 }
 
 #[wasm_bindgen_test]
@@ -310,12 +360,12 @@ fn assert_samples_look_like_their_class(g: &JsGenerator, mean_images: &[u8]) {
 
 #[wasm_bindgen_test]
 fn samples_look_like_their_own_digit() {
-    assert_samples_look_like_their_class(&generator(), MEAN_IMAGES);
+    assert_samples_look_like_their_class(&with_flow(), MEAN_IMAGES);
 }
 
 #[wasm_bindgen_test]
 fn the_clothes_model_loads_from_its_bytes_and_draws_clothes() {
-    let g = clothes();
+    let g = clothes_with_flow();
     let info = g.info().unwrap();
     let get = |key: &str| Reflect::get(&info, &key.into()).unwrap();
     assert_eq!(get("dataset").as_string().as_deref(), Some("fashion"));
@@ -456,7 +506,7 @@ fn pca_sizes_and_cluster_centres_decode_to_their_digit() {
 
 #[wasm_bindgen_test]
 fn bad_input_throws_a_named_error_and_the_instance_keeps_working() {
-    let g = generator();
+    let g = with_flow();
     let good = || g.sample(1.0, 2.0, options("gmm", None, 5.0)).unwrap();
     let before = good();
     let cases: Vec<(String, &str)> = vec![

@@ -14,8 +14,8 @@ import { gzipSync } from "node:zlib";
 const WWW = new URL("../www/", import.meta.url);
 const BUNDLE = fileURLToPath(new URL("../dist/latent-digits.html", import.meta.url));
 // What the page loads besides its modules, carried inline (paths under www/).
-const INLINED = ["pkg/latent_digits_bg.wasm", "pkg/encoder.packed",
-  "pkg/fashion/decoder.packed", "pkg/fashion/latent.bin", "pkg/fashion/encoder.packed",
+const INLINED = ["pkg/latent_digits_bg.wasm", "pkg/encoder.packed", "pkg/flow.bin",
+  "pkg/fashion/decoder.packed", "pkg/fashion/latent.bin", "pkg/fashion/encoder.packed", "pkg/fashion/flow.bin",
   "test-images/mnist.bin", "test-images/fashion.bin"];
 const WORKERS = ["gif-worker.js", "pool-worker.js"];
 

@@ -3,6 +3,7 @@
 import { drawDigit, drawSheet } from "./canvas.js";
 import { MAX_SEED, parseSeed, randomSeed } from "./state.js";
 import { createStyleSliders, describeStyle, formatMeasure, meanMeasures, styleAxes } from "./style-sliders.js";
+import { ensureFlow } from "./load.js";
 import { $, attempt, bindRange, downloadPng, formatMs, say } from "./ui.js";
 /** @import { Model } from "./models.js" */
 /** @import { Generator, MeasureValues, SampleMethod, StyleAxis } from "./pkg/latent_digits.js" */
@@ -114,10 +115,32 @@ export function createGenerate(model, update) {
     update({ digit: digitSelect.value === "all" ? null : Number(digitSelect.value), pair: null });
   });
   for (const input of methodInputs) {
-    input.addEventListener("change", () => {
+    input.addEventListener("change", async () => {
       const method = /** @type {SampleMethod} */ (input.value);
+      if (method === "flow" && !(await flowLoaded())) return;
       update({ method, spread: defaultSpread[method], pair: null });
     });
+  }
+
+  /** Loads the model's normalizing flow the first time it is chosen (the method buttons disabled
+   *  meanwhile); resolves to whether the gallery can sample with it. If it cannot be loaded, the
+   *  buttons show the method in use again and the message says why. */
+  async function flowLoaded() {
+    const loading = model;
+    if (loading.gen.hasFlow) return true;
+    for (const input of methodInputs) input.disabled = true;
+    say(message, "Loading the normalizing flow…");
+    try {
+      await ensureFlow(loading);
+      say(message, "");
+      return loading === model; // not if the visitor switched models meanwhile
+    } catch (error) {
+      say(message, `The normalizing flow could not be loaded, so the gallery keeps its method (${/** @type {Error} */ (error).message}).`);
+      for (const input of methodInputs) input.checked = input.value === state?.method;
+      return false;
+    } finally {
+      for (const input of methodInputs) input.disabled = false;
+    }
   }
   $("spread-marks").replaceChildren(...Object.values(defaultSpread).map((spread) => new Option("", String(spread))));
   const setSpread = bindRange($("spread"), (v) => v.toFixed(2), (spread) => update({ spread, pair: null }));

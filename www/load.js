@@ -97,3 +97,11 @@ export async function loadEncoder(gen, file, progress) {
   const [bytes] = await readCounted([file], progress);
   gen.loadEncoder(bytes);
 }
+
+/** Reads the normalizing flow (`files.flow`, its path under www/) into `gen` unless it has it:
+ *  the first gallery needs none, so it is fetched only when a visitor samples with it. Throws if
+ *  it fails.
+ *  @param {{ gen: Generator, files: { flow: string } }} model */
+export async function ensureFlow({ gen, files }) {
+  if (!gen.hasFlow) gen.loadFlow(await loadFile(files.flow));
+}

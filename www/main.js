@@ -7,7 +7,7 @@ import { createDraw } from "./draw.js";
 import { createExplore } from "./explore.js";
 import { createGenerate, gallerySize } from "./generate.js";
 import { gifEncoder } from "./gif.js";
-import { loadGenerator } from "./load.js";
+import { ensureFlow, loadGenerator } from "./load.js";
 import { DATASETS, createModels } from "./models.js";
 import { createMorph, maxStops } from "./morph.js";
 import { decoderPool } from "./pool.js";
@@ -86,12 +86,31 @@ async function start(digits, module) {
    *  set is loaded; if it cannot be, the state of the digits, with a note that says why. */
   async function readUrl() {
     const { state: read, notes } = readHash(location.hash, limits);
+    let next = read;
     try {
       await loadDataset(read.dataset);
-      return { read, notes };
     } catch (error) {
       notes.dataset.push(failed(read.dataset, error));
-      return { read: { ...read, dataset: "mnist" }, notes };
+      next = { ...read, dataset: "mnist" };
+    }
+    return { read: await withFlow(next, (note) => notes.generate.push(note)), notes };
+  }
+
+  /** `next` (its model loaded) once its model's normalizing flow is loaded, if it samples with the
+   *  flow: the first gallery needs none. If the flow cannot be loaded, `next` with the default
+   *  method, and `note` is told why.
+   *  @param {State} next
+   *  @param {(note: string) => void} note
+   *  @returns {Promise<State>} */
+  async function withFlow(next, note) {
+    if (next.method !== "flow") return next;
+    try {
+      await ensureFlow(/** @type {Model} */ (models.loaded(next.dataset)));
+      return next;
+    } catch (error) {
+      const method = limits.defaultMethod;
+      note(`The normalizing flow could not be loaded, so the gallery samples by the default method (${/** @type {Error} */ (error).message}).`);
+      return { ...next, method, spread: limits.defaultSpread[method] };
     }
   }
 
@@ -153,8 +172,11 @@ async function start(digits, module) {
         say(messages.dataset, failed(input.value, error));
         return;
       }
+      let flowNote = "";
+      const { method, spread } = await withFlow({ ...state, dataset: input.value }, (note) => { flowNote = note; });
       // The samples clicked, the drawing read and the style moves belong to the other model.
-      update({ dataset: input.value, pair: null, fromDrawing: false, moves: {} });
+      update({ dataset: input.value, method, spread, pair: null, fromDrawing: false, moves: {} });
+      if (flowNote) say(messages.generate, flowNote);
       performance.measure("dataset-shown", { start: started, detail: input.value }); // the benchmark times it
     });
   }

@@ -16,7 +16,7 @@ import { loadModel } from "./load.js";
  *  @property {Words} words
  *  @property {(name: string) => string} sample
  *  @property {number[][]} pairs
- *  @property {{ model: ModelFiles | null, encoder: string, testImages: string }} files */
+ *  @property {{ model: ModelFiles | null, encoder: string, flow: string, testImages: string }} files */
 /** A model as the sections take it (createModels).
  *  @typedef {Dataset & { dataset: string, gen: Generator, info: ModelInfo, bytes: ModelBytes | null }} Model */
 
@@ -24,8 +24,9 @@ import { loadModel } from "./load.js";
  *  of the morph's and Explore's downloads; `words`, what the page calls its images and classes
  *  (ui.js's showWords writes them into the page); `sample(name)`, a sample of class `name` as a
  *  gallery tip says it; `pairs`, the pairs of classes Explore's presets show, one far apart and one
- *  overlapping; its files under www/ (`model`: null for the embedded digits; `testImages`: a few
- *  images of its test set, which Draw offers to read, test-images/README.md).
+ *  overlapping; its files under www/ (`model`: null for the embedded digits; `flow`: the
+ *  normalizing flow, fetched when a visitor samples with it; `testImages`: a few images of its
+ *  test set, which Draw offers to read, test-images/README.md).
  *  @type {Record<string, Dataset>} */
 export const DATASETS = {
   mnist: {
@@ -47,7 +48,7 @@ export const DATASETS = {
     },
     sample: (name) => `digit ${name}`,
     pairs: [[0, 1], [4, 9]],
-    files: { model: null, encoder: "pkg/encoder.packed", testImages: "test-images/mnist.bin" },
+    files: { model: null, encoder: "pkg/encoder.packed", flow: "pkg/flow.bin", testImages: "test-images/mnist.bin" },
   },
   fashion: {
     name: "clothes",
@@ -74,6 +75,7 @@ export const DATASETS = {
     files: {
       model: { decoder: "pkg/fashion/decoder.packed", stats: "pkg/fashion/latent.bin" },
       encoder: "pkg/fashion/encoder.packed",
+      flow: "pkg/fashion/flow.bin",
       testImages: "test-images/fashion.bin",
     },
   },

@@ -17,7 +17,7 @@ use super::data::{Images, Split};
 use super::evaluate;
 use super::files::{write_atomic, write_json};
 use super::model_dir::{
-    ENCODER_RECORD, ModelDir, SHIPPED_DECODER, SHIPPED_ENCODER, codes_of_class, encode_all,
+    ENCODER_RECORD, ModelDir, SHIPPED_DECODER, SHIPPED_ENCODER, codes_of_class,
 };
 use super::{progress, score, style};
 use crate::architecture::{IMAGE_PIXELS, LATENT_DIM};
@@ -83,18 +83,26 @@ pub fn mean_images(images: &Images) -> Vec<u8> {
         .collect()
 }
 
-/// The flow of the folder's current `latent.bin` if it has one and belongs to the same encoder
-/// (`encoder`, the CRC-32 of its 8-bit record): `fit` keeps it, as `fit-flow` trained it on that
-/// encoder's codes. After new weights, `fit-flow` must run again.
-fn previous_flow(model: &Path, encoder: u32) -> Option<artifact::FlowStats> {
+/// The record of the folder's flow (`flow.bin`, in its current `latent.bin`) if it has one and
+/// was trained on the same codes and mixtures as `stats` (the same 8-bit encoder, the same
+/// stored mixtures): `fit` keeps it. After new weights or other mixtures, `fit-flow` must run
+/// again.
+fn previous_flow(model: &Path, stats: &LatentStats) -> Option<artifact::FlowStats> {
     let bytes = std::fs::read(model.join("latent.bin")).ok()?;
     let previous = artifact::decode(&bytes).ok()?;
     let flow = previous.flow?;
-    if previous.card.records.encoder != encoder {
-        eprintln!("the flow in latent.bin belongs to other weights: run `fit-flow` again");
+    let stored = artifact::decode(&artifact::encode(stats)).ok()?;
+    if previous.card.records.encoder != stats.card.records.encoder
+        || previous.classes != stored.classes
+    {
+        eprintln!(
+            "the flow (flow.bin) was trained on other codes or mixtures: run `latent-digits \
+             fit-flow --model {}` again",
+            model.display()
+        );
         return None;
     }
-    eprintln!("keeping the flow of the current latent.bin");
+    eprintln!("keeping the flow (flow.bin) of the current latent.bin");
     Some(flow)
 }
 
@@ -126,7 +134,7 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<()> {
         .into_bytes()
         .context("cannot serialise the 8-bit encoder")?;
     stats.card.records.encoder = crc32fast::hash(&encoder_record);
-    stats.flow = previous_flow(model, stats.card.records.encoder);
+    stats.flow = previous_flow(model, &stats);
     stats.style = Some(style::fit_style(&dir, &stats)?);
     let shipped_encoder = dir.pack_encoder(&encoder_record)?;
     let mut generator = dir.generator_with(&artifact::encode(&stats))?;
@@ -143,7 +151,8 @@ pub fn fit_and_write(model: &Path, options: FitOptions) -> Result<()> {
         classifier.display()
     );
     let (evaluator, _, test) = evaluate::evaluator_for(&dir, &classifier, &device)?;
-    let generator = dir.generator_with(&artifact::encode(&stats))?;
+    let mut generator = dir.generator_with(&artifact::encode(&stats))?;
+    dir.load_flow(&mut generator)?;
     let reconstructions = evaluate::reconstruct(&dir, &generator, &test, &device)?;
     let quality = evaluate::sample_quality(&evaluator, &generator, &reconstructions, &test)?;
     eprintln!("{quality:?}");
@@ -194,12 +203,7 @@ pub fn fit_latent_stats(
     floor: f64,
     seed: u64,
 ) -> Result<(LatentStats, Vec<ClassReport>)> {
-    let device = default_device();
-    let encoder = dir.encoder(&device)?;
-    let train = dir.images(Split::Train)?;
-    let test = dir.images(Split::Test)?;
-    let train_codes = encode_all(&encoder, &train, &device);
-    let test_codes = encode_all(&encoder, &test, &device);
+    let [(train, train_codes), (test, test_codes)] = dir.encoded_splits()?;
 
     let bar = progress::bar(CLASSES as u64);
     bar.set_message("fitting mixtures");

@@ -3,7 +3,8 @@
 //! component of its class's mixture, drawn by the component's responsibility for it, and the flow
 //! of that component learns it (the mixture's EM responsibilities held fixed, which bounds the
 //! exact log-likelihood from below). It measures the exact log-likelihood of the test codes beside
-//! the mixtures' and stores the flow in `latent.bin` with its record in `flow.json`.
+//! the mixtures' and writes the flow to `flow.bin`, its checksum and scores to `latent.bin` and
+//! the run's record to `flow.json`.
 
 use std::time::Instant;
 
@@ -21,11 +22,10 @@ use serde::{Deserialize, Serialize};
 
 use super::adam::FusedAdam;
 use super::classifier::classifier_dir;
-use super::data::Split;
 use super::evaluate;
 use super::files::{write_atomic, write_json};
 use super::model::default_device;
-use super::model_dir::{ModelDir, encode_all};
+use super::model_dir::{FLOW_FILE, ModelDir};
 use super::progress;
 use super::trainer::scheduled_lr;
 use crate::architecture::LATENT_DIM;
@@ -391,11 +391,7 @@ pub fn fit_flow_and_write(
         artifact::decode(&bytes).with_context(|| format!("{} is unusable", path.display()))?;
 
     let device = default_device();
-    let encoder = dir.encoder(&device)?;
-    let train = dir.images(Split::Train)?;
-    let test = dir.images(Split::Test)?;
-    let train_codes = encode_all(&encoder, &train, &device);
-    let test_codes = encode_all(&encoder, &test, &device);
+    let [(train, train_codes), (test, test_codes)] = dir.encoded_splits()?;
     let components: Vec<usize> = stats
         .classes
         .iter()
@@ -467,14 +463,16 @@ pub fn fit_flow_and_write(
     let wall_seconds = started.elapsed().as_secs_f64();
 
     // Store, then measure the stored flow (half precision) exactly as the page runs it.
+    let flow_file = artifact::encode_flow(&net.valid().to_flow(&components));
     stats.flow = Some(FlowStats {
-        flow: net.valid().to_flow(&components),
+        checksum: crc32fast::hash(&flow_file),
         test_log_likelihood: vec![0.0; CLASSES],
         samples: None,
     });
-    let stored = artifact::decode(&artifact::encode(&stats))
+    let stored = artifact::decode(&artifact::encode(&stats))?;
+    let flow = &artifact::decode_flow(&flow_file, &stored)
+        .map_err(anyhow::Error::msg)
         .context("the trained flow does not validate")?;
-    let flow = &stored.flow.as_ref().expect("just stored").flow;
     let flow_ll = per_class_mean(&test_codes, &test.labels, |code, class| {
         flow.log_density(code, class, &stored.classes[class].mixture)
     });
@@ -499,7 +497,8 @@ pub fn fit_flow_and_write(
         classifier.display()
     );
     let (evaluator, _, _) = evaluate::evaluator_for(dir, &classifier, &device)?;
-    let generator = dir.generator_with(&artifact::encode(&stats))?;
+    let mut generator = dir.generator_with(&artifact::encode(&stats))?;
+    generator.load_flow(&flow_file)?;
     let quality = evaluate::flow_quality(&evaluator, &generator)?;
     eprintln!("{quality:?}");
     stats.flow.as_mut().expect("just stored").samples = Some(quality);
@@ -515,10 +514,13 @@ pub fn fit_flow_and_write(
         wall_seconds,
         machine: super::machine::machine_description(),
     };
+    let flow_path = dir.path.join(FLOW_FILE);
+    write_atomic(&flow_path, &flow_file)?;
     write_atomic(&path, &artifact::encode(&stats))?;
     write_json(&dir.path.join("flow.json"), &record)?;
     eprintln!(
-        "flow written to {} ({parameters} parameters)",
+        "flow written to {} ({parameters} parameters), its record to {}",
+        flow_path.display(),
         path.display()
     );
     Ok(record)

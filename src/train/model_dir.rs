@@ -23,6 +23,8 @@ pub const ENCODER_RECORD: &str = "encoder.q8.bpk";
 pub const SHIPPED_ENCODER: &str = "encoder.packed";
 /// The decoder as the page embeds it ([`ModelDir::shipped_decoder`]); `fit` and `pack` write it.
 pub const SHIPPED_DECODER: &str = "decoder.packed";
+/// The normalizing flow, which `fit-flow` writes and `latent.bin` records.
+pub const FLOW_FILE: &str = "flow.bin";
 
 /// A folder written by `latent-digits train` (and `fit`).
 pub struct ModelDir {
@@ -75,10 +77,29 @@ impl ModelDir {
         })
     }
 
-    /// The generator (decoder and fitted statistics); needs `fit` to have run.
+    /// The generator (decoder and fitted statistics, and the flow where they record one);
+    /// needs `fit` to have run.
     pub fn generator(&self) -> Result<Generator> {
         let stats = self.fitted(&self.path.join("latent.bin"))?;
-        self.generator_with(&stats)
+        let mut generator = self.generator_with(&stats)?;
+        self.load_flow(&mut generator)?;
+        Ok(generator)
+    }
+
+    /// Loads this folder's flow ([`FLOW_FILE`]) into `generator` if its statistics record one.
+    pub fn load_flow(&self, generator: &mut Generator) -> Result<()> {
+        if generator.stats().flow.is_none() {
+            return Ok(());
+        }
+        let path = self.path.join(FLOW_FILE);
+        generator.load_flow(&read(&path)?).with_context(|| {
+            format!(
+                "{} is not the flow that latent.bin records: run `latent-digits fit-flow \
+                 --model {}`",
+                path.display(),
+                self.path.display()
+            )
+        })
     }
 
     /// The generator with the page's encoder loaded ([`SHIPPED_ENCODER`]).
@@ -147,6 +168,19 @@ impl ModelDir {
     /// One split of the data set the model was trained on, from its default folder.
     pub fn images(&self, split: Split) -> Result<Images> {
         Ok(data::load(self.run.config.dataset, None, split)?)
+    }
+
+    /// The training and the test images, each with their codes under the trained encoder
+    /// ([`encode_all`]).
+    pub fn encoded_splits(&self) -> Result<[(Images, Vec<f32>); 2]> {
+        let device = super::model::default_device();
+        let encoder = self.encoder(&device)?;
+        let encoded = |split| -> Result<(Images, Vec<f32>)> {
+            let images = self.images(split)?;
+            let codes = encode_all(&encoder, &images, &device);
+            Ok((images, codes))
+        };
+        Ok([encoded(Split::Train)?, encoded(Split::Test)?])
     }
 }
 

@@ -44,6 +44,83 @@ test("one chosen digit with the single Gaussian fills the gallery with that digi
   });
 });
 
+/** Resolves once the page has drawn more than `count` galleries. */
+const galleriesDrawn = (page, count) => page.waitForFunction(
+  (count) => performance.getEntriesByName("gallery-drawn").length > count, count);
+const drawnSoFar = (page) => page.evaluate(() => performance.getEntriesByName("gallery-drawn").length);
+
+test("the normalizing flow is fetched only when chosen; it draws digits, and its link draws them again", async () => {
+  const { context, page, problems } = await open();
+  try {
+    const flowRequests = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname.endsWith("/flow.bin")) flowRequests.push(request.url());
+    });
+    await page.goto(`${origin()}/#seed=77`);
+    await galleryDrawn(page);
+    await page.waitForLoadState("networkidle");
+    assert.deepEqual(flowRequests, [], "the first gallery needs no flow");
+
+    const before = await drawnSoFar(page);
+    await page.check("input[value='flow']");
+    await galleriesDrawn(page, before);
+    assert.equal(flowRequests.length, 1);
+    assert.equal(hashParam(page, "method"), "flow");
+    assert.equal(await page.textContent("output[for='spread']"), "0.85");
+    const images = await canvasPixels(page, "#gallery canvas");
+    assert.equal(images.length, 100);
+    images.forEach((pixels, i) => assertDigitLike(pixels, `flow sample ${i}`));
+    assert.match(await page.getAttribute("#gallery button.sample >> nth=42", "aria-label"),
+      /^digit 4 · component \d+ of \d+, through the flow: slant /);
+
+    // Back to the mixture and to the flow again: no second fetch, the same flow samples.
+    await page.check("input[value='gmm']");
+    await page.check("input[value='flow']");
+    await page.waitForFunction(() => location.hash.includes("method=flow"));
+    assert.equal(flowRequests.length, 1);
+    assert.deepEqual(await canvasPixels(page, "#gallery canvas"), images);
+
+    // The link, opened afresh, loads the flow before its first gallery and draws the same digits.
+    const link = page.url();
+    const fresh = await context.newPage();
+    await fresh.goto(link);
+    await galleryDrawn(fresh);
+    assert.equal(hashParam(fresh, "method"), "flow");
+    assert.deepEqual(await canvasPixels(fresh, "#gallery canvas"), images);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("a flow that cannot be loaded says so; the gallery keeps its method, and a link's falls back to the default", async () => {
+  const { context, page, problems } = await open();
+  try {
+    await context.route("**/flow.bin", (route) => route.fulfill({ status: 404, body: "" }));
+    await page.goto(`${origin()}/#seed=5`);
+    await galleryDrawn(page);
+    const images = await canvasPixels(page, "#gallery canvas");
+    await page.click("input[value='flow']"); // not check(): the page unchecks it again
+    await page.waitForFunction(() => /could not be loaded/.test(document.querySelector("#generate-message").textContent));
+    assert.match(await page.textContent("#generate-message"), /normalizing flow could not be loaded.*HTTP 404/);
+    assert.ok(await page.isChecked("input[value='gmm']"), "the mixture is still the method");
+    assert.ok(await page.isEnabled("input[value='flow']"), "the buttons work again");
+    assert.notEqual(hashParam(page, "method"), "flow");
+    assert.deepEqual(await canvasPixels(page, "#gallery canvas"), images);
+
+    const fresh = await context.newPage();
+    await fresh.goto(`${origin()}/#seed=5&method=flow&spread=0.5`);
+    await galleryDrawn(fresh);
+    assert.match(await fresh.textContent("#generate-message"), /samples by the default method/);
+    assert.ok(await fresh.isChecked("input[value='gmm']"));
+    assert.equal(await fresh.textContent("output[for='spread']"), "0.85");
+    assert.deepEqual(await canvasPixels(fresh, "#gallery canvas"), images);
+    assert.ok(problems.every((problem) => /flow\.bin|status of 404/.test(problem)), problems.join("\n"));
+  } finally {
+    await context.close();
+  }
+});
+
 test("a new seed draws new digits, and reloading the URL draws the same ones", async () => {
   await onPage("seed=1234", async (page) => {
     const first = await canvasPixels(page, "#gallery canvas");

@@ -8,12 +8,15 @@ pub use latent_digits::architecture::{IMAGE_PIXELS as PIXELS, LATENT_DIM as LATE
 pub static MEAN_IMAGES: &[u8] = include_bytes!("../../model/mean_images.bin");
 /// The page's 8-bit encoder of the digits, written by `latent-digits fit`.
 pub static ENCODER: &[u8] = include_bytes!("../../model/encoder.packed");
+/// The digits' normalizing flow, written by `latent-digits fit-flow`.
+pub static FLOW: &[u8] = include_bytes!("../../model/flow.bin");
 
 /// The committed clothes model's files, as the page fetches them.
 pub mod fashion {
     pub static DECODER: &[u8] = include_bytes!("../../model/fashion/decoder.packed");
     pub static STATS: &[u8] = include_bytes!("../../model/fashion/latent.bin");
     pub static ENCODER: &[u8] = include_bytes!("../../model/fashion/encoder.packed");
+    pub static FLOW: &[u8] = include_bytes!("../../model/fashion/flow.bin");
     pub static MEAN_IMAGES: &[u8] = include_bytes!("../../model/fashion/mean_images.bin");
 }
 

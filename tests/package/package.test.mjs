@@ -38,8 +38,8 @@ test("the package holds the module, its types, the Node entry and the models' fi
   const installed = join(project, "node_modules/latent-digits");
   const files = [...await readdir(installed), ...(await readdir(join(installed, "fashion"))).map((f) => `fashion/${f}`)];
   for (const file of ["latent_digits.js", "latent_digits.d.ts", "latent_digits_bg.wasm", "node.js",
-    "README.md", "package.json", "encoder.packed", "fashion/decoder.packed", "fashion/latent.bin",
-    "fashion/encoder.packed"]) {
+    "README.md", "package.json", "encoder.packed", "flow.bin", "fashion/decoder.packed",
+    "fashion/latent.bin", "fashion/encoder.packed", "fashion/flow.bin"]) {
     assert.ok(files.includes(file), `${file} is not in the package: ${files.join(", ")}`);
   }
   const declarations = await readFile(join(installed, "latent_digits.d.ts"), "utf8");
@@ -89,6 +89,7 @@ function checkSummary(summary) {
   assert.ok(summary.sameSeedSameDigits, "the same seed gives the same digits");
   assert.ok(summary.latentsDecodeToSamples, "sampleLatents' codes decode to sample's images");
   assert.ok(summary.sevensReadAsSeven >= 3, `${summary.sevensReadAsSeven} of 4 sevens read as 7`);
+  assert.ok(summary.flowSevensReadAsSeven >= 3, `${summary.flowSevensReadAsSeven} of 4 flow sevens read as 7`);
   assert.deepEqual(summary.axes, ["slant (degrees)", "thickness (px)", "width (px)", "height (px)", "ink (px²)"]);
   assert.equal(typeof summary.slant, "number");
   assert.equal(summary.writtenImages, 3);

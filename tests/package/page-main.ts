@@ -3,6 +3,7 @@
 import init, { Generator } from "latent-digits";
 import wasmUrl from "latent-digits/latent_digits_bg.wasm";
 import encoderUrl from "latent-digits/encoder.packed";
+import flowUrl from "latent-digits/flow.bin";
 import clothesDecoderUrl from "latent-digits/fashion/decoder.packed";
 import clothesStatsUrl from "latent-digits/fashion/latent.bin";
 import clothesEncoderUrl from "latent-digits/fashion/encoder.packed";
@@ -10,6 +11,7 @@ import { type PackageFile, type Summary, useThePackage } from "./usage.ts";
 
 const urls: Record<PackageFile, string> = {
   "encoder.packed": encoderUrl,
+  "flow.bin": flowUrl,
   "fashion/decoder.packed": clothesDecoderUrl,
   "fashion/latent.bin": clothesStatsUrl,
   "fashion/encoder.packed": clothesEncoderUrl,

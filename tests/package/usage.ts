@@ -11,6 +11,7 @@ import {
 /** The package's data files that `useThePackage` loads. */
 export type PackageFile =
   | "encoder.packed"
+  | "flow.bin"
   | "fashion/decoder.packed"
   | "fashion/latent.bin"
   | "fashion/encoder.packed";
@@ -25,6 +26,8 @@ export interface Summary {
   sameSeedSameDigits: boolean;
   /** Whether decoding `sampleLatents`' codes gave `sample`'s images. */
   latentsDecodeToSamples: boolean;
+  /** How many of four sevens sampled through the flow the classifier reads as 7. */
+  flowSevensReadAsSeven: number;
   /** How many of the sevens the encoder and classifier read as 7. */
   sevensReadAsSeven: number;
   axes: string[];
@@ -63,6 +66,15 @@ export async function useThePackage(
     if (row.indexOf(Math.max(...row)) === 7) sevensReadAsSeven++;
   }
 
+  digits.loadFlow(await read("flow.bin"));
+  const flowSevens = digits.sample(7, 4, { method: "flow", seed: 7 });
+  const flowProbabilities = digits.classify(digits.encode(flowSevens));
+  let flowSevensReadAsSeven = 0;
+  for (let i = 0; i < 4; i++) {
+    const row = Array.from(flowProbabilities.subarray(i * 10, i * 10 + 10));
+    if (row.indexOf(Math.max(...row)) === 7) flowSevensReadAsSeven++;
+  }
+
   const axes: StyleAxis[] = digits.styleAxes();
   const style: MeasureValues = digits.styleOf(sevens, [7, 7, 7, 7]);
   const written = digits.decode(digits.writeInStyle(style, [1, 2, 3], { seed: 1 }));
@@ -91,6 +103,7 @@ export async function useThePackage(
     sameSeedSameDigits: sevens.every((value, i) => value === again[i]),
     latentsDecodeToSamples: decoded.every((value, i) => value === sevens[i]),
     sevensReadAsSeven,
+    flowSevensReadAsSeven,
     axes: axes.map((axis) => `${axis.name} (${axis.unit})`),
     slant: style.slant,
     writtenImages: written.length / 784,

@@ -8,6 +8,7 @@ import { initSync, Generator } from "../pkg/latent_digits.js";
 const wasmPath = new URL("../pkg/latent_digits_bg.wasm", import.meta.url);
 const jsPath = new URL("../pkg/latent_digits.js", import.meta.url);
 const encoderPath = new URL("../pkg/encoder.packed", import.meta.url);
+const flowPath = new URL("../pkg/flow.bin", import.meta.url);
 
 let started = performance.now();
 initSync({ module: readFileSync(wasmPath) });
@@ -29,6 +30,10 @@ function median(runs, warmup, work) {
   return times[Math.floor(runs / 2)];
 }
 
+started = performance.now();
+generator.loadFlow(readFileSync(flowPath));
+const loadFlowMs = performance.now() - started;
+
 const { latents } = generator.sampleLatents(3, 100, { seed: 1 });
 const one = latents.slice(0, 32);
 const loop = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
@@ -37,11 +42,13 @@ const frames = (loop.length - 1) * stepsPerLeg + 1;
 const results = {
   "compile + instantiate (ms)": compileMs,
   "new Generator() (ms)": constructMs,
+  "loadFlow (ms)": loadFlowMs,
   "decode 1 latent (ms)": median(400, 50, () => generator.decode(one)),
   "decode batch of 100 (ms)": median(60, 10, () => generator.decode(latents)),
   "sample 100 of one digit, mixture (ms)": median(60, 10, () => generator.sample(5, 100, { seed: 2, method: "gmm" })),
   "sample 100 codes, mixture (ms)": median(200, 20, () => generator.sampleLatents(5, 100, { seed: 2, method: "gmm" })),
   "sample 100 codes, flow (ms)": median(200, 20, () => generator.sampleLatents(5, 100, { seed: 2, method: "flow" })),
+  "sample 100 of one digit, flow (ms)": median(60, 10, () => generator.sample(5, 100, { seed: 2, method: "flow" })),
   [`path 0→…→9→0, ${frames} frames (ms)`]: median(20, 3, () => generator.path(loop, stepsPerLeg)),
 };
 results["path, per animation frame (ms)"] = results[`path 0→…→9→0, ${frames} frames (ms)`] / frames;
@@ -98,6 +105,7 @@ results["wasm raw (bytes)"] = readFileSync(wasmPath).length;
 results["transfer: encoder gzip (bytes), fetched when a digit is read"] = gzip(encoderPath);
 results["transfer: all three gzip (bytes)"] = results["transfer: wasm + js gzip (bytes)"] +
   results["transfer: encoder gzip (bytes), fetched when a digit is read"];
+results["transfer: flow gzip (bytes), fetched when the flow is chosen"] = gzip(flowPath);
 
 console.log(`Node ${process.version}, ${process.arch}`);
 for (const [name, value] of Object.entries(results)) {

@@ -465,7 +465,18 @@ impl Generator {
             Method::Flow => Sampler::Flow(self.flow()?, &stats.mixture, class.index()),
         };
         let mut rng = rng_for(options.seed, class.index());
-        Ok(sampler.sample(n, options.spread, &mut rng))
+        let samples = sampler.sample(n, options.spread, &mut rng);
+        // A flow's shifts are unbounded: a damaged file that passed its checks could overflow.
+        if options.method == Method::Flow
+            && (samples.latents.iter())
+                .any(|v| !(v.is_finite() && f64::from(v.abs()) <= MAX_MAGNITUDE))
+        {
+            return Err(GeneratorError::CorruptModel(format!(
+                "the flow gave code values that are not finite numbers of magnitude at most \
+                 {MAX_MAGNITUDE} (a spread this large, or a damaged flow.bin)"
+            )));
+        }
+        Ok(samples)
     }
 
     /// Draws and decodes `n` images of `class`.

@@ -21,7 +21,7 @@ use super::adam::FusedAdam;
 use super::augment::{mirror, warp_randomly};
 use super::data::{Dataset, Images};
 use super::files::{read, read_json, read_record, save_record, write_atomic, write_json};
-use super::loss::{Loss, bce_with_logits, mse};
+use super::loss::{Loss, add_edge_term, bce_with_logits, mse};
 use super::progress;
 use crate::architecture::{Arch, DenseLayer, IMAGE_PIXELS};
 use crate::integer_net::packed::{self, Precision};
@@ -99,6 +99,11 @@ pub struct TrainConfig {
     #[arg(long)]
     #[serde(default)]
     pub freeze_encoder: bool,
+    /// Weight of the edge term added to the loss: the mean squared difference between the
+    /// decoded and the real images' neighbouring-pixel differences (0: none).
+    #[arg(long, default_value_t = TrainConfig::DEFAULT.edge_weight)]
+    #[serde(default)]
+    pub edge_weight: f64,
     /// How the codes are regularised for sampling (none in older runs).
     #[command(flatten)]
     #[serde(default)]
@@ -128,6 +133,7 @@ impl TrainConfig {
         quantization_aware_epochs: 0,
         pack_levels: Vec::new(),
         freeze_encoder: false,
+        edge_weight: 0.0,
         latent: LatentRegulariser {
             code_noise: 0.0,
             code_penalty: 0.0,
@@ -167,6 +173,7 @@ impl TrainConfig {
         for (flag, value) in [
             ("--code-noise", self.latent.code_noise),
             ("--code-penalty", self.latent.code_penalty),
+            ("--edge-weight", self.edge_weight),
         ] {
             ensure!(
                 value.is_finite() && value >= 0.0,
@@ -408,6 +415,7 @@ pub fn train(
                     shipped: quantization_aware.then(|| config.decoder_precision()),
                     latent: config.latent,
                     freeze_encoder: config.freeze_encoder,
+                    edge_weight: config.edge_weight as f32,
                 },
                 &ad_device,
             );
@@ -583,11 +591,13 @@ pub struct StepOptions {
     pub latent: LatentRegulariser,
     /// The encoder gets no gradient, so the optimizer leaves it as it is.
     pub freeze_encoder: bool,
+    /// Weight of the edge term ([`add_edge_term`]) added to the loss.
+    pub edge_weight: f32,
 }
 
 /// One optimizer step of `model` (on an autodiff device) on a batch of images (`pixels`,
 /// row-major, 784 per image), as `options` say; returns the updated model and the batch's mean
-/// reconstruction loss.
+/// reconstruction loss (with the edge term, if any).
 pub fn step(
     model: Autoencoder,
     optimizer: &mut ModuleOptimizer,
@@ -617,11 +627,11 @@ pub fn step(
     };
     let logits = seen.decoder.logits(noisy);
     let logit_values = logits.clone().into_data();
-    let (value, gradient) = loss.value_and_gradient(
-        logit_values.as_slice::<f32>().expect("f32 logits"),
-        pixels,
-        IMAGE_PIXELS,
-    );
+    let logit_values = logit_values.as_slice::<f32>().expect("f32 logits");
+    let (mut value, mut gradient) = loss.value_and_gradient(logit_values, pixels, IMAGE_PIXELS);
+    if options.edge_weight > 0.0 {
+        value += add_edge_term(logit_values, pixels, &mut gradient, options.edge_weight);
+    }
     let gradient = Tensor::<2>::from_data(TensorData::new(gradient, shape), device);
     // The gradient of Σ logits·g with respect to the logits is g: backward from this sum carries
     // the loss's gradient through the network.
@@ -996,6 +1006,7 @@ pub(crate) mod tests {
                 code_penalty: 1e-3,
             },
             freeze_encoder: true,
+            edge_weight: 0.0,
         };
         let (model, _) = run_steps(model, &images, 2, &options, &ad_device);
         let (encoder_after, decoder_after) = layers(&model);

@@ -46,9 +46,23 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<()> {
     );
 
     let ad_device = device.clone().autodiff();
-    for (name, mut optimizer) in [
-        ("fused Adam (used by train)", FusedAdam::init(0.0)),
-        ("burn's Adam", AdamConfig::new().init()),
+    let fused_loss = StepOptions::default();
+    let loss_on_tensors = StepOptions {
+        on_device: true,
+        ..StepOptions::default()
+    };
+    for (name, mut optimizer, options) in [
+        (
+            "fused Adam (used by train)",
+            FusedAdam::init(0.0),
+            &fused_loss,
+        ),
+        ("burn's Adam", AdamConfig::new().init(), &fused_loss),
+        (
+            "burn's Adam, the loss as tensors (the GPU path, here on the CPU)",
+            AdamConfig::new().init(),
+            &loss_on_tensors,
+        ),
     ] {
         ad_device.seed(0);
         let mut model = Autoencoder::new(Arch::Nine, &ad_device);
@@ -60,7 +74,7 @@ pub fn run(dir: &ModelDir, steps: usize) -> Result<()> {
                 Loss::Bce,
                 1e-3,
                 pixels,
-                &StepOptions::default(),
+                options,
                 &ad_device,
             );
             model = next;

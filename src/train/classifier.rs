@@ -19,8 +19,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::adam::FusedAdam;
 use super::data::{Dataset, Images};
+use super::device::{DeviceChoice, TrainingDevice};
 use super::files::{read, read_json, save_record, write_json};
 use super::progress;
 use super::trainer::scheduled_lr;
@@ -203,6 +203,9 @@ pub struct ClassifierRecord {
     pub wall_seconds: f64,
     /// CPU model and core count.
     pub machine: String,
+    /// The device it trained on (`--device`; older runs, which do not say, ran on the CPU).
+    #[serde(default)]
+    pub device: DeviceChoice,
 }
 
 impl ClassifierRecord {
@@ -240,13 +243,13 @@ pub fn train_classifier(
     test: &Images,
     out: &Path,
     command: String,
-    machine: String,
+    on: &TrainingDevice,
 ) -> Result<ClassifierRecord> {
-    let device = crate::train::model::default_device();
+    let device = on.device.clone();
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
     let mut model = Classifier::new(&ad_device);
-    let mut optimizer = FusedAdam::init(0.0);
+    let mut optimizer = on.choice.optimizer(0.0);
     let loss = CrossEntropyLossConfig::new().init(&ad_device);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut order: Vec<usize> = (0..train.len()).collect();
@@ -296,7 +299,8 @@ pub fn train_classifier(
         test_accuracy: *accuracies.last().unwrap_or(&0.0),
         test_accuracy_per_epoch: accuracies,
         wall_seconds: started.elapsed().as_secs_f64(),
-        machine,
+        machine: crate::train::machine::machine_description(),
+        device: on.choice,
     };
     save_record(&out.join("classifier.bpk"), model.valid())?;
     write_json(&out.join("run.json"), &record)?;
@@ -341,8 +345,15 @@ mod tests {
             lr: 1e-3,
             seed: 5,
         };
-        let record =
-            train_classifier(&config, &train, &test, &out, "test".into(), "here".into()).unwrap();
+        let record = train_classifier(
+            &config,
+            &train,
+            &test,
+            &out,
+            "test".into(),
+            &TrainingDevice::cpu(),
+        )
+        .unwrap();
         assert!(
             record.test_accuracy > 0.8,
             "accuracy {}",

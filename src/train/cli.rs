@@ -13,11 +13,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use super::arrays::{self, SampleFiles};
 use super::classifier::{self, ClassifierConfig};
 use super::data::{self, Dataset, Split};
+use super::device::DeviceArg;
 use super::evaluate::{self, Candidates};
 use super::files::{write_atomic, write_json};
 use super::fit::{Components, FitOptions, fit_and_write};
 use super::flow::{self, FlowConfig};
-use super::machine::machine_description;
 use super::model_dir::{ModelDir, SHIPPED_DECODER, SHIPPED_ENCODER};
 use super::training_run::{MODEL_DIR, TrainRun, run_training};
 use super::{bench, figures, score, style};
@@ -119,6 +119,8 @@ struct FitFlowArgs {
     model: ModelArg,
     #[command(flatten)]
     config: FlowConfig,
+    #[command(flatten)]
+    device: DeviceArg,
 }
 
 #[derive(Args, Debug)]
@@ -248,6 +250,8 @@ struct TrainClassifierArgs {
     /// Output folder (default: model/classifier, or model/fashion/classifier for Fashion-MNIST).
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceArg,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -317,7 +321,8 @@ pub fn run(cli: Cli) -> Result<()> {
             write_atomic(&dir.path.join(SHIPPED_ENCODER), &dir.shipped_encoder()?)
         }
         Command::FitFlow(args) => {
-            flow::fit_flow_and_write(&args.model.open()?, &args.config, typed_command()).map(drop)
+            let (dir, on) = (args.model.open()?, args.device.open()?);
+            flow::fit_flow_and_write(&dir, &args.config, typed_command(), &on).map(drop)
         }
         Command::FitStyle(model) => style::fit_style_and_write(&model.open()?),
         Command::EvaluateStyle(model) => style::evaluate_style(&model.open()?, &device),
@@ -359,7 +364,7 @@ fn train(args: TrainArgs) -> Result<()> {
         command: typed_command(),
         ..args.run
     };
-    let record = run_training(&run, &default_device())?;
+    let record = run_training(&run)?;
     if args.skip_fit {
         return Ok(());
     }
@@ -430,7 +435,7 @@ fn train_classifier(args: TrainClassifierArgs) -> Result<()> {
         &test,
         &out,
         typed_command(),
-        machine_description(),
+        &args.device.open()?,
     )?;
     eprintln!(
         "test accuracy {:.4} after {:.0}s; written to {}",

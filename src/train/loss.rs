@@ -2,7 +2,7 @@
 //! pixels.
 
 use burn::tensor::Tensor;
-use burn::tensor::activation::log_sigmoid;
+use burn::tensor::activation::{log_sigmoid, sigmoid as sigmoid_tensor};
 use rayon::prelude::*;
 
 use crate::architecture::sigmoid;
@@ -187,26 +187,44 @@ pub fn mse(pixels: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
     (pixels - targets).square().mean()
 }
 
+/// Euclidean distance between each image and its target, averaged over the batch.
+pub fn euclidean(pixels: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    (pixels - targets).square().sum_dim(1).sqrt().mean()
+}
+
+impl Loss {
+    /// The mean loss of a batch of logits (`rows × width`) against its targets, as burn's tensor
+    /// operations: what the device path of training differentiates (and the reference the fused
+    /// pass is tested against).
+    pub fn on_tensors(self, logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+        match self {
+            Self::Bce => bce_with_logits(logits, targets),
+            Self::Mse => mse(sigmoid_tensor(logits), targets),
+            Self::Euclid => euclidean(sigmoid_tensor(logits), targets),
+        }
+    }
+}
+
+/// [`add_edge_term`]'s term as burn's tensor operations (not yet weighted): the mean squared
+/// difference between the decoded and the real images' neighbouring-pixel differences, for
+/// `rows × 784` logits and targets.
+pub fn edge_term(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    const SIDE: usize = 28;
+    let rows = logits.dims()[0];
+    let error = (sigmoid_tensor(logits) - targets).reshape([rows, SIDE, SIDE]);
+    let across = error.clone().slice([0..rows, 0..SIDE, 1..SIDE])
+        - error.clone().slice([0..rows, 0..SIDE, 0..SIDE - 1]);
+    let down = error.clone().slice([0..rows, 1..SIDE, 0..SIDE])
+        - error.slice([0..rows, 0..SIDE - 1, 0..SIDE]);
+    let count = (rows * EDGE_PAIRS) as f64;
+    (across.square().sum() + down.square().sum()).div_scalar(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::train::model::default_device;
     use burn::tensor::TensorData;
-    use burn::tensor::activation;
-
-    /// Euclidean distance between each image and its target, averaged over the batch.
-    fn euclidean(pixels: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-        (pixels - targets).square().sum_dim(1).sqrt().mean()
-    }
-
-    /// The loss written with burn's tensor operations: the reference for the fused pass.
-    fn reference(loss: Loss, logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-        match loss {
-            Loss::Bce => bce_with_logits(logits, targets),
-            Loss::Mse => mse(activation::sigmoid(logits), targets),
-            Loss::Euclid => euclidean(activation::sigmoid(logits), targets),
-        }
-    }
 
     fn tensor(values: &[f32], cols: usize) -> Tensor<2> {
         let rows = values.len() / cols;
@@ -268,7 +286,7 @@ mod tests {
                 .require_grad();
             let x =
                 Tensor::<2>::from_data(TensorData::new(targets.clone(), [rows, width]), &device);
-            let expected = reference(loss, z.clone(), x);
+            let expected = loss.on_tensors(z.clone(), x);
             let expected_value = expected.clone().into_scalar::<f32>();
             let grads = expected.backward();
             let expected_gradient = z.grad(&grads).unwrap().into_data();
@@ -308,6 +326,11 @@ mod tests {
         let mut gradient = vec![0.5; logits.len()];
         let base = add_edge_term(&logits, &targets, &mut gradient, 3.0);
         assert!(base > 0.0);
+        let on_tensors = 3.0 * scalar(edge_term(tensor(&logits, pixels), tensor(&targets, pixels)));
+        assert!(
+            (f64::from(on_tensors) - base).abs() < 1e-4 * base,
+            "tensor form {on_tensors} against {base}"
+        );
         let h = 1e-2;
         for i in [0, 27, 28, 400, 783, 784 + 29, 2 * pixels - 1] {
             let (mut up, mut down) = (logits.clone(), logits.clone());

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod classifier;
 pub mod cli;
 pub mod data;
+pub mod device;
 pub mod evaluate;
 pub mod figures;
 pub mod files;

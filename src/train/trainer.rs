@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use burn::module::{Module, ModuleMapper, Param};
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::store::DTypePolicy;
+use burn::store::{DTypePolicy, ModuleRecord};
 use burn::tensor::{Bytes, Device, Distribution, Tensor, TensorData};
 use clap::builder::PossibleValue;
 use rand::rngs::ChaCha8Rng;
@@ -17,15 +17,17 @@ use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::adam::FusedAdam;
 use super::augment::{mirror, warp_randomly};
 use super::data::{Dataset, Images};
+use super::device::TrainingDevice;
 use super::files::{read, read_json, read_record, save_record, write_atomic, write_json};
-use super::loss::{Loss, add_edge_term, bce_with_logits, mse};
+use super::loss::{Loss, add_edge_term, bce_with_logits, edge_term, mse};
 use super::progress;
 use crate::architecture::{Arch, DenseLayer, IMAGE_PIXELS};
 use crate::integer_net::packed::{self, Precision};
-use crate::train::model::{Autoencoder, Decoder, dequantize_weights, quantize_for_shipping};
+use crate::train::model::{
+    Autoencoder, Decoder, default_device, dequantize_weights, quantize_for_shipping,
+};
 
 /// Everything that defines a training run: what `run.json` and the checkpoint record, and the
 /// `train` command's flags (their help is these fields' documentation, their defaults
@@ -320,12 +322,13 @@ pub fn train(
     test: &Images,
     out: &Path,
     resume: bool,
-    device: &Device,
+    on: &TrainingDevice,
 ) -> Result<(Autoencoder, Vec<EpochRecord>)> {
     config.check()?;
+    let device = &on.device;
     let ad_device = device.clone().autodiff();
     ad_device.seed(config.seed);
-    let mut model = Autoencoder::new(config.arch, &ad_device);
+    let mut model = fresh_weights(config, on)?;
     if let Some(dir) = &config.init_from {
         model = load_weights(model, dir).with_context(|| {
             format!(
@@ -335,7 +338,7 @@ pub fn train(
             )
         })?;
     }
-    let mut optimizer = FusedAdam::init(config.weight_decay as f32);
+    let mut optimizer = on.choice.optimizer(config.weight_decay as f32);
     let mut history = Vec::new();
     let ckpt = checkpoint_dir(out);
     if resume {
@@ -402,7 +405,7 @@ pub fn train(
             config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9),
         ));
         let mut warp_rng = ChaCha8Rng::seed_from_u64(config.seed ^ ((epoch as u64) << 32));
-        let mut loss_sum = 0.0;
+        let mut losses = LossTally::default();
         for (done, indices) in order.chunks(config.batch).enumerate() {
             fill_batch(train, indices, config, &mut warp_rng, &mut batch_pixels);
             let (next, loss_value) = step(
@@ -416,20 +419,21 @@ pub fn train(
                     latent: config.latent,
                     freeze_encoder: config.freeze_encoder,
                     edge_weight: config.edge_weight as f32,
+                    on_device: !on.choice.fused(),
                 },
                 &ad_device,
             );
             model = next;
-            if !loss_value.is_finite() {
-                bail!("training diverged at epoch {epoch} (loss {loss_value}); try a lower --lr");
-            }
-            loss_sum += loss_value;
+            losses.add(loss_value);
             bar.inc(1);
-            bar.set_message(format!(
-                "epoch {epoch}/{} loss {:.5}",
-                config.epochs,
-                loss_sum / (done + 1) as f64
-            ));
+            let last = done + 1 == steps_per_epoch;
+            if on.choice.fused() || last || (done + 1) % STEPS_PER_LOSS_READ == 0 {
+                let mean = losses.mean();
+                if !mean.is_finite() {
+                    bail!("training diverged at epoch {epoch} (loss {mean}); try a lower --lr");
+                }
+                bar.set_message(format!("epoch {epoch}/{} loss {mean:.5}", config.epochs));
+            }
         }
         // Quantization-aware epochs are scored as shipped.
         let scored = if quantization_aware {
@@ -441,7 +445,7 @@ pub fn train(
         let record = EpochRecord {
             epoch,
             lr,
-            train_loss: loss_sum / steps_per_epoch as f64,
+            train_loss: losses.mean(),
             test_bce: scores.bce,
             test_mse: scores.mse,
             seconds: started.elapsed().as_secs_f64(),
@@ -458,6 +462,52 @@ pub fn train(
     }
     bar.finish_and_clear();
     Ok((model.valid(), history))
+}
+
+/// The network's first weights for `config`, on `on`'s autodiff device. They are drawn on the
+/// host and reach another device through a record: a seed starts a run from the same weights
+/// on every device (the backends' random generators differ).
+fn fresh_weights(config: &TrainConfig, on: &TrainingDevice) -> Result<Autoencoder> {
+    let host = default_device().autodiff();
+    host.seed(config.seed);
+    let model = Autoencoder::new(config.arch, &host);
+    if on.choice.fused() {
+        return Ok(model);
+    }
+    let bytes = model.into_record().into_bytes()?;
+    let skeleton = Autoencoder::new(config.arch, &on.device.clone().autodiff());
+    Ok(skeleton.try_load_record(ModuleRecord::from_bytes(bytes)?)?)
+}
+
+/// Steps between reads of an epoch's running loss off a GPU: reading a number waits for the
+/// step that makes it, so the steps in between queue up without a stall. (The CPU's fused path
+/// has the number at hand and reads it every step.)
+const STEPS_PER_LOSS_READ: usize = 25;
+
+/// The batch losses of an epoch, added up where they were computed and read on demand.
+#[derive(Default)]
+struct LossTally {
+    unread: Option<Tensor<1>>,
+    read: f64,
+    steps: usize,
+}
+
+impl LossTally {
+    fn add(&mut self, loss: Tensor<1>) {
+        self.unread = Some(match self.unread.take() {
+            Some(sum) => sum + loss,
+            None => loss,
+        });
+        self.steps += 1;
+    }
+
+    /// The mean loss of the steps so far (reading what the device has summed).
+    fn mean(&mut self) -> f64 {
+        if let Some(sum) = self.unread.take() {
+            self.read += f64::from(sum.into_scalar::<f32>());
+        }
+        self.read / self.steps.max(1) as f64
+    }
 }
 
 /// Replaces `pixels` with the images `indices` of `train`, each warped (with the run's share and
@@ -497,13 +547,15 @@ fn fill_batch(
 /// shipped values are those of the 8-bit record (`decoder.bpk`, biases included) packed with
 /// `precision`, one per layer ([`packed::rounded_weights`]), as the page gets them.
 pub fn shipped_view(model: &Autoencoder, precision: &[Precision]) -> Autoencoder {
+    let decoder = model.decoder.valid();
+    let device = decoder.devices().remove(0);
+    // Rounded on the host: the 8-bit blocks are burn flex's (a GPU backend has no kernel for
+    // them), and packing reads every weight anyway.
+    let host = decoder.to_device(&default_device());
+    let shipped = packed_view(dequantize_weights(quantize_for_shipping(host)), precision);
     Autoencoder {
         encoder: model.encoder.clone(),
-        decoder: packed_view(
-            dequantize_weights(quantize_for_shipping(model.decoder.valid())),
-            precision,
-        )
-        .train(),
+        decoder: shipped.to_device(&device).train(),
     }
 }
 
@@ -593,11 +645,15 @@ pub struct StepOptions {
     pub freeze_encoder: bool,
     /// Weight of the edge term ([`add_edge_term`]) added to the loss.
     pub edge_weight: f32,
+    /// The loss and its gradient as burn's tensor operations, every number staying on the
+    /// device (a GPU's path); otherwise in one fused pass on the host (the CPU's path).
+    pub on_device: bool,
 }
 
 /// One optimizer step of `model` (on an autodiff device) on a batch of images (`pixels`,
 /// row-major, 784 per image), as `options` say; returns the updated model and the batch's mean
-/// reconstruction loss (with the edge term, if any).
+/// reconstruction loss (with the edge term, if any) as a one-element tensor on the plain device,
+/// which the caller reads when it needs the number (on a GPU, reading it waits for the step).
 pub fn step(
     model: Autoencoder,
     optimizer: &mut ModuleOptimizer,
@@ -606,7 +662,7 @@ pub fn step(
     pixels: &[f32],
     options: &StepOptions,
     device: &Device,
-) -> (Autoencoder, f64) {
+) -> (Autoencoder, Tensor<1>) {
     let latent = options.latent;
     let shipped = (options.shipped.as_deref()).map(|precision| shipped_view(&model, precision));
     let seen = shipped.as_ref().unwrap_or(&model);
@@ -616,9 +672,12 @@ pub fn step(
     // encoder gets no gradient. (Detaching its codes instead left every step's encoder graph
     // alive: 3.5 GB after 4 epochs, and slower epochs with each.)
     let codes = if options.freeze_encoder {
-        seen.encoder.valid().encode(images.inner()).autodiff()
+        seen.encoder
+            .valid()
+            .encode(images.clone().inner())
+            .autodiff()
     } else {
-        seen.encoder.encode(images)
+        seen.encoder.encode(images.clone())
     };
     let noisy = if latent.code_noise > 0.0 {
         let noise = codes.random_like(Distribution::Normal(0.0, latent.code_noise));
@@ -627,16 +686,28 @@ pub fn step(
         codes.clone()
     };
     let logits = seen.decoder.logits(noisy);
-    let logit_values = logits.clone().into_data();
-    let logit_values = logit_values.as_slice::<f32>().expect("f32 logits");
-    let (mut value, mut gradient) = loss.value_and_gradient(logit_values, pixels, IMAGE_PIXELS);
-    if options.edge_weight > 0.0 {
-        value += add_edge_term(logit_values, pixels, &mut gradient, options.edge_weight);
-    }
-    let gradient = Tensor::<2>::from_data(TensorData::new(gradient, shape), device);
-    // The gradient of Σ logits·g with respect to the logits is g: backward from this sum carries
-    // the loss's gradient through the network.
-    let mut objective = (logits * gradient).sum();
+    let (mut objective, value) = if options.on_device {
+        let mut value = loss.on_tensors(logits.clone(), images.clone());
+        if options.edge_weight > 0.0 {
+            value = value + edge_term(logits, images).mul_scalar(options.edge_weight);
+        }
+        (value.clone(), value.inner())
+    } else {
+        let logit_values = logits.clone().into_data();
+        let logit_values = logit_values.as_slice::<f32>().expect("f32 logits");
+        let (mut value, mut gradient) = loss.value_and_gradient(logit_values, pixels, IMAGE_PIXELS);
+        if options.edge_weight > 0.0 {
+            value += add_edge_term(logit_values, pixels, &mut gradient, options.edge_weight);
+        }
+        let gradient = Tensor::<2>::from_data(TensorData::new(gradient, shape), device);
+        // The gradient of Σ logits·g with respect to the logits is g: backward from this sum
+        // carries the loss's gradient through the network.
+        let value = TensorData::new(vec![value as f32], [1]);
+        (
+            (logits * gradient).sum(),
+            Tensor::<1>::from_data(value, &device.clone().inner()),
+        )
+    };
     if latent.code_penalty > 0.0 {
         objective = objective + codes.square().mean().mul_scalar(latent.code_penalty);
     }
@@ -734,7 +805,6 @@ pub fn reconstruction_loss(
 pub(crate) mod tests {
     use super::*;
     use crate::train::data::{self, Split};
-    use crate::train::model::default_device;
 
     fn config(epochs: usize) -> TrainConfig {
         tiny_config(Arch::Five, epochs)
@@ -761,7 +831,7 @@ pub(crate) mod tests {
         options: &StepOptions,
         ad_device: &Device,
     ) -> (Autoencoder, Vec<f64>) {
-        let mut optimizer = FusedAdam::init(0.0);
+        let mut optimizer = crate::train::adam::FusedAdam::init(0.0);
         let mut losses = Vec::with_capacity(steps);
         for _ in 0..steps {
             let (next, loss) = step(
@@ -774,7 +844,7 @@ pub(crate) mod tests {
                 ad_device,
             );
             model = next;
-            losses.push(loss);
+            losses.push(f64::from(loss.into_scalar::<f32>()));
         }
         (model, losses)
     }
@@ -792,7 +862,7 @@ pub(crate) mod tests {
                 labels: Vec::new(),
             };
             let out = out_dir("refused");
-            let error = train(&config, &none, &none, &out, false, &default_device()).err();
+            let error = train(&config, &none, &none, &out, false, &TrainingDevice::cpu()).err();
             assert!(!out.exists(), "nothing is written for a refused run");
             format!("{:#}", error.expect("refused"))
         };
@@ -1007,6 +1077,7 @@ pub(crate) mod tests {
                 code_penalty: 1e-3,
             },
             freeze_encoder: true,
+            on_device: false,
             edge_weight: 0.0,
         };
         let (model, _) = run_steps(model, &images, 2, &options, &ad_device);
@@ -1042,9 +1113,24 @@ pub(crate) mod tests {
             device.seed(4);
             reconstruction_loss(&Autoencoder::new(Arch::Five, &device), &test_set, &device).bce
         };
-        let (_, first) = train(&config(1), &train_set, &test_set, &out, false, &device).unwrap();
-        let (model, history) =
-            train(&config(2), &train_set, &test_set, &out, true, &device).unwrap();
+        let (_, first) = train(
+            &config(1),
+            &train_set,
+            &test_set,
+            &out,
+            false,
+            &TrainingDevice::cpu(),
+        )
+        .unwrap();
+        let (model, history) = train(
+            &config(2),
+            &train_set,
+            &test_set,
+            &out,
+            true,
+            &TrainingDevice::cpu(),
+        )
+        .unwrap();
         assert_eq!(
             history.iter().map(|r| r.epoch).collect::<Vec<_>>(),
             vec![1, 2],
@@ -1069,9 +1155,16 @@ pub(crate) mod tests {
             loss: Loss::Mse,
             ..config(3)
         };
-        let refused = train(&other, &train_set, &test_set, &out, true, &device)
-            .err()
-            .unwrap();
+        let refused = train(
+            &other,
+            &train_set,
+            &test_set,
+            &out,
+            true,
+            &TrainingDevice::cpu(),
+        )
+        .err()
+        .unwrap();
         assert!(format!("{refused:#}").contains("--resume"), "{refused:#}");
         std::fs::remove_dir_all(&out).unwrap();
     }

@@ -6,16 +6,19 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use burn::tensor::Device;
+use burn::module::Module;
 use serde::{Deserialize, Serialize};
 
 use super::data::{self, Images, Split};
+use super::device::{DeviceArg, DeviceChoice, TrainingDevice};
 use super::files::{read, read_json, save_record, write_atomic, write_json};
 use super::machine::machine_description;
 use super::trainer::{
     self, EpochRecord, Reconstruction, TrainConfig, packed_view, reconstruction_loss,
 };
-use crate::train::model::{Autoencoder, Decoder, load_record_bytes, quantize_for_shipping};
+use crate::train::model::{
+    Autoencoder, Decoder, default_device, load_record_bytes, quantize_for_shipping,
+};
 
 /// Folder of the committed model: where `train` writes and every command reads by default.
 pub const MODEL_DIR: &str = "model";
@@ -34,6 +37,9 @@ pub struct RunRecord {
     pub wall_seconds: f64,
     /// CPU model and core count.
     pub machine: String,
+    /// The device it trained on (`--device`; older runs, which do not say, ran on the CPU).
+    #[serde(default)]
+    pub device: DeviceChoice,
     /// Final reconstruction scores on the training set, with the decoder as the page ships it
     /// (the 8-bit record packed with `--pack-levels`; burn's forward pass).
     pub train: Reconstruction,
@@ -62,14 +68,19 @@ pub struct TrainRun {
     /// Continue from the checkpoint in --out.
     #[arg(long)]
     pub resume: bool,
+    /// Where to train.
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// The command line as typed (`latent-digits train …`), which `run.json` records; not a
     /// flag: the command line fills it in.
     #[arg(skip)]
     pub command: String,
 }
 
-/// Loads the data, trains and ends the run; returns what `run.json` records.
-pub fn run_training(run: &TrainRun, device: &Device) -> Result<RunRecord> {
+/// Opens the run's device, loads the data, trains and ends the run; returns what `run.json`
+/// records.
+pub fn run_training(run: &TrainRun) -> Result<RunRecord> {
+    let on = run.device.open()?;
     let config = &run.config;
     let load = |split| {
         data::load(config.dataset, run.data.as_deref(), split).with_context(|| {
@@ -86,15 +97,13 @@ pub fn run_training(run: &TrainRun, device: &Device) -> Result<RunRecord> {
     let test_set = load(Split::Test)?;
     let started = Instant::now();
     let (model, history) =
-        trainer::train(config, &train_set, &test_set, &run.out, run.resume, device)?;
+        trainer::train(config, &train_set, &test_set, &run.out, run.resume, &on)?;
     eprintln!(
         "trained in {:.1}s; scoring…",
         started.elapsed().as_secs_f64()
     );
     let command = recipe(config.init_from.as_deref(), &run.command)?;
-    finish(
-        &model, &history, run, command, &train_set, &test_set, device,
-    )
+    finish(&model, &history, run, command, &train_set, &test_set, &on)
 }
 
 /// The end of a run: writes `encoder.bpk`, the 8-bit `decoder.bpk`, `curve.csv` and `run.json`
@@ -106,15 +115,20 @@ pub fn finish(
     command: String,
     train_set: &Images,
     test_set: &Images,
-    device: &Device,
+    on: &TrainingDevice,
 ) -> Result<RunRecord> {
-    let out = &run.out;
+    let (out, device) = (&run.out, &on.device);
     save_record(&out.join("encoder.bpk"), model.encoder.clone())?;
     let decoder_path = out.join("decoder.bpk");
     save_record(&decoder_path, quantize_for_shipping(model.decoder.clone()))?;
     let stored = read(&decoder_path)?;
-    let record = load_record_bytes(Decoder::skeleton(run.config.arch, device), &stored)
-        .with_context(|| format!("{} does not read back", decoder_path.display()))?;
+    // Read back on the host, as the 8-bit blocks are burn flex's, then moved to the device.
+    let record = load_record_bytes(
+        Decoder::skeleton(run.config.arch, &default_device()),
+        &stored,
+    )
+    .with_context(|| format!("{} does not read back", decoder_path.display()))?
+    .to_device(device);
     let shipped = Autoencoder {
         encoder: model.encoder.clone(),
         decoder: packed_view(record, &run.config.decoder_precision()),
@@ -126,6 +140,7 @@ pub fn finish(
         train_images: train_set.len(),
         wall_seconds: history.iter().map(|r| r.seconds).sum(),
         machine: machine_description(),
+        device: on.choice,
         train: reconstruction_loss(&shipped, train_set, device),
         test: reconstruction_loss(&shipped, test_set, device),
         test_full_precision: reconstruction_loss(model, test_set, device),
@@ -173,7 +188,6 @@ fn write_curve(path: &Path, history: &[EpochRecord]) -> Result<()> {
 mod tests {
     use super::*;
     use crate::architecture::Arch;
-    use crate::train::model::default_device;
     use crate::train::model_dir::ModelDir;
     use crate::train::trainer::tests::tiny_config;
 
@@ -195,9 +209,10 @@ mod tests {
             limit: Some(2048),
             out: out.join("first"),
             resume: false,
+            device: DeviceArg::default(),
             command: "latent-digits train --arch 1 --epochs 1 --limit 2048".to_string(),
         };
-        let record = run_training(&first, &device).unwrap();
+        let record = run_training(&first).unwrap();
         assert!(
             record.test.bce > 0.05 && record.test.bce < 0.5,
             "test BCE {} after one epoch (0.69 untrained)",
@@ -233,11 +248,56 @@ mod tests {
             command: "latent-digits train --init-from first".to_string(),
             ..first
         };
-        let record = run_training(&second, &device).unwrap();
+        let record = run_training(&second).unwrap();
         assert_eq!(
             record.command.lines().collect::<Vec<_>>(),
             [first.command.as_str(), second.command.as_str()]
         );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+
+    /// `train --device wgpu:cpu` end to end on Mesa's lavapipe: a tiny run records its device,
+    /// writes a decoder that packs as the page loads it, and scores within 2 % of the same
+    /// run on the CPU.
+    #[cfg(feature = "wgpu")]
+    #[test]
+    fn a_tiny_run_on_wgpu_scores_as_the_same_run_on_the_cpu() {
+        use crate::integer_net::packed;
+        use crate::train::device::tests::software_wgpu;
+        use crate::train::device::{DeviceChoice, WgpuAdapter};
+
+        if software_wgpu().is_none() {
+            return;
+        }
+        let out = std::env::temp_dir().join(format!("latent-digits-wgpu-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let run = |device: DeviceChoice| {
+            let run = TrainRun {
+                config: tiny_config(Arch::Nine, 2),
+                data: None,
+                limit: Some(2048),
+                out: out.join(device.to_string()),
+                resume: false,
+                device: DeviceArg {
+                    device: Some(device),
+                },
+                command: format!("latent-digits train --device {device}"),
+            };
+            (run_training(&run).unwrap(), run.out)
+        };
+        let (on_cpu, _) = run(DeviceChoice::Cpu);
+        let (on_gpu, folder) = run(DeviceChoice::Wgpu(WgpuAdapter::Cpu));
+        let (cpu_bce, gpu_bce) = (on_cpu.test.bce, on_gpu.test.bce);
+        assert!(
+            (gpu_bce - cpu_bce).abs() <= 0.02 * cpu_bce,
+            "test BCE on wgpu {gpu_bce}, on the CPU {cpu_bce}"
+        );
+        let dir = ModelDir::open(&folder).unwrap();
+        assert_eq!(dir.run.device, DeviceChoice::Wgpu(WgpuAdapter::Cpu));
+        let network = packed::unpack(&dir.shipped_decoder().unwrap(), true).unwrap();
+        let pixels = network.forward(&[0.5; crate::architecture::LATENT_DIM]);
+        assert_eq!(pixels.len(), crate::architecture::IMAGE_PIXELS);
+        assert!(pixels.iter().all(|p| p.is_finite()));
         std::fs::remove_dir_all(&out).unwrap();
     }
 }

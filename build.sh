@@ -145,10 +145,10 @@ lint() {
   cargo clippy --features ndarray,train,wgpu --all-targets -- -D warnings
   # cuda, checked without the CUDA toolkit (cudarc loads it at run time). cubecl-cuda's build
   # downloads LLVM (tracel-llvm-bundler), which a machine without internet cannot, and skips
-  # that under DOCS_RS, which a check does not need; its own target folder keeps DOCS_RS away
-  # from the other builds' build scripts.
+  # that under DOCS_RS, which a check does not need. Only those two crates' build scripts read
+  # DOCS_RS (and rerun when it changes), so the other builds share the target folder safely.
   say "clippy: the cuda backend (a compile check)"
-  DOCS_RS=1 CARGO_TARGET_DIR=target/cuda-check cargo clippy --features train,cuda --lib -- -D warnings
+  DOCS_RS=1 cargo clippy --features train,cuda --lib -- -D warnings
   cargo clippy --target "$WASM_TARGET" --lib --tests -- -D warnings
   say "rustdoc: wasm32"
   RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --target "$WASM_TARGET" --lib

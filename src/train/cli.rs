@@ -250,6 +250,9 @@ struct TrainClassifierArgs {
     /// Output folder (default: model/classifier, or model/fashion/classifier for Fashion-MNIST).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Train on only the first N training images (for quick experiments).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
     #[command(flatten)]
     device: DeviceArg,
 }
@@ -427,7 +430,10 @@ fn train_classifier(args: TrainClassifierArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| classifier::classifier_dir(dataset));
-    let train = data::load(dataset, None, Split::Train)?;
+    let mut train = data::load(dataset, None, Split::Train)?;
+    if let Some(limit) = args.limit {
+        train = train.truncated(limit);
+    }
     let test = data::load(dataset, None, Split::Test)?;
     let record = classifier::train_classifier(
         &args.config,

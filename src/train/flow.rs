@@ -24,6 +24,7 @@ use super::classifier::classifier_dir;
 use super::device::{DeviceChoice, TrainingDevice};
 use super::evaluate;
 use super::files::{write_atomic, write_json};
+use super::model::default_device;
 use super::model_dir::{FLOW_FILE, ModelDir};
 use super::progress;
 use super::trainer::scheduled_lr;
@@ -499,7 +500,9 @@ pub fn fit_flow_and_write(
         "scoring the flow's default samples with the classifier in {}…",
         classifier.display()
     );
-    let (evaluator, _, _) = evaluate::evaluator_for(dir, &classifier, &device)?;
+    // On the host: `evaluate` holds all 60,000 training images in one tensor (for the
+    // memorisation score), more than a software Vulkan driver allocates in one buffer.
+    let (evaluator, _, _) = evaluate::evaluator_for(dir, &classifier, &default_device())?;
     let mut generator = dir.generator_with(&artifact::encode(&stats))?;
     generator.load_flow(&flow_file)?;
     let quality = evaluate::flow_quality(&evaluator, &generator)?;
@@ -533,7 +536,6 @@ pub fn fit_flow_and_write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::model::default_device;
 
     #[test]
     fn the_burn_flow_and_the_stored_flow_give_the_same_density() {

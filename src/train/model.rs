@@ -256,12 +256,23 @@ fn ndarray_device() -> Device {
 }
 
 /// Loads a burnpack record of any float precision into `module` as plain floats: quantized
-/// weights are dequantized once here, so inference never pays for it.
+/// weights are dequantized once here, so inference never pays for it. The work is done on the
+/// host ([`on_host`]), so `module` may live on any device.
 pub fn load_record_bytes<M: Module>(module: M, bytes: &[u8]) -> anyhow::Result<M> {
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))?
         .with_dtype_policy(DTypePolicy::CastToModule);
-    let loaded = module.try_load_record(record)?;
-    Ok(dequantize_weights(loaded))
+    let device = module.devices().remove(0);
+    let loaded = module
+        .to_device(&default_device())
+        .try_load_record(record)?;
+    Ok(dequantize_weights(loaded).to_device(&device))
+}
+
+/// `work` done on `module` moved to the host, its result moved back to `module`'s device: the
+/// shipped 8-bit blocks are burn flex's, and burn's GPU backends have no kernel for them.
+pub fn on_host<M: Module>(module: M, work: impl FnOnce(M) -> M) -> M {
+    let device = module.devices().remove(0);
+    work(module.to_device(&default_device())).to_device(&device)
 }
 
 /// Turns every quantized parameter of `module` back into plain floats (parameter ids kept).

@@ -26,7 +26,7 @@ use super::progress;
 use crate::architecture::{Arch, DenseLayer, IMAGE_PIXELS};
 use crate::integer_net::packed::{self, Precision};
 use crate::train::model::{
-    Autoencoder, Decoder, default_device, dequantize_weights, quantize_for_shipping,
+    Autoencoder, Decoder, default_device, dequantize_weights, on_host, quantize_for_shipping,
 };
 
 /// Everything that defines a training run: what `run.json` and the checkpoint record, and the
@@ -547,15 +547,15 @@ fn fill_batch(
 /// shipped values are those of the 8-bit record (`decoder.bpk`, biases included) packed with
 /// `precision`, one per layer ([`packed::rounded_weights`]), as the page gets them.
 pub fn shipped_view(model: &Autoencoder, precision: &[Precision]) -> Autoencoder {
-    let decoder = model.decoder.valid();
-    let device = decoder.devices().remove(0);
-    // Rounded on the host: the 8-bit blocks are burn flex's (a GPU backend has no kernel for
-    // them), and packing reads every weight anyway.
-    let host = decoder.to_device(&default_device());
-    let shipped = packed_view(dequantize_weights(quantize_for_shipping(host)), precision);
+    let shipped = on_host(model.decoder.valid(), |decoder| {
+        packed_view(
+            dequantize_weights(quantize_for_shipping(decoder)),
+            precision,
+        )
+    });
     Autoencoder {
         encoder: model.encoder.clone(),
-        decoder: shipped.to_device(&device).train(),
+        decoder: shipped.train(),
     }
 }
 

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use burn::module::Module;
 use serde::{Deserialize, Serialize};
 
 use super::data::{self, Images, Split};
@@ -16,9 +15,7 @@ use super::machine::machine_description;
 use super::trainer::{
     self, EpochRecord, Reconstruction, TrainConfig, packed_view, reconstruction_loss,
 };
-use crate::train::model::{
-    Autoencoder, Decoder, default_device, load_record_bytes, quantize_for_shipping,
-};
+use crate::train::model::{Autoencoder, Decoder, load_record_bytes, quantize_for_shipping};
 
 /// Folder of the committed model: where `train` writes and every command reads by default.
 pub const MODEL_DIR: &str = "model";
@@ -122,13 +119,8 @@ pub fn finish(
     let decoder_path = out.join("decoder.bpk");
     save_record(&decoder_path, quantize_for_shipping(model.decoder.clone()))?;
     let stored = read(&decoder_path)?;
-    // Read back on the host, as the 8-bit blocks are burn flex's, then moved to the device.
-    let record = load_record_bytes(
-        Decoder::skeleton(run.config.arch, &default_device()),
-        &stored,
-    )
-    .with_context(|| format!("{} does not read back", decoder_path.display()))?
-    .to_device(device);
+    let record = load_record_bytes(Decoder::skeleton(run.config.arch, device), &stored)
+        .with_context(|| format!("{} does not read back", decoder_path.display()))?;
     let shipped = Autoencoder {
         encoder: model.encoder.clone(),
         decoder: packed_view(record, &run.config.decoder_precision()),
@@ -188,6 +180,7 @@ fn write_curve(path: &Path, history: &[EpochRecord]) -> Result<()> {
 mod tests {
     use super::*;
     use crate::architecture::Arch;
+    use crate::train::model::default_device;
     use crate::train::model_dir::ModelDir;
     use crate::train::trainer::tests::tiny_config;
 
